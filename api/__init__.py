@@ -1,0 +1,27 @@
+"""The REST surface: FastAPI routers under /api, calling the same core functions as the UI.
+
+api/ imports core and the jobs facade only (never db, sqlmodel, torch, diffusers, rq).
+"""
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from api import apps, auth, brand_kits, credits, files, login
+from api.errors import install_error_handlers
+from core.apps import VERSION
+
+
+def create_api(services) -> FastAPI:
+    app = FastAPI(
+        title="Avatar & Pose Generator",
+        version=VERSION,
+        description="On-model product photos without a photoshoot: brand kits, avatars, products, pose templates "
+                    "and batch generation. Authenticate with POST /api/auth/login, then "
+                    "`Authorization: Bearer <token>` (not needed when the server runs with AUTH=none).",
+    )
+    app.state.services = services
+    install_error_handlers(app)
+    login.install_login_redirect(app, services)
+    for module in (login, auth, apps, credits, files, brand_kits):
+        app.include_router(module.router)
+    return app

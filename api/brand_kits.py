@@ -1,0 +1,51 @@
+"""/api/apps/brand-kit: kits CRUD, logo upload, stats (the seed's paths)."""
+from __future__ import annotations
+
+from fastapi import APIRouter, File, UploadFile
+
+from api.deps import Limit, Offset, Services, SessionDep, UserDep
+from core import brand_kits as kits
+from core.brand_kits import BrandKitCreate, BrandKitPublic, BrandKitUpdate, Category
+from core.schemas import Page
+
+router = APIRouter(prefix="/api/apps/brand-kit", tags=["brand-kit"])
+
+
+@router.post("/kits", response_model=BrandKitPublic, response_model_by_alias=True, status_code=201)
+def create_kit(body: BrandKitCreate, session: SessionDep, user: UserDep):
+    return BrandKitPublic.of(kits.create(session, user=user, data=body))
+
+
+@router.get("/kits", response_model=Page[BrandKitPublic], response_model_by_alias=True)
+def list_kits(session: SessionDep, user: UserDep, limit: Limit = 50, offset: Offset = 0,
+              category: Category | None = None):
+    rows, total = kits.list_kits(session, user=user, limit=limit, offset=offset, category=category)
+    return Page(items=[BrandKitPublic.of(k) for k in rows], total=total, limit=limit, offset=offset)
+
+
+@router.get("/kits/{kit_id}", response_model=BrandKitPublic, response_model_by_alias=True)
+def get_kit(kit_id: int, session: SessionDep, user: UserDep):
+    return BrandKitPublic.of(kits.get(session, user=user, kit_id=kit_id))
+
+
+@router.patch("/kits/{kit_id}", response_model=BrandKitPublic, response_model_by_alias=True)
+def update_kit(kit_id: int, body: BrandKitUpdate, session: SessionDep, user: UserDep):
+    return BrandKitPublic.of(kits.update(session, user=user, kit_id=kit_id, data=body))
+
+
+@router.delete("/kits/{kit_id}", status_code=204)
+def delete_kit(kit_id: int, session: SessionDep, user: UserDep, services: Services):
+    kits.delete(session, user=user, kit_id=kit_id, store=services.store)
+
+
+@router.post("/kits/{kit_id}/logo", response_model=BrandKitPublic, response_model_by_alias=True)
+def upload_logo(kit_id: int, session: SessionDep, user: UserDep, services: Services,
+                file: UploadFile = File(..., description="PNG, JPEG or WebP logo")):
+    kit = kits.upload_logo(session, user=user, kit_id=kit_id, source=file.file, filename=file.filename,
+                           store=services.store, settings=services.settings)
+    return BrandKitPublic.of(kit)
+
+
+@router.get("/stats")
+def stats(session: SessionDep, user: UserDep):
+    return kits.stats(session, user=user)

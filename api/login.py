@@ -1,0 +1,110 @@
+"""Browser sign-in for AUTH=password: a small login page that sets an HttpOnly session cookie holding an
+API token (the same tokens as REST, so they survive restarts and work across processes).
+
+The Gradio app is mounted with `auth_dependency=username_from_cookie`; browsers without a valid cookie
+are redirected here. With AUTH=none nothing here is needed and /login just goes home.
+"""
+from __future__ import annotations
+
+import html
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from core import users
+from core.errors import Unauthorized
+
+COOKIE = "apg_session"
+router = APIRouter(include_in_schema=False)
+
+PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>Sign in · Avatar & Pose Generator</title><style>
+body{{font-family:system-ui,sans-serif;background:#f6f5f3;display:flex;min-height:100vh;align-items:center;justify-content:center;margin:0}}
+form{{background:#fff;padding:32px;border-radius:16px;box-shadow:0 4px 24px rgba(0,0,0,.08);width:320px}}
+h1{{font-size:20px;margin:0 0 16px}} label{{display:block;font-size:13px;margin:12px 0 4px}}
+input{{width:100%;box-sizing:border-box;padding:10px;border:1px solid #ccc;border-radius:8px;font-size:15px}}
+button{{margin-top:20px;width:100%;padding:11px;border:0;border-radius:8px;background:#e4572e;color:#fff;font-size:15px;cursor:pointer}}
+.err{{background:#ffebee;color:#b71c1c;padding:8px 10px;border-radius:8px;font-size:14px}}</style></head>
+<body><form method="post" action="/login"><h1>Sign in</h1>{error}
+<input type="hidden" name="next" value="{next}">
+<label for="username">Username</label><input id="username" name="username" autocomplete="username" required autofocus>
+<label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required>
+<button type="submit" id="login-submit">Sign in</button></form></body></html>"""
+
+
+def _safe_next(target: str | None) -> str:
+    return target if target and target.startswith("/") and not target.startswith("//") else "/"
+
+
+def token_from_request(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return request.cookies.get(COOKIE)
+
+
+def username_from_cookie(services):
+    """For gr.mount_gradio_app(auth_dependency=...): the signed-in username, or None."""
+    def dependency(request: Request) -> str | None:
+        token = request.cookies.get(COOKIE)
+        if not token:
+            return None
+        with services.session() as session:
+            try:
+                return users.user_for_token(session, token).username
+            except Unauthorized:
+                return None
+    return dependency
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request, next: str = "/", error: str | None = None):
+    if request.app.state.services.settings.auth == "none":
+        return RedirectResponse("/", status_code=303)
+    box = f"<p class='err' role='alert'>{html.escape(error)}</p>" if error else ""
+    return HTMLResponse(PAGE.format(error=box, next=html.escape(_safe_next(next))))
+
+
+@router.post("/login")
+def login_submit(request: Request, username: str = Form(""), password: str = Form(""), next: str = Form("/")):
+    services = request.app.state.services
+    with services.session() as session:
+        try:
+            user = users.authenticate(session, username=username, password=password)
+        except Unauthorized as exc:
+            return RedirectResponse(f"/login?error={quote(exc.message)}&next={quote(_safe_next(next))}",
+                                    status_code=303)
+        token = users.issue_token(session, user=user, settings=services.settings, name="browser")
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    response.set_cookie(COOKIE, token, httponly=True, samesite="lax", secure=request.url.scheme == "https",
+                        max_age=services.settings.token_ttl_hours * 3600)
+    return response
+
+
+@router.get("/logout")
+def logout(request: Request):
+    services = request.app.state.services
+    token = request.cookies.get(COOKIE)
+    if token:
+        with services.session() as session:
+            users.revoke_token(session, token)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(COOKIE)
+    return response
+
+
+def install_login_redirect(app, services) -> None:
+    """Send a signed-out browser asking for a page to /login instead of a bare 401."""
+    if services.settings.auth == "none":
+        return
+
+    @app.middleware("http")
+    async def redirect_to_login(request: Request, call_next):
+        path = request.url.path
+        wants_page = request.method == "GET" and "text/html" in request.headers.get("accept", "")
+        open_path = path.startswith(("/login", "/logout", "/api/", "/docs", "/openapi.json", "/redoc"))
+        if wants_page and not open_path and not request.cookies.get(COOKIE):
+            return RedirectResponse(f"/login?next={quote(path)}", status_code=303)
+        return await call_next(request)

@@ -1,0 +1,91 @@
+"""Composition root: settings -> services -> FastAPI (REST) + Gradio (UI at "/").
+
+    python app.py                                   serve on HOST:PORT (default 127.0.0.1:7860)
+    python app.py create-user NAME --password PW [--admin]
+    python app.py grant-credits NAME AMOUNT
+
+No domain logic here; the web process never imports torch or diffusers.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from core.services import Services
+from core.settings import Settings, get_settings
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None):
+    """The ASGI app: REST routers under /api, the Gradio UI mounted at "/"."""
+    import gradio as gr
+
+    from api import create_api
+    from api.login import username_from_cookie
+    from ui import build_ui, css
+
+    settings = settings or get_settings()
+    services = services or Services.build(settings)
+    api = create_api(services)
+    demo = build_ui(services)
+    auth_dependency = username_from_cookie(services) if settings.auth == "password" else None
+    return gr.mount_gradio_app(api, demo, path="/", auth_dependency=auth_dependency, css=css(),
+                               allowed_paths=[], footer_links=["api"], ssr_mode=False)
+
+
+def serve(settings: Settings) -> None:
+    import uvicorn
+
+    app = create_app(settings)
+    print(f"Avatar & Pose Generator on http://{settings.host}:{settings.port}  (AUTH={settings.auth}, "
+          f"database={'SQLite' if settings.is_sqlite else 'Postgres'}, "
+          f"runner={'rq' if settings.redis_url else 'in-process'})", flush=True)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+
+
+def main(argv: list[str] | None = None) -> int:
+    from core import credits, users
+    from core.errors import DomainError
+
+    parser = argparse.ArgumentParser(prog="python app.py", description="Avatar & Pose Generator")
+    sub = parser.add_subparsers(dest="command")
+    cu = sub.add_parser("create-user", help="create an account (for AUTH=password)")
+    cu.add_argument("username")
+    cu.add_argument("--password", required=True)
+    cu.add_argument("--admin", action="store_true", help="give the account the admin role")
+    gc = sub.add_parser("grant-credits", help="add credits to an account")
+    gc.add_argument("username")
+    gc.add_argument("amount", type=int)
+    args = parser.parse_args(argv)
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = get_settings()
+    if args.command is None:
+        serve(settings)
+        return 0
+    services = Services.build(settings, runner=False)
+    try:
+        with services.session() as session:
+            if args.command == "create-user":
+                user = users.create_user(session, username=args.username, password=args.password,
+                                         settings=settings, role="admin" if args.admin else "user")
+                print(f"created {user.role} {user.username!r} with {user.credits} credits")
+            elif args.command == "grant-credits":
+                target = users.get_by_username(session, args.username)
+                if target is None:
+                    print(f"error: no user named {args.username!r}", file=sys.stderr)
+                    return 1
+                admin = users.local_admin(session, settings=settings)
+                row = credits.grant(session, admin=admin, user_id=target.id, amount=args.amount,
+                                    note="granted from the command line")
+                print(f"{target.username!r} now has {row.balance_after} credits")
+    except DomainError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+    finally:
+        services.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

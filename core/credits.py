@@ -1,0 +1,119 @@
+"""Credits: the seed's price list, and a ledger charged in the same transaction as the action.
+
+users.credits holds the balance; every change also writes a credit_ledger row. A charge is one
+conditional UPDATE (`credits = credits - n WHERE credits >= n`), so concurrent charges can never take a
+balance below zero on SQLite or Postgres. Work that may run twice passes an idempotency key.
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from core.errors import Forbidden, InsufficientCredits, NotFound, ValidationFailed
+from db.models import CreditLedger, User
+
+# The seed's cost per action, per app (credits).
+COSTS: dict[str, dict[str, int]] = {
+    "brand-kit": {"createBrandKit": 5, "updateBrandKit": 2, "deleteBrandKit": 1, "uploadLogo": 3},
+    "avatar-manager": {"uploadAvatar": 5, "updateAvatar": 2, "deleteAvatar": 1, "generateAvatarAI": 20},
+    "product-manager": {
+        "uploadProduct": 5, "removeBackground": 3, "bulkUpload": 10, "updateProduct": 2, "deleteProduct": 1,
+    },
+    "pose-generator": {"generatePose": 10, "batchGeneration": 5, "retryFailedPose": 5, "exportToPoster": 3},
+}
+
+
+def cost(app_id: str, action: str, quantity: int = 1) -> int:
+    try:
+        return COSTS[app_id][action] * quantity
+    except KeyError:
+        raise KeyError(f"no price for {app_id}/{action}") from None
+
+
+def balance(session: Session, *, user_id: int) -> int:
+    value = session.exec(select(User.credits).where(User.id == user_id)).first()
+    if value is None:
+        raise NotFound("User not found.")
+    return value
+
+
+def _already_done(session: Session, key: str | None) -> CreditLedger | None:
+    if key is None:
+        return None
+    return session.exec(select(CreditLedger).where(CreditLedger.idempotency_key == key)).first()
+
+
+def _apply(session: Session, *, user_id: int, delta: int, action: str, app_id: str, ref_type: str | None,
+           ref_id: int | None, note: str | None, idempotency_key: str | None) -> CreditLedger:
+    done = _already_done(session, idempotency_key)
+    if done is not None:
+        return done
+    stmt = sa.update(User).where(User.id == user_id)
+    if delta < 0:
+        stmt = stmt.where(User.credits >= -delta)
+    new_balance = session.execute(stmt.values(credits=User.credits + delta).returning(User.credits)).scalar()
+    if new_balance is None:
+        have = balance(session, user_id=user_id)
+        raise InsufficientCredits(
+            f"Not enough credits: this needs {-delta} credits and you have {have}. "
+            "Ask an admin to add credits.")
+    row = CreditLedger(user_id=user_id, delta=delta, balance_after=new_balance, action=action, app_id=app_id,
+                       ref_type=ref_type, ref_id=ref_id, note=note, idempotency_key=idempotency_key)
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError:
+        # Another transaction recorded the same idempotent change first: undo ours.
+        session.execute(sa.update(User).where(User.id == user_id).values(credits=User.credits - delta))
+        return _already_done(session, idempotency_key)
+    # Keep any loaded User object in this session in step with the database.
+    for obj in session.identity_map.values():
+        if isinstance(obj, User) and obj.id == user_id:
+            sa.orm.attributes.set_committed_value(obj, "credits", new_balance)
+    return row
+
+
+def charge(session: Session, *, user_id: int, app_id: str, action: str, quantity: int = 1,
+           ref_type: str | None = None, ref_id: int | None = None, idempotency_key: str | None = None) -> CreditLedger:
+    """Take the price of `quantity` x action from the user's balance, in the caller's transaction.
+    Raises InsufficientCredits (402) and changes nothing when the balance does not cover it."""
+    amount = cost(app_id, action, quantity)
+    if amount == 0:
+        raise ValueError("nothing to charge")
+    return _apply(session, user_id=user_id, delta=-amount, action=action, app_id=app_id, ref_type=ref_type,
+                  ref_id=ref_id, note=None, idempotency_key=idempotency_key)
+
+
+def refund(session: Session, *, user_id: int, app_id: str, action: str, amount: int, ref_type: str | None = None,
+           ref_id: int | None = None, note: str | None = None, idempotency_key: str | None = None) -> CreditLedger:
+    """Give back credits for work that failed or was cancelled."""
+    if amount <= 0:
+        raise ValueError("refund must be positive")
+    return _apply(session, user_id=user_id, delta=amount, action=f"refund:{action}", app_id=app_id,
+                  ref_type=ref_type, ref_id=ref_id, note=note, idempotency_key=idempotency_key)
+
+
+def grant(session: Session, *, admin: User, user_id: int, amount: int, note: str | None = None) -> CreditLedger:
+    """An admin adds credits to a user's balance."""
+    if not admin.is_admin:
+        raise Forbidden("Only an admin can grant credits.")
+    if not 1 <= amount <= 1_000_000:
+        raise ValidationFailed("Grant between 1 and 1,000,000 credits at a time.", field="amount")
+    row = _apply(session, user_id=user_id, delta=amount, action="grant", app_id="system", ref_type="user",
+                 ref_id=admin.id, note=note, idempotency_key=None)
+    session.commit()
+    return row
+
+
+def starting_grant(session: Session, *, user_id: int, amount: int) -> None:
+    if amount > 0:
+        _apply(session, user_id=user_id, delta=amount, action="startingCredits", app_id="system", ref_type=None,
+               ref_id=None, note=None, idempotency_key=f"start:{user_id}")
+
+
+def history(session: Session, *, user_id: int, limit: int = 50, offset: int = 0) -> list[CreditLedger]:
+    q = (select(CreditLedger).where(CreditLedger.user_id == user_id)
+         .order_by(CreditLedger.created_at.desc(), CreditLedger.id.desc()).limit(limit).offset(offset))
+    return list(session.exec(q))

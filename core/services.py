@@ -1,0 +1,39 @@
+"""The long-lived parts one process needs, built once from Settings by the composition root (app.py,
+jobs.worker, tests): the database, the file store and the job runner."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from core.settings import Settings
+from core.storage import LocalFileStore
+from db.session import Database
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    store: LocalFileStore
+    runner: Any = None  # jobs.Runner: the in-process runner or rq
+
+    @classmethod
+    def build(cls, settings: Settings, *, migrate: bool = True, runner: Any = None) -> "Services":
+        db = Database.from_url(settings.database_url)
+        if migrate:
+            db.upgrade()
+        services = cls(settings=settings, db=db, store=LocalFileStore(settings.storage_dir))
+        if runner is None:
+            from jobs import make_runner
+
+            runner = make_runner(services)
+        services.runner = runner or None  # runner=False: no job runner (command-line tools)
+        return services
+
+    def session(self):
+        return self.db.session()
+
+    def close(self) -> None:
+        if self.runner is not None and hasattr(self.runner, "shutdown"):
+            self.runner.shutdown()
+        self.db.dispose()

@@ -1,0 +1,175 @@
+"""Shared fixtures: real SQLite AND real Postgres, real Redis, real files. No mocks of our own code.
+
+Postgres/Redis tests skip when the service is unreachable, unless REQUIRE_SERVICES=1 (CI), where they
+fail. Each test gets its own database (Postgres: cloned from a migrated template; SQLite: a copied
+migrated file) and its own storage directory, so tests never share state.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from core.services import Services
+from core.settings import Settings
+
+PG_ADMIN_URL = os.environ.get("PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+def service_missing(what: str, exc: Exception):
+    message = f"{what} is not reachable ({type(exc).__name__}: {exc})"
+    if REQUIRE_SERVICES:
+        pytest.fail(message + " and REQUIRE_SERVICES=1", pytrace=False)
+    pytest.skip(message)
+
+
+def _pg_admin_engine() -> sa.Engine:
+    return sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
+
+
+def _pg_url(name: str) -> str:
+    return sa.engine.make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def pg_template(tmp_path_factory):
+    """A migrated Postgres database used as the template for each test's own database."""
+    try:
+        engine = _pg_admin_engine()
+        with engine.connect() as c:
+            c.execute(sa.text("SELECT 1"))
+    except Exception as exc:  # noqa: BLE001
+        service_missing("PostgreSQL", exc)
+    name = f"apg_tmpl_{uuid.uuid4().hex[:10]}"
+    with engine.connect() as c:
+        c.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    from db.session import Database
+
+    db = Database.from_url(_pg_url(name))
+    db.upgrade()
+    db.dispose()
+    yield name
+    with engine.connect() as c:
+        c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
+    from db.session import Database
+
+    db = Database.from_url(f"sqlite:///{path}")
+    db.upgrade()
+    db.dispose()
+    return path
+
+
+def make_database(kind: str, request, tmp_path: Path) -> str:
+    """A fresh, migrated, empty database of `kind` for one test; dropped afterwards."""
+    if kind == "sqlite":
+        path = tmp_path / "app.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    template = request.getfixturevalue("pg_template")
+    name = f"apg_t_{uuid.uuid4().hex[:12]}"
+    engine = _pg_admin_engine()
+    with engine.connect() as c:
+        c.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+
+    def drop():
+        with engine.connect() as c:
+            c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        engine.dispose()
+
+    request.addfinalizer(drop)
+    return _pg_url(name)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_kind(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def db_url(db_kind, request, tmp_path) -> str:
+    return make_database(db_kind, request, tmp_path)
+
+
+@pytest.fixture
+def make_settings(tmp_path):
+    def make(**overrides) -> Settings:
+        values = dict(storage_dir=tmp_path / "files", starting_credits=1000, auth="none")
+        values.update(overrides)
+        return Settings(**values)
+    return make
+
+
+@pytest.fixture
+def settings(make_settings, db_url) -> Settings:
+    return make_settings(database_url=db_url)
+
+
+@pytest.fixture
+def services(settings):
+    # Tests run on a database migrated once per session (the template); a test of the migrations
+    # themselves lives in test_migrations.py.
+    s = Services.build(settings, migrate=False)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def session(services):
+    with services.session() as s:
+        yield s
+
+
+@pytest.fixture
+def make_user(services):
+    from core import users
+
+    def make(username: str | None = None, *, password: str | None = "correct horse battery", role: str = "user",
+             credits: int | None = None):
+        name = username or f"user{uuid.uuid4().hex[:8]}"
+        with services.session() as s:
+            user = users.create_user(s, username=name, password=password, settings=services.settings, role=role)
+            if credits is not None:
+                from db.models import User
+
+                s.execute(sa.update(User).where(User.id == user.id).values(credits=credits))
+                s.commit()
+                s.refresh(user)
+            return user
+    return make
+
+
+@pytest.fixture
+def redis_url(request):
+    """A Redis URL on a database number of its own, flushed before and after the test."""
+    import redis
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    number = 8 + (int(worker.removeprefix("gw") or 0) % 8)
+    url = f"{TEST_REDIS_URL.rstrip('/')}/{number}"
+    try:
+        conn = redis.Redis.from_url(url)
+        conn.ping()
+    except Exception as exc:  # noqa: BLE001
+        service_missing("Redis", exc)
+    conn.flushdb()
+    yield url
+    conn.flushdb()
+    conn.close()
+
+
+def pytest_configure(config):
+    for marker in ("postgres: needs PostgreSQL", "redis: needs Redis", "browser: drives Chromium",
+                   "slow: takes more than a few seconds"):
+        config.addinivalue_line("markers", marker)

@@ -1,0 +1,71 @@
+"""Helpers every page uses: who is acting, the credits badge, inline error messages, small HTML bits.
+
+Handlers call `act(services, request, fn)`: it opens a session, finds the acting user and runs
+fn(session, user); a DomainError comes back as an inline message, never a stack trace.
+"""
+from __future__ import annotations
+
+import html
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import gradio as gr
+
+from core import credits, users
+from core.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+
+class Failed(Exception):
+    """Carries the inline message of a failed action back to the handler."""
+
+
+def act(services, request: gr.Request | None, fn: Callable[[Any, Any], Any]):
+    """Run fn(session, user) for the person behind `request`. Raises Failed(message) on a domain error."""
+    username = getattr(request, "username", None) if request is not None else None
+    with services.session() as session:
+        try:
+            user = users.acting_user(session, settings=services.settings, username=username)
+            return fn(session, user)
+        except DomainError as exc:
+            session.rollback()
+            raise Failed(exc.message) from exc
+        except Exception as exc:  # never show a traceback to a shop owner
+            session.rollback()
+            log.exception("UI action failed")
+            raise Failed("Something went wrong on our side; please try again.") from exc
+
+
+def ok(message: str) -> str:
+    return f"<div class='apg-msg apg-ok'>✅ {html.escape(message)}</div>"
+
+
+def err(message: str) -> str:
+    return f"<div class='apg-msg apg-err' role='alert'>⚠️ {html.escape(message)}</div>"
+
+
+def credits_text(services, request: gr.Request | None) -> str:
+    try:
+        return act(services, request, lambda s, u: f"**{u.username}** · 💳 **{credits.balance(s, user_id=u.id)}** credits")
+    except Failed as exc:
+        return str(exc)
+
+
+def header(services, demo: gr.Blocks, title: str, subtitle: str) -> gr.Markdown:
+    """The page title with the user's credit balance on the right; refreshed on every page load.
+    Handlers that spend credits also return a new badge text."""
+    with gr.Row(elem_classes="apg-header"):
+        gr.Markdown(f"## {title}\n{subtitle}")
+        badge = gr.Markdown(elem_classes="apg-credits", elem_id="apg-credits")
+
+    def refresh(request: gr.Request):
+        return credits_text(services, request)
+
+    demo.load(refresh, outputs=badge)
+    return badge
+
+
+def esc(value: Any) -> str:
+    return html.escape("" if value is None else str(value))
