@@ -47,6 +47,15 @@ class Settings(BaseSettings):
     max_image_side: int = Field(8000, ge=64, description="Longest side (px) an uploaded image may have.")
     max_image_pixels: int = Field(50_000_000, ge=4096, description="Most pixels an uploaded image may decode to.")
 
+    # --- background removal (products) -------------------------------------------------------
+    rembg_model: str = Field(
+        "isnet-general-use",
+        description="rembg model for product cut-outs (isnet-general-use, u2net, u2netp, birefnet-general, ...).",
+    )
+    rembg_home: Path | None = Field(
+        None, description="Folder holding rembg's .onnx weights. Unset: rembg's own default (~/.u2net)."
+    )
+
     # --- generation ------------------------------------------------------------------------
     max_poses_per_generation: int = Field(500, ge=1, description="Largest batch one generation may ask for.")
 
