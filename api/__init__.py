@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from api import apps, auth, brand_kits, credits, files, login
+from api import apps, auth, avatars, brand_kits, credits, files, login, products
 from api.errors import install_error_handlers
 from core.apps import VERSION
 
@@ -22,6 +22,6 @@ def create_api(services) -> FastAPI:
     app.state.services = services
     install_error_handlers(app)
     login.install_login_redirect(app, services)
-    for module in (login, auth, apps, credits, files, brand_kits):
+    for module in (login, auth, apps, credits, files, brand_kits, avatars, products):
         app.include_router(module.router)
     return app

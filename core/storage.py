@@ -18,7 +18,7 @@ from typing import Protocol
 
 from core.errors import NotFound
 
-KEY = re.compile(r"^u(\d+)/([a-z0-9_-]{1,32})/([A-Za-z0-9_-]{8,64})\.([a-z0-9]{2,5})$")
+KEY = re.compile(r"^u(\d+)/([a-z0-9_-]{1,32})/([A-Za-z0-9_-]{8,64})\.([a-z0-9]{2,5})\Z")
 CONTENT_TYPES = {"png": "image/png", "jpg": "image/jpeg", "webp": "image/webp", "json": "application/json",
                  "zip": "application/zip", "onnx": "application/octet-stream"}
 
@@ -119,3 +119,9 @@ class Staged:
         key = self.store.save(data, user_id=user_id, kind=kind, ext=ext)
         self.keys.append(key)
         return key
+
+    def save_image(self, image, *, user_id: int, kind: str) -> tuple[str, str]:
+        """Store an ingested image (core.images.IngestedImage) and its thumbnail: (key, thumbnail key)."""
+        key = self.save(image.data, user_id=user_id, kind=kind, ext=image.ext)
+        thumb = self.save(image.thumbnail, user_id=user_id, kind=f"{kind}-thumb", ext=image.thumbnail_ext)
+        return key, thumb

@@ -1,0 +1,60 @@
+"""/api/apps/avatar-manager: avatars upload/list/get/update/delete, crop, stats (the seed's paths)."""
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, UploadFile
+
+from api.deps import Limit, Offset, Services, SessionDep, UserDep
+from core import avatars
+from core.avatars import AgeRange, AvatarCreate, AvatarPublic, AvatarUpdate, CropRequest, Ethnicity, Gender, Style
+from core.schemas import Page
+
+router = APIRouter(prefix="/api/apps/avatar-manager", tags=["avatar-manager"])
+
+
+@router.post("/avatars", response_model=AvatarPublic, response_model_by_alias=True, status_code=201)
+def upload_avatar(session: SessionDep, user: UserDep, services: Services,
+                  file: Annotated[UploadFile, File(description="JPEG, PNG or WebP photo of the model")],
+                  brandKitId: Annotated[int, Form()], name: Annotated[str, Form(min_length=1, max_length=100)],
+                  gender: Annotated[Gender | None, Form()] = None, ageRange: Annotated[AgeRange | None, Form()] = None,
+                  style: Annotated[Style | None, Form()] = None, ethnicity: Annotated[Ethnicity | None, Form()] = None):
+    data = AvatarCreate(brand_kit_id=brandKitId, name=name, gender=gender, age_range=ageRange, style=style,
+                        ethnicity=ethnicity)
+    avatar = avatars.upload(session, user=user, data=data, source=file.file, filename=file.filename,
+                            store=services.store, settings=services.settings)
+    return AvatarPublic.of(avatar)
+
+
+@router.get("/avatars", response_model=Page[AvatarPublic], response_model_by_alias=True)
+def list_avatars(session: SessionDep, user: UserDep, limit: Limit = 50, offset: Offset = 0,
+                 brandKitId: int | None = None, gender: Gender | None = None, ageRange: AgeRange | None = None,
+                 style: Style | None = None, ethnicity: Ethnicity | None = None):
+    rows, total = avatars.list_avatars(session, user=user, limit=limit, offset=offset, brand_kit_id=brandKitId,
+                                       gender=gender, age_range=ageRange, style=style, ethnicity=ethnicity)
+    return Page(items=[AvatarPublic.of(a) for a in rows], total=total, limit=limit, offset=offset)
+
+
+@router.get("/avatars/{avatar_id}", response_model=AvatarPublic, response_model_by_alias=True)
+def get_avatar(avatar_id: int, session: SessionDep, user: UserDep):
+    return AvatarPublic.of(avatars.get(session, user=user, avatar_id=avatar_id))
+
+
+@router.patch("/avatars/{avatar_id}", response_model=AvatarPublic, response_model_by_alias=True)
+def update_avatar(avatar_id: int, body: AvatarUpdate, session: SessionDep, user: UserDep):
+    return AvatarPublic.of(avatars.update(session, user=user, avatar_id=avatar_id, data=body))
+
+
+@router.post("/avatars/{avatar_id}/crop", response_model=AvatarPublic, response_model_by_alias=True)
+def crop_avatar(avatar_id: int, body: CropRequest, session: SessionDep, user: UserDep, services: Services):
+    return AvatarPublic.of(avatars.crop(session, user=user, avatar_id=avatar_id, request=body, store=services.store))
+
+
+@router.delete("/avatars/{avatar_id}", status_code=204)
+def delete_avatar(avatar_id: int, session: SessionDep, user: UserDep, services: Services):
+    avatars.delete(session, user=user, avatar_id=avatar_id, store=services.store)
+
+
+@router.get("/stats")
+def stats(session: SessionDep, user: UserDep):
+    return avatars.stats(session, user=user)

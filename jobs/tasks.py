@@ -1,0 +1,12 @@
+"""Job entry points. Each takes the process's services and ids (never ORM objects or images), opens its
+own session, and calls core. The same functions run in the in-process runner and in rq workers."""
+from __future__ import annotations
+
+from core import products
+
+
+def remove_background(services, product_id: int) -> str | None:
+    with services.session() as session:
+        product = products.run_removal(session, product_id=product_id, store=services.store,
+                                       settings=services.settings)
+        return product.bg_status if product else None
