@@ -11,6 +11,7 @@ import io
 import logging
 from collections import Counter
 from datetime import datetime
+from collections.abc import Callable
 from typing import BinaryIO, Literal
 
 from PIL import Image
@@ -122,7 +123,8 @@ def upload(session: Session, *, user: User, data: ProductCreate, source: BinaryI
 
 
 def bulk_upload(session: Session, *, user: User, files: list[tuple[BinaryIO | bytes, str | None]],
-                data: ProductCreate, store: LocalFileStore, settings: Settings, runner) -> dict:
+                data: ProductCreate, store: LocalFileStore, settings: Settings, runner,
+                on_progress: Callable[[int, int], None] | None = None) -> dict:
     """Upload many photos: each file succeeds or fails on its own. One bulkUpload fee per batch
     (instead of uploadProduct per file), removeBackground per product; the fee is refunded when no
     file could be used. Returns a per-file report."""
@@ -146,6 +148,8 @@ def bulk_upload(session: Session, *, user: User, files: list[tuple[BinaryIO | by
             session.rollback()
             entry.update(status="rejected", error=exc.message, code=exc.code, httpStatus=exc.status)
         report.append(entry)
+        if on_progress is not None:
+            on_progress(index + 1, len(files))
     created = sum(1 for e in report if e["status"] == "created")
     if created == 0:
         credits.refund(session, user_id=user.id, app_id=APP, action="bulkUpload", amount=-fee.delta,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from ui import brand_kits
+from ui import avatars, brand_kits, products
 from ui.coming_soon import page
 
 CSS_PATH = Path(__file__).resolve().parent.parent / "assets" / "ui.css"
@@ -16,11 +16,8 @@ CSS_PATH = Path(__file__).resolve().parent.parent / "assets" / "ui.css"
 # (navbar name, path, build(services, demo)). The first page is the home page at "/".
 PAGES = [
     ("Brand Kits", "", brand_kits.build),
-    ("Avatars", "avatars", page("Avatars", "The models who wear and hold your products.", [
-        "upload a photo (drag and drop) or generate an avatar with AI", "set traits: gender, age, style",
-        "crop and rotate"])),
-    ("Products", "products", page("Products", "Your product photos, background removed automatically.", [
-        "upload one photo or fifty at once", "see the cut-out on a checkerboard", "edit name, type and placement"])),
+    ("Avatars", "avatars", avatars.build),
+    ("Products", "products", products.build),
     ("Pose Library", "poses", page("Pose Library", "600+ curated poses for product photos.", [
         "browse skeleton previews by category", "hand-pick poses for a batch", "curate the library (admins)"])),
     ("Generate", "generate", page("Generate", "Hundreds of on-model photos in one batch.", [

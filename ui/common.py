@@ -69,3 +69,40 @@ def header(services, demo: gr.Blocks, title: str, subtitle: str) -> gr.Markdown:
 
 def esc(value: Any) -> str:
     return html.escape("" if value is None else str(value))
+
+
+def gallery_html(items: list[dict], *, empty: str, elem_id: str) -> str:
+    """A grid of cards whose images come from our owner-checked file route (never Gradio's shared cache).
+    Each item: id, img (URL), title, lines (list of str), badge (str|None), badge_kind, checker (bool)."""
+    if not items:
+        return f"<div class='apg-empty' id='{esc(elem_id)}'>{esc(empty)}</div>"
+    out = [f"<div class='apg-gallery' id='{esc(elem_id)}'>"]
+    for it in items:
+        cls = "apg-thumb apg-checker" if it.get("checker") else "apg-thumb"
+        badge = (f"<span class='apg-status apg-status-{esc(it.get('badge_kind', 'info'))}'>{esc(it['badge'])}</span>"
+                 if it.get("badge") else "")
+        lines = "".join(f"<div class='apg-meta'>{esc(line)}</div>" for line in it.get("lines", []) if line)
+        out.append(f"<figure class='apg-tile' data-id='{esc(it['id'])}'><div class='{cls}'>"
+                   f"<img loading='lazy' alt='{esc(it['title'])}' src='{esc(it['img'])}'></div>"
+                   f"<figcaption><b>#{esc(it['id'])} {esc(it['title'])}</b> {badge}{lines}</figcaption></figure>")
+    out.append("</div>")
+    return "".join(out)
+
+
+def choice_id(choice: str | None) -> int | None:
+    """The id of a picker entry written as "<id> · <label>"."""
+    if not choice or " · " not in choice:
+        return None
+    head = choice.split(" · ", 1)[0]
+    return int(head) if head.isdigit() else None
+
+
+def pydantic_message(exc: Exception) -> str:
+    """The first problem of a pydantic ValidationError, named by field, for an inline message."""
+    errors = getattr(exc, "errors", None)
+    if not callable(errors) or not exc.errors():
+        return str(exc)
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first.get("loc", ()))
+    text = first.get("msg", "").removeprefix("Value error, ")
+    return f"{where}: {text}" if where else text

@@ -1,0 +1,201 @@
+"""Avatars page: gallery with traits and brand-kit filter, drag-and-drop upload, trait editor, crop and
+rotate, delete with confirmation."""
+from __future__ import annotations
+
+import gradio as gr
+
+from core import avatars, brand_kits
+from core.avatars import AGE_RANGES, ETHNICITIES, GENDERS, STYLES, AvatarCreate, AvatarUpdate, CropRequest
+from core.schemas import file_url
+from ui.common import Failed, act, choice_id, credits_text, err, esc, gallery_html, header, ok, pydantic_message
+
+ALL = "All"
+NEW = "— pick an avatar —"
+
+
+def _kit_choices(session, user) -> list[str]:
+    rows, _ = brand_kits.list_kits(session, user=user, limit=200)
+    return [f"{k.id} · {k.brand_name}" for k in rows]
+
+
+def _tiles(rows) -> list[dict]:
+    return [{"id": a.id, "img": file_url(a.thumbnail_path), "title": a.name,
+             "lines": [" · ".join(v for v in (a.gender, a.age_range, a.style, a.ethnicity) if v),
+                       f"{a.width}×{a.height}px"],
+             "badge": "AI" if a.source_type == "ai_generated" else None} for a in rows]
+
+
+def build(services, demo: gr.Blocks) -> None:
+    badge = header(services, demo, "Avatars", "The models who wear and hold your products. Each belongs to a brand kit.")
+    with gr.Row():
+        kit_filter = gr.Dropdown(label="Brand kit", choices=[ALL], value=ALL, elem_id="avatar-kit-filter")
+        gender_filter = gr.Dropdown(label="Gender", choices=[ALL, *GENDERS], value=ALL)
+        style_filter = gr.Dropdown(label="Style", choices=[ALL, *STYLES], value=ALL)
+    with gr.Row():
+        with gr.Column(scale=3):
+            gallery = gr.HTML(elem_id="avatar-gallery-box")
+        with gr.Column(scale=2):
+            with gr.Tab("Upload"):
+                file = gr.File(label="Photo (drag and drop a JPEG, PNG or WebP)", file_types=["image"],
+                               elem_id="avatar-file")
+                up_kit = gr.Dropdown(label="Brand kit", choices=[], elem_id="avatar-upload-kit")
+                up_name = gr.Textbox(label="Name", max_length=100, elem_id="avatar-name")
+                with gr.Row():
+                    up_gender = gr.Dropdown(label="Gender", choices=list(GENDERS), value=None)
+                    up_age = gr.Dropdown(label="Age range", choices=list(AGE_RANGES), value=None)
+                with gr.Row():
+                    up_style = gr.Dropdown(label="Style", choices=list(STYLES), value=None)
+                    up_eth = gr.Dropdown(label="Ethnicity", choices=list(ETHNICITIES), value=None)
+                upload = gr.Button("Upload avatar (5 credits)", variant="primary", elem_id="avatar-upload")
+            with gr.Tab("Edit"):
+                picker = gr.Dropdown(label="Avatar", choices=[NEW], value=NEW, elem_id="avatar-picker")
+                current = gr.HTML()
+                ed_name = gr.Textbox(label="Name", max_length=100)
+                with gr.Row():
+                    ed_gender = gr.Dropdown(label="Gender", choices=list(GENDERS))
+                    ed_age = gr.Dropdown(label="Age range", choices=list(AGE_RANGES))
+                with gr.Row():
+                    ed_style = gr.Dropdown(label="Style", choices=list(STYLES))
+                    ed_eth = gr.Dropdown(label="Ethnicity", choices=list(ETHNICITIES))
+                save = gr.Button("Save traits (2 credits)")
+                gr.Markdown("**Crop and rotate** (rotation first, then the crop box in pixels of the rotated image)")
+                rotate = gr.Dropdown(label="Rotate", choices=["0", "90", "180", "270"], value="0")
+                with gr.Row():
+                    cx = gr.Number(label="x", value=None, precision=0, minimum=0)
+                    cy = gr.Number(label="y", value=None, precision=0, minimum=0)
+                    cw = gr.Number(label="width", value=None, precision=0, minimum=16)
+                    ch = gr.Number(label="height", value=None, precision=0, minimum=16)
+                apply_crop = gr.Button("Apply crop/rotate (2 credits)")
+                with gr.Row():
+                    delete = gr.Button("Delete…", variant="stop")
+                with gr.Row(visible=False) as confirm_row:
+                    gr.Markdown("**Delete this avatar?** Its photo is removed for good.")
+                    confirm = gr.Button("Yes, delete", variant="stop")
+                    cancel = gr.Button("Cancel")
+            message = gr.HTML(elem_id="avatar-message")
+
+    filters = [kit_filter, gender_filter, style_filter]
+
+    def refresh(kit, gender, style, request: gr.Request, selected=None):
+        def run(session, user):
+            rows, _ = avatars.list_avatars(session, user=user, limit=200, brand_kit_id=choice_id(kit),
+                                           gender=None if gender == ALL else gender,
+                                           style=None if style == ALL else style)
+            all_rows, _ = avatars.list_avatars(session, user=user, limit=200)
+            return rows, all_rows, _kit_choices(session, user)
+        rows, all_rows, kits = act(services, request, run)
+        html_ = gallery_html(_tiles(rows), elem_id="avatar-gallery",
+                             empty="No avatars here yet. Upload a photo of your model on the right.")
+        picks = [NEW] + [f"{a.id} · {a.name}" for a in all_rows]
+        return (html_, gr.update(choices=[ALL, *kits]), gr.update(choices=kits, value=kits[0] if kits else None),
+                gr.update(choices=picks, value=selected if selected in picks else NEW))
+
+    listing_out = [gallery, kit_filter, up_kit, picker]
+
+    def on_load(request: gr.Request):
+        try:
+            return refresh(ALL, ALL, ALL, request)
+        except Failed as exc:
+            return err(str(exc)), gr.update(), gr.update(), gr.update()
+
+    demo.load(on_load, outputs=listing_out)
+    for f in filters:
+        f.change(lambda k, g, s, request: refresh(k, g, s, request)[0], inputs=filters, outputs=gallery)
+
+    def do_upload(path, kit, name, gender, age, style, eth, k, g, s, request: gr.Request):
+        if not path:
+            return gr.update(), gr.update(), gr.update(), gr.update(), err("Choose a photo first."), gr.update(), gr.update()
+        try:
+            data = AvatarCreate(brand_kit_id=choice_id(kit) or 0, name=name or "", gender=gender, age_range=age,
+                                style=style, ethnicity=eth)
+        except ValueError as exc:
+            return gr.update(), gr.update(), gr.update(), gr.update(), err(pydantic_message(exc)), gr.update(), gr.update()
+        if data.brand_kit_id == 0:
+            return (gr.update(), gr.update(), gr.update(), gr.update(),
+                    err("Create a brand kit first (Brand Kits page): every avatar belongs to one."), gr.update(), gr.update())
+
+        def run(session, user):
+            with open(path, "rb") as fh:
+                return avatars.upload(session, user=user, data=data, source=fh, filename=path,
+                                      store=services.store, settings=services.settings)
+        try:
+            avatar = act(services, request, run)
+        except Failed as exc:
+            return gr.update(), gr.update(), gr.update(), gr.update(), err(str(exc)), gr.update(), gr.update()
+        listing = refresh(k, g, s, request, selected=f"{avatar.id} · {avatar.name}")
+        return (*listing, ok(f"Uploaded “{avatar.name}”."), credits_text(services, request), None)
+
+    upload.click(do_upload, inputs=[file, up_kit, up_name, up_gender, up_age, up_style, up_eth, *filters],
+                 outputs=[*listing_out, message, badge, file])
+
+    editor = [current, ed_name, ed_gender, ed_age, ed_style, ed_eth]
+
+    def fill(choice, request: gr.Request):
+        avatar_id = choice_id(choice)
+        if avatar_id is None:
+            return ["", "", None, None, None, None]
+        try:
+            a = act(services, request, lambda s, u: avatars.get(s, user=u, avatar_id=avatar_id))
+        except Failed as exc:
+            return [err(str(exc)), gr.update(), gr.update(), gr.update(), gr.update(), gr.update()]
+        img = (f"<div class='apg-thumb' style='max-height:260px'><img alt='{esc(a.name)}' "
+               f"src='{esc(file_url(a.image_path))}'></div><div class='apg-meta'>{a.width}×{a.height}px</div>")
+        return [img, a.name, a.gender, a.age_range, a.style, a.ethnicity]
+
+    picker.change(fill, inputs=picker, outputs=editor)
+
+    def after(choice, request, text, k, g, s):
+        listing = refresh(k, g, s, request, selected=choice)
+        return (*listing, *fill(choice, request), ok(text), credits_text(services, request))
+
+    full_out = [*listing_out, *editor, message, badge]
+
+    def failed(exc):
+        return [gr.update()] * (len(listing_out) + len(editor)) + [err(str(exc)), gr.update()]
+
+    def do_save(choice, name, gender, age, style, eth, k, g, s, request: gr.Request):
+        avatar_id = choice_id(choice)
+        if avatar_id is None:
+            return failed("Pick an avatar first.")
+        try:
+            data = AvatarUpdate(name=name, gender=gender, age_range=age, style=style, ethnicity=eth)
+            a = act(services, request, lambda ss, u: avatars.update(ss, user=u, avatar_id=avatar_id, data=data))
+        except ValueError as exc:
+            return failed(pydantic_message(exc))
+        except Failed as exc:
+            return failed(exc)
+        return after(f"{a.id} · {a.name}", request, "Saved.", k, g, s)
+
+    save.click(do_save, inputs=[picker, ed_name, ed_gender, ed_age, ed_style, ed_eth, *filters], outputs=full_out)
+
+    def do_crop(choice, rot, x, y, w, h, k, g, s, request: gr.Request):
+        avatar_id = choice_id(choice)
+        if avatar_id is None:
+            return failed("Pick an avatar first.")
+        try:
+            req = CropRequest(rotate=float(rot or 0), x=None if x is None else int(x), y=None if y is None else int(y),
+                              width=None if w is None else int(w), height=None if h is None else int(h))
+            act(services, request, lambda ss, u: avatars.crop(ss, user=u, avatar_id=avatar_id, request=req,
+                                                               store=services.store))
+        except ValueError as exc:
+            return failed(pydantic_message(exc))
+        except Failed as exc:
+            return failed(exc)
+        return after(choice, request, "New image saved.", k, g, s)
+
+    apply_crop.click(do_crop, inputs=[picker, rotate, cx, cy, cw, ch, *filters], outputs=full_out)
+
+    delete.click(lambda c: (gr.update(visible=choice_id(c) is not None),
+                            "" if choice_id(c) is not None else err("Pick an avatar first.")),
+                 inputs=picker, outputs=[confirm_row, message])
+    cancel.click(lambda: gr.update(visible=False), outputs=confirm_row)
+
+    def do_delete(choice, k, g, s, request: gr.Request):
+        avatar_id = choice_id(choice)
+        try:
+            act(services, request, lambda ss, u: avatars.delete(ss, user=u, avatar_id=avatar_id, store=services.store))
+        except Failed as exc:
+            return [*failed(exc), gr.update(visible=False)]
+        return [*after(NEW, request, "Deleted.", k, g, s), gr.update(visible=False)]
+
+    confirm.click(do_delete, inputs=[picker, *filters], outputs=[*full_out, confirm_row])
