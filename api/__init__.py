@@ -5,10 +5,14 @@ api/ imports core and the jobs facade only (never db, sqlmodel, torch, diffusers
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
-from api import apps, auth, avatars, brand_kits, credits, files, login, products
+from api import apps, auth, avatars, brand_kits, credits, files, login, poses, products
 from api.errors import install_error_handlers
 from core.apps import VERSION
+from core.fonts import FONTS_DIR
+
+FONTS_URL = "/assets/fonts"
 
 
 def create_api(services) -> FastAPI:
@@ -21,7 +25,9 @@ def create_api(services) -> FastAPI:
     )
     app.state.services = services
     install_error_handlers(app)
+    # The shipped fonts are public, open-licensed files: the UI shows brand kits in their real fonts.
+    app.mount(FONTS_URL, StaticFiles(directory=FONTS_DIR), name="fonts")
     login.install_login_redirect(app, services)
-    for module in (login, auth, apps, credits, files, brand_kits, avatars, products):
+    for module in (login, auth, apps, credits, files, brand_kits, avatars, products, poses):
         app.include_router(module.router)
     return app

@@ -104,7 +104,7 @@ def install_login_redirect(app, services) -> None:
     async def redirect_to_login(request: Request, call_next):
         path = request.url.path
         wants_page = request.method == "GET" and "text/html" in request.headers.get("accept", "")
-        open_path = path.startswith(("/login", "/logout", "/api/", "/docs", "/openapi.json", "/redoc"))
+        open_path = path.startswith(("/login", "/logout", "/api/", "/assets/", "/docs", "/openapi.json", "/redoc"))
         if wants_page and not open_path and not request.cookies.get(COOKIE):
             return RedirectResponse(f"/login?next={quote(path)}", status_code=303)
         return await call_next(request)

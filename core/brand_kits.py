@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Annotated, BinaryIO, Literal
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from pydantic import AfterValidator, Field
 from sqlmodel import Session, func, select
 
@@ -135,14 +136,31 @@ def _clear_default(session: Session, user: User, except_id: int | None = None) -
 def create(session: Session, *, user: User, data: BrandKitCreate) -> BrandKit:
     has_any = session.exec(select(BrandKit.id).where(BrandKit.user_id == user.id).limit(1)).first() is not None
     make_default = data.is_default or not has_any  # a user's first kit is their default
-    if make_default:
-        _clear_default(session, user)
-    kit = BrandKit(user_id=user.id, **data.model_dump(exclude={"is_default"}), is_default=make_default)
-    session.add(kit)
-    session.flush()
+    fields = data.model_dump(exclude={"is_default"})
+    try:
+        with session.begin_nested():
+            if make_default:
+                _clear_default(session, user)
+            kit = BrandKit(user_id=user.id, **fields, is_default=make_default)
+            session.add(kit)
+            session.flush()
+    except IntegrityError:
+        # Another request made a default kit at the same moment (the database allows one): this one
+        # is created as a normal kit instead of failing.
+        kit = BrandKit(user_id=user.id, **fields, is_default=False)
+        session.add(kit)
+        session.flush()
     credits.charge(session, user_id=user.id, app_id=APP, action="createBrandKit", ref_type="brand_kit", ref_id=kit.id)
     session.commit()
     return kit
+
+
+def _lock_owner(session: Session, user: User) -> None:
+    """Hold the user's row until commit, so two default changes at once (two tabs) run one after the
+    other instead of the second tripping the one-default index. A no-op UPDATE: a row lock on Postgres,
+    the write lock on SQLite."""
+    users = User.__table__
+    session.execute(sa.update(users).where(users.c.id == user.id).values(id=users.c.id))
 
 
 def update(session: Session, *, user: User, kit_id: int, data: BrandKitUpdate) -> BrandKit:
@@ -152,6 +170,7 @@ def update(session: Session, *, user: User, kit_id: int, data: BrandKitUpdate) -
         raise ValidationFailed("brandName cannot be empty.", field="brandName")
     content = {k: v for k, v in changes.items() if k != "is_default" and v != getattr(kit, k)}
     if changes.get("is_default") is True and not kit.is_default:
+        _lock_owner(session, user)
         _clear_default(session, user, except_id=kit.id)
         session.flush()
         kit.is_default = True

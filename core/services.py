@@ -20,8 +20,12 @@ class Services:
     @classmethod
     def build(cls, settings: Settings, *, migrate: bool = True, runner: Any = None) -> "Services":
         db = Database.from_url(settings.database_url)
-        if migrate:
+        if migrate:  # the app's start: schema to head, then the shipped pose library (upsert, no duplicates)
             db.upgrade()
+            from core.pose_library import load_library
+
+            with db.session() as session:
+                load_library(session)
         services = cls(settings=settings, db=db, store=LocalFileStore(settings.storage_dir))
         if runner is None:
             from jobs import make_runner

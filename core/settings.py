@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -21,8 +21,12 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(frozen=True, extra="ignore", case_sensitive=False)
 
     # --- serving ---------------------------------------------------------------------------
-    host: str = Field("127.0.0.1", description="Address the web server binds to (the Docker image uses 0.0.0.0).")
-    port: int = Field(7860, ge=1, le=65535, description="Port of the web server.")
+    host: str = Field(
+        "127.0.0.1", validation_alias=AliasChoices("host", "gradio_server_name"),
+        description="Address the web server binds to (the Docker image uses 0.0.0.0; a Gradio Space sets "
+                    "GRADIO_SERVER_NAME, which is read too).")
+    port: int = Field(7860, ge=1, le=65535, validation_alias=AliasChoices("port", "gradio_server_port"),
+                      description="Port of the web server (GRADIO_SERVER_PORT is read too).")
 
     # --- data ------------------------------------------------------------------------------
     database_url: str = Field(
@@ -55,6 +59,12 @@ class Settings(BaseSettings):
     rembg_home: Path | None = Field(
         None, description="Folder holding rembg's .onnx weights. Unset: rembg's own default (~/.u2net)."
     )
+
+    # --- pose library ------------------------------------------------------------------------
+    pose_flag_below: float = Field(
+        0.5, ge=0, le=1, description="Templates whose success rate falls below this are flagged and picked less."
+    )
+    pose_flag_min_uses: int = Field(10, ge=1, description="Uses a template needs before its success rate can flag it.")
 
     # --- generation ------------------------------------------------------------------------
     max_poses_per_generation: int = Field(500, ge=1, description="Largest batch one generation may ask for.")

@@ -185,6 +185,7 @@ class PoseTemplate(SQLModel, table=True):
     usage_count: int = Field(default=0)
     success_count: int = Field(default=0)
     success_rate: float | None = None
+    quality_count: int = Field(default=0)
     avg_quality_score: float | None = None
     created_by_id: int | None = _fk("users.id", "SET NULL")
     created_at: datetime = Field(default_factory=utcnow)

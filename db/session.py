@@ -23,11 +23,21 @@ def create_db_engine(url: str) -> sa.Engine:
 
         @sa.event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):
+            # pysqlite's own transaction handling issues BEGIN late and lets a SAVEPOINT's RELEASE commit
+            # everything; SQLAlchemy's documented fix: switch it off and emit BEGIN ourselves.
+            dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
+
+        @sa.event.listens_for(engine, "begin")
+        def _sqlite_begin(conn):
+            # IMMEDIATE takes SQLite's single write lock at the start: concurrent writers queue (busy_timeout)
+            # instead of failing with "database is locked" when a read lock cannot be upgraded, and no
+            # transaction ever writes from a stale snapshot. Keep transactions short (never across a render).
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)

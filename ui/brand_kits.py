@@ -1,6 +1,12 @@
 """Brand Kits page: the user's kits as cards, a create/edit form with colour pickers, a font picker
-with a live preview, logo upload, set default, and delete with confirmation."""
+with a live preview, logo upload, set default, and delete with confirmation.
+
+Click a card (or pick it in "Edit kit") to load it into the form; "+ New kit" empties the form.
+"""
 from __future__ import annotations
+
+import base64
+import io
 
 import gradio as gr
 
@@ -8,179 +14,246 @@ from core import brand_kits as kits
 from core.brand_kits import CATEGORIES, TONES, BrandKitCreate, BrandKitUpdate
 from core.fonts import list_font_families, render_font_preview
 from core.schemas import file_url
-from ui.common import Failed, act, credits_text, err, esc, header, ok
+from ui.common import Failed, act, choice_id, credits_text, err, esc, header, ok, pydantic_message
 
 MAX_COLORS = 10
+START_COLORS = 3
 DEFAULT_COLORS = ["#E4572E", "#17BEBB", "#FFC914", "#2E282A", "#76B041", "#FFFFFF", "#3F88C5", "#F49D37",
                   "#140F2D", "#D72638"]
-NEW = "➕ New kit"
+NEW = "+ New kit"
+LABELS = {"brand_name": "Brand name", "category": "Category", "tone": "Tone", "tagline": "Tagline",
+          "colors": "Colours", "fonts": "Fonts", "is_default": "Default"}
+PREVIEW_SAMPLE = "Kulit cerah alami"
+
+# Clicking a card asks the server to load that kit into the form (event delegation: the cards re-render).
+CARD_CLICK_JS = """
+element.addEventListener('click', (event) => {
+  const card = event.target.closest('[data-kit-id]');
+  if (card) trigger('click', {kit_id: card.dataset.kitId});
+});
+"""
+
+
+def _choice(kit) -> str:
+    return f"{kit.id} · {kit.brand_name}"
 
 
 def cards_html(rows) -> str:
     if not rows:
-        return ("<div class='apg-empty'>No brand kits yet. Fill in the form to create your first one — "
-                "it becomes your default kit.</div>")
+        return ("<div class='apg-empty' id='brand-kit-cards'>No brand kits yet. Fill in the form to create your "
+                "first one — it becomes your default kit.</div>")
     out = ["<div class='apg-cards' id='brand-kit-cards'>"]
     for k in rows:
         swatches = "".join(f"<span class='apg-swatch' title='{esc(c)}' style='background:{esc(c)}'></span>"
                            for c in k.colors)
-        logo = (f"<img class='apg-logo' alt='logo' src='{esc(file_url(k.logo_path))}'>" if k.logo_path
-                else "<div class='apg-logo apg-nologo'>no logo</div>")
+        logo = (f"<img class='apg-logo' alt='{esc(k.brand_name)} logo' src='{esc(file_url(k.logo_path))}'>"
+                if k.logo_path else "<div class='apg-logo apg-nologo'>no logo</div>")
         badge = "<span class='apg-badge'>Default</span>" if k.is_default else ""
-        fonts = " · ".join(f"<span style=\"font-family:'{esc(f)}'\">{esc(f)}</span>" for f in k.fonts)
+        fonts = "".join(f"<span class='apg-font' style=\"font-family:'{esc(f)}', sans-serif\">{esc(f)}</span>"
+                        for f in k.fonts)
+        tagline = (f"<div class='apg-tagline' style=\"font-family:'{esc(k.fonts[0])}', sans-serif\">"
+                   f"{esc(k.tagline)}</div>" if k.tagline and k.fonts else "")
         out.append(
-            f"<div class='apg-card' data-kit-id='{k.id}'>{logo}<div class='apg-card-body'>"
-            f"<div class='apg-card-title'>{esc(k.brand_name)} {badge}</div>"
+            f"<div class='apg-card' data-kit-id='{k.id}' role='button' tabindex='0' title='Click to edit'>"
+            f"{logo}<div class='apg-card-body'>"
+            f"<div class='apg-card-title'><span class='apg-card-name'>{esc(k.brand_name)}</span>{badge}</div>"
             f"<div class='apg-swatches'>{swatches}</div>"
-            f"<div class='apg-meta'>{esc(k.category)} · {esc(k.tone)} · {fonts}</div>"
-            f"<div class='apg-tagline'>{esc(k.tagline or '')}</div></div></div>")
+            f"<div class='apg-meta'>{esc(k.category or 'other')} · {esc(k.tone)}</div>"
+            f"<div class='apg-fonts'>{fonts}</div>{tagline}</div></div>")
     out.append("</div>")
     return "".join(out)
+
+
+def preview_html(family: str | None, name: str | None, tagline: str | None, color: str | None,
+                 background: str | None) -> str:
+    """The brand name and tagline set in the chosen font by Pillow (the same files posters use), inline as a
+    data: URL so the preview never lands in Gradio's shared file cache."""
+    if not family:
+        return "<div class='apg-preview apg-empty'>Pick a font to see a preview.</div>"
+    text = f"{(name or '').strip() or 'Nama Toko'}\n{(tagline or '').strip() or PREVIEW_SAMPLE}"
+    try:
+        image = render_font_preview(family, text[:300], color=_hex(color, "#111111"),
+                                    background=_hex(background, "#FFFFFF"), size=40, width=640)
+    except Exception as exc:  # noqa: BLE001 - a preview never breaks the form
+        return err(getattr(exc, "message", "No preview for this font."))
+    buf = io.BytesIO()
+    image.save(buf, format="PNG", optimize=True)
+    data = base64.b64encode(buf.getvalue()).decode()
+    return (f"<div class='apg-preview' id='kit-font-preview-img'><img alt='{esc(family)} preview' "
+            f"src='data:image/png;base64,{data}'><div class='apg-meta'>{esc(family)}</div></div>")
+
+
+def _hex(value: str | None, fallback: str) -> str:
+    value = (value or "").strip()
+    return value.upper() if len(value) == 7 and value.startswith("#") else fallback
 
 
 def build(services, demo: gr.Blocks) -> None:
     badge = header(services, demo, "Brand Kits",
                    "Your shop's name, colours, fonts, logo and tone — posters and prompts use them automatically.")
     fonts_all = list_font_families()
+    first_font = fonts_all[:1]
 
-    with gr.Row():
+    with gr.Row(equal_height=False):
         with gr.Column(scale=3):
-            cards = gr.HTML(elem_id="brand-kit-cards-box")
-        with gr.Column(scale=2):
-            picker = gr.Dropdown(label="Edit kit", choices=[NEW], value=NEW, elem_id="kit-picker")
+            cards = gr.HTML(elem_id="brand-kit-cards-box", js_on_load=CARD_CLICK_JS)
+        with gr.Column(scale=2, elem_classes="apg-form"):
+            picker = gr.Dropdown(label="Edit kit", choices=[NEW], value=NEW, elem_id="kit-picker",
+                                 info="Or click a card.")
             name = gr.Textbox(label="Brand name", max_length=100, placeholder="e.g. Toko Cantik", elem_id="kit-name")
             with gr.Row():
-                category = gr.Dropdown(label="Category", choices=list(CATEGORIES), value="other")
-                tone = gr.Dropdown(label="Tone", choices=list(TONES), value="friendly")
+                category = gr.Dropdown(label="Category", choices=list(CATEGORIES), value="other", elem_id="kit-category")
+                tone = gr.Dropdown(label="Tone", choices=list(TONES), value="friendly", elem_id="kit-tone")
             tagline = gr.Textbox(label="Tagline (up to 140 characters)", max_length=140, elem_id="kit-tagline")
-            n_colors = gr.Slider(1, MAX_COLORS, value=3, step=1, label="Number of colours")
-            with gr.Row():
-                pickers = [gr.ColorPicker(value=DEFAULT_COLORS[i], label=f"Colour {i + 1}", visible=i < 3,
-                                          elem_id=f"kit-color-{i}") for i in range(MAX_COLORS)]
-            fonts = gr.Dropdown(label="Fonts (1–3)", choices=fonts_all, value=fonts_all[:1], multiselect=True,
-                                max_choices=3, elem_id="kit-fonts")
-            preview = gr.Image(label="Font preview", interactive=False, height=160, show_label=True)
-            logo = gr.Image(label="Logo (PNG, JPEG or WebP)", type="filepath", sources=["upload"], height=140)
+            with gr.Group(elem_classes="apg-colors"):
+                n_colors = gr.Slider(1, MAX_COLORS, value=START_COLORS, step=1, label="Colours",
+                                     elem_id="kit-n-colors")
+                with gr.Row(elem_classes="apg-color-row"):
+                    pickers = [gr.ColorPicker(value=DEFAULT_COLORS[i], label=f"Colour {i + 1}", min_width=72,
+                                              visible=i < START_COLORS, elem_id=f"kit-color-{i}",
+                                              elem_classes="apg-color") for i in range(MAX_COLORS)]
+            fonts = gr.Dropdown(label="Fonts (1–3, the first is the main one)", choices=fonts_all, value=first_font,
+                                multiselect=True, max_choices=3, elem_id="kit-fonts")
+            preview = gr.HTML(elem_id="kit-font-preview")
+            logo = gr.Image(label="Logo (PNG, JPEG or WebP; replaces the current one; 3 credits)", type="filepath",
+                            sources=["upload"], height=140, elem_id="kit-logo")
             message = gr.HTML(elem_id="kit-message")
-            with gr.Row():
-                save = gr.Button("Save kit", variant="primary", elem_id="kit-save")
-                make_default = gr.Button("Make default", elem_id="kit-default")
-                delete = gr.Button("Delete…", variant="stop", elem_id="kit-delete")
-            with gr.Row(visible=False) as confirm_row:
-                gr.Markdown("**Delete this kit?** Its avatars and products are deleted with it.")
-                confirm = gr.Button("Yes, delete", variant="stop", elem_id="kit-delete-confirm")
-                cancel = gr.Button("Cancel")
+            with gr.Row(elem_classes="apg-actions"):
+                save = gr.Button("Save kit", variant="primary", elem_id="kit-save", min_width=90)
+                make_default = gr.Button("Make default", elem_id="kit-default", min_width=90)
+                delete = gr.Button("Delete…", variant="stop", elem_id="kit-delete", min_width=90)
+            with gr.Group(visible=False, elem_classes="apg-confirm") as confirm_row:
+                gr.Markdown("**Delete this kit?** Its avatars and products are deleted with it. (1 credit)")
+                with gr.Row():
+                    confirm = gr.Button("Yes, delete", variant="stop", elem_id="kit-delete-confirm", min_width=90)
+                    cancel = gr.Button("Cancel", elem_id="kit-delete-cancel", min_width=90)
+            gr.Markdown("Costs: create 5 credits · edit 2 · logo 3 · delete 1.", elem_classes="apg-meta")
 
     form = [name, category, tone, tagline, n_colors, fonts, *pickers]
+    preview_in = [fonts, name, tagline, n_colors, pickers[0], pickers[1]]
 
-    def listing(request: gr.Request, selected=None):
-        def run(session, user):
-            rows, _ = kits.list_kits(session, user=user, limit=200)
-            return rows
-        rows = act(services, request, run)
-        choices = [NEW] + [f"{k.id} · {k.brand_name}" for k in rows]
-        value = selected if selected in choices else NEW
-        return cards_html(rows), gr.update(choices=choices, value=value)
+    def live_preview(fonts_v, name_v, tagline_v, n, color1, color2):
+        return preview_html(fonts_v[0] if fonts_v else None, name_v, tagline_v, color1,
+                            color2 if int(n or 1) >= 2 else "#FFFFFF")
 
-    def load(request: gr.Request):
+    def listing(request: gr.Request, selected: str | None = None):
+        rows, _ = act(services, request, lambda s, u: kits.list_kits(s, user=u, limit=200))
+        choices = [NEW] + [_choice(k) for k in rows]
+        return cards_html(rows), gr.update(choices=choices, value=selected if selected in choices else NEW)
+
+    def empty_form() -> list:
+        return ["", "other", "friendly", "", START_COLORS, first_font, *DEFAULT_COLORS]
+
+    def kit_form(k) -> list:
+        return [k.brand_name, k.category or "other", k.tone, k.tagline or "", len(k.colors), list(k.fonts),
+                *k.colors, *DEFAULT_COLORS[len(k.colors):]]
+
+    def on_load(request: gr.Request):
+        preview_v = preview_html(first_font[0] if first_font else None, "", "", DEFAULT_COLORS[0], DEFAULT_COLORS[1])
         try:
-            html_, pick = listing(request)
-            return html_, pick
+            return (*listing(request), preview_v)
         except Failed as exc:
-            return err(str(exc)), gr.update()
+            return err(str(exc)), gr.update(), preview_v
 
-    demo.load(load, outputs=[cards, picker])
+    demo.load(on_load, outputs=[cards, picker, preview])
 
-    def selected_id(choice: str | None) -> int | None:
-        return None if not choice or choice == NEW else int(choice.split(" · ", 1)[0])
-
-    def fill(choice, request: gr.Request):
-        kit_id = selected_id(choice)
+    def load_kit(kit_id: int | None, request: gr.Request) -> list:
+        """Form values for a kit (or the empty form), the logo cleared, the message and confirmation reset."""
         if kit_id is None:
-            return ["", "other", "friendly", "", 3, fonts_all[:1], *DEFAULT_COLORS, None, ""]
+            return [NEW, *empty_form(), None, "", gr.update(visible=False)]
         try:
             k = act(services, request, lambda s, u: kits.get(s, user=u, kit_id=kit_id))
         except Failed as exc:
-            return [gr.update()] * len(form) + [None, err(str(exc))]
-        colors = k.colors + DEFAULT_COLORS[len(k.colors):]
-        return [k.brand_name, k.category or "other", k.tone, k.tagline or "", len(k.colors), k.fonts, *colors,
-                None, ""]
+            return [gr.update()] * (1 + len(form)) + [gr.update(), err(str(exc)), gr.update(visible=False)]
+        return [_choice(k), *kit_form(k), None, "", gr.update(visible=False)]
 
-    picker.change(fill, inputs=picker, outputs=[*form, logo, message])
-    n_colors.change(lambda n: [gr.update(visible=i < n) for i in range(MAX_COLORS)], inputs=n_colors,
-                    outputs=pickers)
+    form_out = [picker, *form, logo, message, confirm_row]
+    # .input, not .change: a handler that sets the picker (after a save) must not reload the form
 
-    def live_preview(fonts_value, name_value, tagline_value, n, *colors):
-        if not fonts_value:
-            return None
-        text = (name_value or "Nama Toko") + (f"\n{tagline_value}" if tagline_value else "\nKulit cerah alami")
-        return render_font_preview(fonts_value[0], text, color=colors[0] if colors and n >= 1 else "#111111",
-                                   background=colors[1] if len(colors) > 1 and n >= 2 else "#FFFFFF", size=40)
+    def on_pick(choice, request: gr.Request):
+        return load_kit(choice_id(choice), request)
 
-    for comp in (fonts, name, tagline, n_colors, pickers[0], pickers[1]):
-        comp.change(live_preview, inputs=[fonts, name, tagline, n_colors, *pickers], outputs=preview)
+    def on_card(evt: gr.EventData, request: gr.Request):
+        return load_kit(_int(getattr(evt, "kit_id", None)), request)
 
-    def do_save(choice, name_v, category_v, tone_v, tagline_v, n, fonts_v, *rest, request: gr.Request):
+    picker.input(on_pick, inputs=picker, outputs=form_out)
+    cards.click(on_card, outputs=form_out)
+    n_colors.change(lambda n: [gr.update(visible=i < int(n)) for i in range(MAX_COLORS)], inputs=n_colors,
+                    outputs=pickers, show_progress="hidden")
+    for comp in preview_in:
+        comp.change(live_preview, inputs=preview_in, outputs=preview, show_progress="hidden")
+
+    def do_save(request: gr.Request, choice, name_v, category_v, tone_v, tagline_v, n, fonts_v, *rest):
         colors_v, logo_path = list(rest[:MAX_COLORS])[: int(n)], rest[MAX_COLORS]
-        kit_id = selected_id(choice)
+        kit_id = choice_id(choice)
         fields = dict(brand_name=name_v or "", category=category_v, tone=tone_v, tagline=tagline_v or None,
-                      colors=[c for c in colors_v if c], fonts=fonts_v or [])
+                      colors=[c for c in colors_v if c], fonts=list(fonts_v or []))
+        unchanged = [gr.update(), gr.update()]
+        try:
+            data = BrandKitCreate(**fields) if kit_id is None else BrandKitUpdate(**fields)
+        except ValueError as exc:  # pydantic validation: the first problem, named by its label
+            return *unchanged, err(pydantic_message(exc, LABELS)), gr.update(), gr.update()
 
         def run(session, user):
-            try:
-                if kit_id is None:
-                    kit = kits.create(session, user=user, data=BrandKitCreate(**fields))
-                else:
-                    kit = kits.update(session, user=user, kit_id=kit_id, data=BrandKitUpdate(**fields))
-            except ValueError as exc:  # pydantic validation: show the first problem, named by field
-                first = exc.errors()[0] if hasattr(exc, "errors") else None
-                where = ".".join(str(p) for p in first["loc"]) if first else ""
-                text = first["msg"].removeprefix("Value error, ") if first else str(exc)
-                raise Failed(f"{where}: {text}" if where else text) from None
-            if logo_path:
-                with open(logo_path, "rb") as fh:
-                    kits.upload_logo(session, user=user, kit_id=kit.id, source=fh, filename=logo_path,
-                                     store=services.store, settings=services.settings)
-            return kit
+            if kit_id is None:
+                return kits.create(session, user=user, data=data)
+            return kits.update(session, user=user, kit_id=kit_id, data=data)
 
         try:
             kit = act(services, request, run)
         except Failed as exc:
-            return gr.update(), gr.update(), err(str(exc)), credits_text(services, request), gr.update()
-        html_, pick = listing(request, selected=f"{kit.id} · {kit.brand_name}")
-        verb = "Created" if kit_id is None else "Saved"
-        return html_, pick, ok(f"{verb} “{kit.brand_name}”."), credits_text(services, request), None
+            return *unchanged, err(str(exc)), credits_text(services, request), gr.update()
+        done = f"{'Created' if kit_id is None else 'Saved'} “{kit.brand_name}”."
+        note, keep_logo = ok(done), None
+        if logo_path:
+            def upload(session, user):
+                with open(logo_path, "rb") as fh:
+                    return kits.upload_logo(session, user=user, kit_id=kit.id, source=fh, filename=logo_path,
+                                            store=services.store, settings=services.settings)
+            try:
+                kit = act(services, request, upload)
+            except Failed as exc:  # the kit is saved; say so, and keep the refused file visible
+                note, keep_logo = err(f"{done} The logo was not saved: {exc}"), gr.update()
+        return (*listing(request, selected=_choice(kit)), note, credits_text(services, request), keep_logo)
 
     save.click(do_save, inputs=[picker, *form, logo], outputs=[cards, picker, message, badge, logo])
 
     def do_default(choice, request: gr.Request):
-        kit_id = selected_id(choice)
+        kit_id = choice_id(choice)
         if kit_id is None:
-            return gr.update(), gr.update(), err("Pick a kit in “Edit kit” first.")
+            return gr.update(), gr.update(), err("Pick a kit first (click its card).")
         try:
             kit = act(services, request, lambda s, u: kits.set_default(s, user=u, kit_id=kit_id))
         except Failed as exc:
             return gr.update(), gr.update(), err(str(exc))
-        html_, pick = listing(request, selected=choice)
-        return html_, pick, ok(f"“{kit.brand_name}” is now your default kit.")
+        return (*listing(request, selected=_choice(kit)), ok(f"“{kit.brand_name}” is now your default kit."))
 
     make_default.click(do_default, inputs=picker, outputs=[cards, picker, message])
 
     def ask_delete(choice):
-        if selected_id(choice) is None:
-            return gr.update(visible=False), err("Pick a kit in “Edit kit” first.")
+        if choice_id(choice) is None:
+            return gr.update(visible=False), err("Pick a kit first (click its card).")
         return gr.update(visible=True), ""
 
     delete.click(ask_delete, inputs=picker, outputs=[confirm_row, message])
     cancel.click(lambda: gr.update(visible=False), outputs=confirm_row)
 
     def do_delete(choice, request: gr.Request):
-        kit_id = selected_id(choice)
+        kit_id = choice_id(choice)
         try:
             act(services, request, lambda s, u: kits.delete(s, user=u, kit_id=kit_id, store=services.store))
         except Failed as exc:
-            return gr.update(), gr.update(), err(str(exc)), gr.update(visible=False), gr.update()
+            return [gr.update(), gr.update(), err(str(exc)), gr.update(visible=False), gr.update(),
+                    *[gr.update()] * len(form)]
         html_, pick = listing(request)
-        return html_, pick, ok("Deleted."), gr.update(visible=False), credits_text(services, request)
+        return [html_, pick, ok(f"Deleted “{choice.split(' · ', 1)[-1]}”."), gr.update(visible=False),
+                credits_text(services, request), *empty_form()]
 
-    confirm.click(do_delete, inputs=picker, outputs=[cards, picker, message, confirm_row, badge])
+    confirm.click(do_delete, inputs=picker, outputs=[cards, picker, message, confirm_row, badge, *form])
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

@@ -29,6 +29,9 @@ def act(services, request: gr.Request | None, fn: Callable[[Any, Any], Any]):
         try:
             user = users.acting_user(session, settings=services.settings, username=username)
             return fn(session, user)
+        except Failed:
+            session.rollback()
+            raise
         except DomainError as exc:
             session.rollback()
             raise Failed(exc.message) from exc
@@ -97,12 +100,18 @@ def choice_id(choice: str | None) -> int | None:
     return int(head) if head.isdigit() else None
 
 
-def pydantic_message(exc: Exception) -> str:
-    """The first problem of a pydantic ValidationError, named by field, for an inline message."""
+def pydantic_message(exc: Exception, labels: dict[str, str] | None = None) -> str:
+    """The first problem of a pydantic ValidationError, named by field, for an inline message.
+    `labels` maps field names to the labels the page shows ({"brand_name": "Brand name"})."""
     errors = getattr(exc, "errors", None)
     if not callable(errors) or not exc.errors():
         return str(exc)
     first = exc.errors()[0]
-    where = ".".join(str(p) for p in first.get("loc", ()))
+    loc = [str(p) for p in first.get("loc", ())]
+    where = ".".join(loc)
+    if labels and loc and loc[0] in labels:
+        where = labels[loc[0]]
     text = first.get("msg", "").removeprefix("Value error, ")
+    if first.get("type") == "string_too_short" and (first.get("ctx") or {}).get("min_length") == 1:
+        text = "this cannot be empty"
     return f"{where}: {text}" if where else text
