@@ -148,7 +148,7 @@ def update(session: Session, *, user: User, avatar_id: int, data: AvatarUpdate) 
 
 def crop(session: Session, *, user: User, avatar_id: int, request: CropRequest, store: LocalFileStore) -> Avatar:
     """Rotate, then crop; write a new base image and thumbnail; the old files go."""
-    from core.images import encode_image, make_thumbnail
+    from core.images import encode_image, make_thumbnail, output_format
 
     avatar = get(session, user=user, avatar_id=avatar_id)
     with Image.open(store.path(avatar.image_path)) as im:
@@ -177,7 +177,7 @@ def crop(session: Session, *, user: User, avatar_id: int, request: CropRequest, 
         avatar.image_path = staged.save(data, user_id=user.id, kind="avatar", ext=ext)
         thumb = make_thumbnail(image)
         avatar.thumbnail_path = staged.save(thumb, user_id=user.id, kind="avatar-thumb",
-                                            ext="png" if thumb[:4] == b"\x89PNG" else "jpg")
+                                            ext=output_format(image)[0])
         avatar.width, avatar.height = image.size
         avatar.updated_at = utcnow()
         credits.charge(session, user_id=user.id, app_id=APP, action="updateAvatar", ref_type="avatar",

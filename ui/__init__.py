@@ -8,7 +8,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from ui import avatars, brand_kits, products
+from ui import avatars, brand_kits, poses, products
 from ui.coming_soon import page
 
 CSS_PATH = Path(__file__).resolve().parent.parent / "assets" / "ui.css"
@@ -18,8 +18,7 @@ PAGES = [
     ("Brand Kits", "", brand_kits.build),
     ("Avatars", "avatars", avatars.build),
     ("Products", "products", products.build),
-    ("Pose Library", "poses", page("Pose Library", "600+ curated poses for product photos.", [
-        "browse skeleton previews by category", "hand-pick poses for a batch", "curate the library (admins)"])),
+    ("Pose Library", "poses", poses.build),
     ("Generate", "generate", page("Generate", "Hundreds of on-model photos in one batch.", [
         "pick avatar, product, brand kit and poses", "try one pose first", "launch a batch of up to 500"])),
     ("Results", "results", page("Results", "Watch your batch arrive, rate and export.", [
