@@ -1,7 +1,7 @@
 """The queue facade the rest of the code sees: `runner.submit("module:function", *ids)`.
 
 Jobs take ids, never ORM objects or images. Without REDIS_URL the work runs in this process on a small
-thread pool (InProcessRunner); with REDIS_URL it goes to rq workers (the batch issue adds RqRunner).
+thread pool (InProcessRunner); with REDIS_URL it goes to rq workers (jobs.rq_runner, jobs.worker).
 Entry points are named by import path so the same name works in both runners.
 """
 from __future__ import annotations
@@ -61,6 +61,9 @@ class InProcessRunner:
 
 
 def make_runner(services):
+    """rq when REDIS_URL is set (workers: `python -m jobs.worker`), else the in-process runner."""
     if services.settings.redis_url:
-        raise NotImplementedError("rq workers arrive with the batch-generation issue; unset REDIS_URL for now")
+        from jobs.rq_runner import RqRunner
+
+        return RqRunner(services.settings.redis_url)
     return InProcessRunner(services)
