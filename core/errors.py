@@ -61,3 +61,11 @@ class ImageRejected(DomainError):
     422 decodes but breaks a rule (too many pixels, side too long)."""
 
     code = "image_rejected"
+
+
+class ModelUnavailable(DomainError):
+    """A model's weights are not on this machine (they are never downloaded at run time), or cannot be
+    loaded. The message says which file to put in which folder."""
+
+    status = 503
+    code = "model_unavailable"

@@ -116,7 +116,7 @@ def upload(session: Session, *, user: User, data: ProductCreate, source: BinaryI
             credits.charge(session, user_id=user.id, app_id=APP, action="uploadProduct", ref_type="product",
                            ref_id=product.id)
         credits.charge(session, user_id=user.id, app_id=APP, action="removeBackground", ref_type="product",
-                       ref_id=product.id, idempotency_key=f"bg:{product.id}:1")
+                       ref_id=product.id, idempotency_key=_bg_key(product, 1))
         session.commit()
     _queue_removal(runner, product.id)
     return product
@@ -166,9 +166,9 @@ def retry_removal(session: Session, *, user: User, product_id: int, runner, sett
     product = get(session, user=user, product_id=product_id)
     if product.bg_status in ("pending", "processing"):
         raise ValidationFailed("Background removal is already running for this product.", field="id")
-    attempt = _attempt(session, product.id) + 1
+    attempt = _attempt(session, product) + 1
     credits.charge(session, user_id=user.id, app_id=APP, action="removeBackground", ref_type="product",
-                   ref_id=product.id, idempotency_key=f"bg:{product.id}:{attempt}")
+                   ref_id=product.id, idempotency_key=_bg_key(product, attempt))
     product.bg_status, product.bg_error, product.bg_model = "pending", None, settings.rembg_model
     product.updated_at = utcnow()
     session.add(product)
@@ -177,12 +177,22 @@ def retry_removal(session: Session, *, user: User, product_id: int, runner, sett
     return product
 
 
-def _attempt(session: Session, product_id: int) -> int:
+def _bg_key(product: Product, attempt: int | str, kind: str = "bg") -> str:
+    """Idempotency key of a removal attempt's charge ("bg") or refund ("bgrefund"). Besides the id it
+    holds the product's own random file name: SQLite hands a deleted row's id to the next row, and the
+    new product must not find the old one's charges and refunds already done."""
+    stem = product.original_path.rsplit("/", 1)[-1].split(".", 1)[0]
+    return f"{kind}:{product.id}:{stem}:{attempt}"
+
+
+def _attempt(session: Session, product: Product) -> int:
+    """How many removals of this product were charged so far."""
     from db.models import CreditLedger
 
     return session.exec(select(func.count()).select_from(CreditLedger).where(
-        CreditLedger.ref_type == "product", CreditLedger.ref_id == product_id,
-        CreditLedger.action == "removeBackground")).one()
+        CreditLedger.ref_type == "product", CreditLedger.ref_id == product.id,
+        CreditLedger.action == "removeBackground",
+        CreditLedger.idempotency_key.startswith(_bg_key(product, ""), autoescape=True))).one()
 
 
 def run_removal(session: Session, *, product_id: int, store: LocalFileStore, settings: Settings) -> Product | None:
@@ -192,7 +202,7 @@ def run_removal(session: Session, *, product_id: int, store: LocalFileStore, set
     product = session.get(Product, product_id)
     if product is None or product.bg_status not in ("pending", "processing"):
         return product  # deleted meanwhile, or already finished: nothing to do
-    attempt = _attempt(session, product.id)
+    attempt = _attempt(session, product)
     product.bg_status = "processing"
     session.add(product)
     session.commit()
@@ -210,10 +220,12 @@ def run_removal(session: Session, *, product_id: int, store: LocalFileStore, set
     with store.staged() as staged:
         old = product.cutout_path
         product.cutout_path = staged.save(result.png, user_id=product.user_id, kind="cutout", ext="png")
-        with Image.open(io.BytesIO(result.png)) as im:
-            thumb = make_thumbnail(im.convert("RGBA"))
-        old_thumb = product.thumbnail_path
-        product.thumbnail_path = staged.save(thumb, user_id=product.user_id, kind="product-thumb", ext="png")
+        old_thumb = None
+        if result.flag != "empty":  # an empty cut-out is one transparent pixel: keep the photo's thumbnail
+            with Image.open(io.BytesIO(result.png)) as im:
+                thumb = make_thumbnail(im.convert("RGBA"))
+            old_thumb = product.thumbnail_path
+            product.thumbnail_path = staged.save(thumb, user_id=product.user_id, kind="product-thumb", ext="png")
         product.dominant_color = result.dominant_color
         product.mask_coverage = result.coverage
         product.bg_status = "flagged" if result.flag else "done"
@@ -231,7 +243,7 @@ def _fail(session: Session, product: Product, message: str, attempt: int) -> Pro
     session.add(product)
     credits.refund(session, user_id=product.user_id, app_id=APP, action="removeBackground",
                    amount=credits.cost(APP, "removeBackground"), ref_type="product", ref_id=product.id,
-                   note="background removal failed", idempotency_key=f"bgrefund:{product.id}:{attempt}")
+                   note="background removal failed", idempotency_key=_bg_key(product, attempt, "bgrefund"))
     session.commit()
     return product
 

@@ -54,10 +54,12 @@ class Settings(BaseSettings):
     # --- background removal (products) -------------------------------------------------------
     rembg_model: str = Field(
         "isnet-general-use",
-        description="rembg model for product cut-outs (isnet-general-use, u2net, u2netp, birefnet-general, ...).",
+        description="rembg model for product cut-outs: a rembg name (isnet-general-use, u2net, u2netp, "
+                    "birefnet-general, ...) or custom:<file>.onnx for your own U2Net-shaped net in REMBG_HOME.",
     )
     rembg_home: Path | None = Field(
-        None, description="Folder holding rembg's .onnx weights. Unset: rembg's own default (~/.u2net)."
+        None, description="Folder holding rembg's .onnx weights (<name>.onnx or models/<name>/<name>.onnx). "
+                          "Unset: rembg's own folders (~/.u2net, ~/.rembg/models). Never downloaded at run time."
     )
 
     # --- pose library ------------------------------------------------------------------------

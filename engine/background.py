@@ -1,0 +1,224 @@
+"""rembg sessions for product cut-outs: one per (model setting, weights folder) per process, created on
+first use under a lock, cached and reused by every thread (onnxruntime's run() is thread-safe).
+
+    from engine.background import predict_mask
+    mask = predict_mask(rgb_image, model=settings.rembg_model, home=settings.rembg_home)   # "L", same size
+
+The model setting (Settings.rembg_model):
+- a rembg model name: isnet-general-use (default), u2net, u2netp, silueta, isnet-anime, birefnet-general,
+  birefnet-general-lite, birefnet-portrait, bria-rmbg, ... The weights are `<name>.onnx`.
+- `custom:<file>.onnx`: your own U2Net-shaped ONNX net (rembg's `u2net_custom` session), the file lying
+  directly in the weights folder. `dis_custom:<file>` and `ben_custom:<file>` pick rembg's other custom
+  sessions. A custom value is a bare file name: no folders, no `..`.
+Remote or credentialed rembg backends (atlascloud, withoutbg) and multi-file ones (sam) are refused.
+
+Where the weights are looked for (the same places rembg 2.0.86 itself looks, minus the download):
+- Settings.rembg_home (env REMBG_HOME) set: `<home>/<name>.onnx`, or `<home>/models/<name>/<name>.onnx`
+  (what `REMBG_HOME=<home> rembg d <name>` writes). Checked before rembg is even imported, so a missing
+  file fails in microseconds.
+- unset: rembg's own defaults: `~/.rembg/models/<name>/<name>.onnx` or `~/.u2net/<name>.onnx` (rembg
+  honours its U2NET_HOME / REMBG_HOME / XDG_DATA_HOME variables there).
+
+Never a download: rembg downloads from inside a session class's `download_models()`. We find the file
+ourselves and build the session from a subclass whose `download_models()` returns that file, so rembg
+cannot fetch anything, needs no environment variable, and a custom model path is not bound to rembg's
+folder rule. Missing or unloadable weights raise core.errors.ModelUnavailable (503) naming the file and
+the folder; failures are not cached, so adding the file and retrying works without a restart.
+
+`import rembg` is slow (about a minute the first time in a fresh venv: numba), so it happens only
+inside these functions.
+"""
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from core.errors import ModelUnavailable
+
+if TYPE_CHECKING:  # pragma: no cover
+    from PIL import Image
+
+CUSTOM_SESSIONS = {"custom": "u2net_custom", "u2net_custom": "u2net_custom", "dis_custom": "dis_custom",
+                   "ben_custom": "ben_custom"}
+REFUSED = {"sam": "it needs several weight files", "atlascloud": "it sends pictures to a remote service",
+           "withoutbg": "it sends pictures to a remote service"}
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+_sessions: dict[tuple[str, str | None], Any] = {}
+_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A parsed model setting. session: rembg's session name; file: the weights file name."""
+
+    setting: str
+    session: str
+    file: str
+
+    @property
+    def custom(self) -> bool:
+        return self.session in CUSTOM_SESSIONS.values()
+
+
+def parse_model(setting: str) -> ModelSpec:
+    """'isnet-general-use' -> (isnet-general-use, isnet-general-use.onnx); 'custom:tiny.onnx' ->
+    (u2net_custom, tiny.onnx). A malformed value raises ModelUnavailable."""
+    value = (setting or "").strip()
+    prefix, sep, file = value.partition(":")
+    if sep:
+        session = CUSTOM_SESSIONS.get(prefix.strip().lower())
+        file = file.strip()
+        if session is None:
+            raise ModelUnavailable(f"Unknown background-removal model setting '{setting}': use a rembg model name "
+                                   f"(e.g. isnet-general-use) or custom:<file>.onnx.")
+        if not _NAME.match(file) or ".." in file:
+            raise ModelUnavailable(f"Background-removal model setting '{setting}': the custom model must be a plain "
+                                   f"file name (like custom:my-model.onnx) of a file in the weights folder.")
+        return ModelSpec(value, session, file)
+    if not _NAME.match(value):
+        raise ModelUnavailable(f"Unknown background-removal model '{setting}'.")
+    if value in CUSTOM_SESSIONS.values():
+        raise ModelUnavailable(f"Background-removal model '{value}' needs its file: write it as custom:<file>.onnx.")
+    if value in REFUSED:
+        raise ModelUnavailable(f"Background-removal model '{value}' is not supported: {REFUSED[value]}.")
+    return ModelSpec(value, value, f"{value}.onnx")
+
+
+def _candidates(spec: ModelSpec, home: Path) -> list[Path]:
+    if spec.custom:
+        return [home / spec.file]
+    return [home / "models" / spec.session / spec.file, home / spec.file]   # rembg's own order
+
+
+def _rembg_default_candidates(spec: ModelSpec, cls) -> list[Path]:
+    """rembg's default places (it reads its own U2NET_HOME / REMBG_HOME / XDG_DATA_HOME)."""
+    if spec.custom:
+        roots = [cls.rembg_home(), cls.legacy_home()]
+        return list(dict.fromkeys(Path(r) / spec.file for r in roots))
+    return [Path(cls.model_dir()) / spec.file, Path(cls.legacy_home()) / spec.file]
+
+
+def _missing(spec: ModelSpec, candidates: list[Path], home: Path | None) -> ModelUnavailable:
+    where = " or ".join(f"{c.parent}/" for c in reversed(candidates))
+    if home is None:
+        how = "or set REMBG_HOME (the app's rembg_home setting) to the folder that holds it"
+        fetch = f"`rembg d {spec.session}` fetches it into rembg's folder"
+    else:
+        how = "or point REMBG_HOME (the app's rembg_home setting) at the folder that holds it"
+        fetch = f"`REMBG_HOME={home} rembg d {spec.session}` fetches it into that folder"
+    tip = "" if spec.custom else f" On a machine with internet access, {fetch}."
+    return ModelUnavailable(
+        f"Background removal is not available: the model '{spec.setting}' needs the file '{spec.file}', "
+        f"which is not on this server (models are never downloaded automatically). Put '{spec.file}' in "
+        f"{where}, {how}, then retry the background removal.{tip}")
+
+
+def _session_class(spec: ModelSpec):
+    from rembg.sessions import sessions  # slow the first time: lazily, here only
+
+    cls = sessions.get(spec.session)
+    if cls is None:
+        local = sorted(n for n, c in sessions.items() if c.is_local() and n not in REFUSED)
+        raise ModelUnavailable(f"Unknown background-removal model '{spec.setting}'. Known rembg models: "
+                               f"{', '.join(local)}; or custom:<file>.onnx.")
+    if not cls.is_local() or cls.requires_credentials():
+        raise ModelUnavailable(f"Background-removal model '{spec.setting}' sends pictures to a remote service; "
+                               f"only local models are allowed.")
+    return cls
+
+
+def _locate(spec: ModelSpec, home: Path | None):
+    """(weights file, rembg session class). With `home` a missing file fails before rembg is imported."""
+    cls = None
+    if home is None:
+        cls = _session_class(spec)
+        cands = _rembg_default_candidates(spec, cls)
+    else:
+        cands = _candidates(spec, home)
+    path = next((c for c in cands if c.is_file()), None)
+    if path is None:
+        raise _missing(spec, cands, home)
+    return path, cls or _session_class(spec)
+
+
+def _folder(home: Path | str | None) -> Path | None:
+    return Path(home).expanduser().resolve() if home is not None else None
+
+
+def find_weights(setting: str, home: Path | None) -> Path:
+    """The weights file the setting resolves to; ModelUnavailable if absent. Without `home` this imports rembg."""
+    return _locate(parse_model(setting), _folder(home))[0]
+
+
+def create_session(setting: str, home: Path | None):
+    """A NEW rembg session for the setting (uncached: use get_session). Raises ModelUnavailable."""
+    spec = parse_model(setting)
+    path, cls = _locate(spec, _folder(home))
+    weights = str(path)
+    # rembg fetches weights inside download_models(); this subclass can only name the file we found.
+    pinned = type(f"Local{cls.__name__}", (cls,),
+                  {"download_models": classmethod(lambda _cls, *a, **k: weights), "__module__": __name__})
+    import onnxruntime as ort
+
+    extra = {"model_path": weights} if spec.custom else {}
+    try:
+        return pinned(spec.session, ort.SessionOptions(), **extra)
+    except Exception as exc:  # noqa: BLE001 - a corrupt or foreign file: say which
+        raise ModelUnavailable(f"Background removal is not available: the weights file {weights} for model "
+                               f"'{spec.setting}' could not be loaded ({type(exc).__name__}: {exc}). "
+                               f"Replace the file with a valid ONNX model.") from exc
+
+
+def get_session(setting: str, home: Path | None):
+    """The process's rembg session for (model setting, weights folder): created once, then reused."""
+    folder = _folder(home)
+    key = (setting, str(folder) if folder is not None else None)
+    session = _sessions.get(key)
+    if session is not None:
+        return session
+    with _lock:
+        session = _sessions.get(key)
+        if session is None:
+            session = _sessions[key] = create_session(setting, home)
+        return session
+
+
+def session_for(settings):
+    """The session Settings ask for (rembg_model, rembg_home). Workers call it once to preload."""
+    return get_session(settings.rembg_model, settings.rembg_home)
+
+
+def predict_mask(image: Image.Image, *, model: str, home: Path | None, session=None) -> Image.Image:
+    """The model's soft mask of `image` (an RGB PIL image): mode "L", same size, 255 = product.
+
+    rembg's U2Net/ISNet sessions rescale each prediction to its own min..max, so a flat prediction (a
+    picture that is all one thing) comes back all 0 (numpy's 0/0 warnings silenced for that). `session`
+    overrides the cached one."""
+    import numpy as np
+
+    session = session if session is not None else get_session(model, home)
+    with np.errstate(invalid="ignore", divide="ignore"):   # a flat prediction's 0/0 (thread-local setting)
+        mask = session.predict(image)[0]
+    if mask.mode != "L":
+        mask = mask.convert("L")
+    if mask.size != image.size:
+        from PIL import Image as PILImage
+
+        mask = mask.resize(image.size, PILImage.Resampling.LANCZOS)
+    return mask
+
+
+def loaded_sessions() -> dict[tuple[str, str | None], Any]:
+    """A copy of the cache: {(model setting, weights folder): session}."""
+    with _lock:
+        return dict(_sessions)
+
+
+def clear_sessions() -> None:
+    """Forget every cached session (tests, or after replacing a weights file)."""
+    with _lock:
+        _sessions.clear()
