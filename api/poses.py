@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, Query, UploadFile
+from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.responses import FileResponse, Response
 from pydantic import Field
 
 from api.deps import AdminDep, Limit, Offset, Services, SessionDep, UserDep
+from core import pose_import
 from core import pose_library as lib
 from core.pose_library import TemplateCreate, TemplatePublic, TemplateUpdate
 from core.schemas import CamelModel, Page
@@ -88,6 +89,27 @@ def bulk_update(body: BulkIn, session: SessionDep, admin: AdminDep):
     changed = lib.bulk_update(session, user=admin, template_ids=body.template_ids, is_active=body.is_active,
                               category=body.category, add_tags=body.add_tags, remove_tags=body.remove_tags)
     return {"changed": changed}
+
+
+@router.post("/templates/import")
+def import_templates(session: SessionDep, admin: AdminDep, services: Services,
+                     files: Annotated[list[UploadFile], File(description="OpenPose JSON, skeleton PNGs or photos")],
+                     category: Annotated[str, Form()], subcategory: Annotated[str | None, Form()] = None,
+                     placement: Annotated[str | None, Form()] = None, gender: Annotated[str, Form()] = "unisex",
+                     difficulty: Annotated[str, Form()] = "medium", activate: Annotated[bool, Form()] = False):
+    """Import poses; every candidate is de-duplicated against the library. Returns what was imported,
+    skipped (with the reason and the existing template it duplicates) and what failed."""
+    limit = services.settings.limit_bytes("pose")
+    data = [(f.file.read(limit + 1), f.filename) for f in files]
+    return pose_import.import_files(session, user=admin, files=data, settings=services.settings, category=category,
+                                    subcategory=subcategory, placement=placement, gender=gender,
+                                    difficulty=difficulty, activate=activate)
+
+
+@router.post("/templates/export")
+def export_templates(body: ExportIn, session: SessionDep, user: UserDep):
+    data, media_type, name = pose_import.export(session, user=user, template_ids=body.template_ids, fmt=body.format)
+    return Response(data, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @router.delete("/templates/{template_id}", status_code=204)

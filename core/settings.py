@@ -48,6 +48,7 @@ class Settings(BaseSettings):
     max_avatar_size_mb: float = Field(10, gt=0, description="Largest avatar upload.")
     max_product_size_mb: float = Field(20, gt=0, description="Largest product photo upload.")
     max_logo_size_mb: float = Field(5, gt=0, description="Largest brand-kit logo upload.")
+    max_pose_file_size_mb: float = Field(10, gt=0, description="Largest pose file to import (skeleton image, photo or JSON).")
     max_image_side: int = Field(8000, ge=64, description="Longest side (px) an uploaded image may have.")
     max_image_pixels: int = Field(50_000_000, ge=4096, description="Most pixels an uploaded image may decode to.")
 
@@ -81,8 +82,9 @@ class Settings(BaseSettings):
         return self.database_url.startswith("sqlite")
 
     def limit_bytes(self, kind: str) -> int:
-        """Upload limit in bytes for an image kind: avatar, product, logo."""
-        mb = {"avatar": self.max_avatar_size_mb, "product": self.max_product_size_mb, "logo": self.max_logo_size_mb}[kind]
+        """Upload limit in bytes for an image kind: avatar, product, logo, pose."""
+        mb = {"avatar": self.max_avatar_size_mb, "product": self.max_product_size_mb, "logo": self.max_logo_size_mb,
+              "pose": self.max_pose_file_size_mb}[kind]
         return int(mb * 1024 * 1024)
 
 

@@ -11,7 +11,7 @@ JPEG_QUALITY = 92
 THUMBNAIL_QUALITY = 85
 THUMBNAIL_SIDE = 384
 PNG_COMPRESS_LEVEL = 6
-LOSSLESS_KINDS = frozenset({"logo"})  # flat colours and text: JPEG artefacts would show
+LOSSLESS_KINDS = frozenset({"logo", "pose"})  # flat colours and text: JPEG artefacts would show
 
 _TYPES = {"png": "image/png", "jpg": "image/jpeg"}
 

@@ -18,7 +18,7 @@ from .sniff import describe, sniff_format
 
 Source = Union[BinaryIO, bytes, bytearray, memoryview, str, os.PathLike]
 
-KIND_LABELS = {"avatar": "avatars", "product": "products", "logo": "logos"}
+KIND_LABELS = {"avatar": "avatars", "product": "products", "logo": "logos", "pose": "pose files"}
 ACCEPTED_TEXT = "Please upload a JPEG, PNG or WebP image."
 _MB = 1024 * 1024  # Settings.limit_bytes counts MB as 1024 × 1024 bytes; messages do the same
 _CHUNK = 1024 * 1024
