@@ -284,3 +284,9 @@ class DesignMetrics(SQLModel, table=True):
     total_time_saved: float = Field(default=0.0)
     estimated_savings: int = Field(default=0)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+# SQLite would hand a deleted row's id to the next row; ids appear in file keys, idempotency keys and
+# URLs, so they are never reused (AUTOINCREMENT), as on Postgres.
+for _table in SQLModel.metadata.tables.values():
+    _table.dialect_options["sqlite"]["autoincrement"] = True

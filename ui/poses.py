@@ -3,8 +3,12 @@ large preview and its mirrored twin; for admins (the data team) also metadata ed
 import and export, delete. Other users see the active templates read-only: the generator's pose picker."""
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import gradio as gr
 
+from core import pose_import
 from core import pose_library as lib
 from core.pose_library import CATEGORIES, DIFFICULTIES, GENDERS, PLACEMENTS, TemplateUpdate
 from ui.common import Failed, act, choice_id, err, esc, header, ok, pydantic_message
@@ -90,6 +94,23 @@ def build(services, demo: gr.Blocks) -> None:
                                                                "set category"], value="deactivate")
             bulk_value = gr.Textbox(label="Tag or category")
             bulk_apply = gr.Button("Apply to selected")
+        with gr.Row():
+            export_fmt = gr.Radio(["zip", "json"], value="zip", label="Export selected as")
+            export_btn = gr.Button("Export selected")
+            export_file = gr.File(label="Download", interactive=False)
+    with gr.Accordion("Import poses (data team)", open=False, visible=False) as admin_import:
+        gr.Markdown("OpenPose JSON (BODY_25 or COCO-18), ControlNet skeleton images, or photos of people. "
+                    "Every pose is checked against the library; duplicates are skipped and reported. "
+                    "Imported poses start inactive: review them, then activate.")
+        imp_files = gr.File(label="Files", file_count="multiple", elem_id="pose-import-files")
+        with gr.Row():
+            imp_cat = gr.Dropdown(label="Category", choices=list(CATEGORIES), value=CATEGORIES[0])
+            imp_sub = gr.Textbox(label="Subcategory", max_length=64)
+            imp_place = gr.Dropdown(label="Placement", choices=list(PLACEMENTS), value=None)
+            imp_active = gr.Checkbox(label="Activate right away", value=False)
+        imp_btn = gr.Button("Import", variant="primary")
+        imp_report = gr.Dataframe(headers=["file", "result", "details"], wrap=True, visible=False,
+                                  elem_id="pose-import-report")
 
     filters = [f_cat, f_sub, f_place, f_gender, f_diff, f_tags, f_text, f_active, f_min, f_max, f_flag, f_sort, page]
 
@@ -117,11 +138,11 @@ def build(services, demo: gr.Blocks) -> None:
         try:
             html_, pick, sel, subs, is_admin = query(*values, request)
         except Failed as exc:
-            return err(str(exc)), gr.update(), gr.update(), gr.update(), gr.update(), gr.update(), gr.update()
+            return err(str(exc)), *[gr.update()] * (len(list_out) - 1)
         return (html_, pick, sel, subs, gr.update(visible=is_admin), gr.update(visible=is_admin),
-                gr.update(visible=is_admin))
+                gr.update(visible=is_admin), gr.update(visible=is_admin))
 
-    list_out = [grid, picker, selection, f_sub, admin_edit, admin_bulk, f_active]
+    list_out = [grid, picker, selection, f_sub, admin_edit, admin_bulk, f_active, admin_import]
     demo.load(listing, inputs=filters, outputs=list_out)
     def first_page(*values, request: gr.Request):
         return (*listing(*values[:-1], 1, request=request), 1)
@@ -210,3 +231,39 @@ def build(services, demo: gr.Blocks) -> None:
         return ok(f"{action.capitalize()}: {n} template(s) changed."), *listing(*values, request=request)
 
     bulk_apply.click(do_bulk, inputs=[selection, bulk_action, bulk_value, *filters], outputs=[message, *list_out])
+
+    def do_export(selected, fmt, request: gr.Request):
+        ids = [choice_id(c) for c in selected or [] if choice_id(c) is not None]
+        if not ids:
+            return None, err("Tick the templates to export first.")
+        try:
+            data, _media, name = act(services, request, lambda s, u: pose_import.export(s, user=u, template_ids=ids,
+                                                                                        fmt=fmt))
+        except Failed as exc:
+            return None, err(str(exc))
+        out = Path(tempfile.mkdtemp(prefix="pose-export-")) / name
+        out.write_bytes(data)  # library templates are shared, not private: a download link is fine
+        return str(out), ok(f"Exported {len(ids)} template(s).")
+
+    export_btn.click(do_export, inputs=[selection, export_fmt], outputs=[export_file, message])
+
+    def do_import(paths, cat, sub, place, active, *values, request: gr.Request):
+        if not paths:
+            return gr.update(), err("Choose files to import."), *[gr.update()] * len(list_out)
+        files = [(Path(p).read_bytes(), Path(p).name) for p in paths]
+        try:
+            report = act(services, request, lambda s, u: pose_import.import_files(
+                s, user=u, files=files, settings=services.settings, category=cat, subcategory=sub or None,
+                placement=place, activate=bool(active)))
+        except Failed as exc:
+            return gr.update(), err(str(exc)), *[gr.update()] * len(list_out)
+        rows = ([[r["file"], "imported", f"#{r['id']} {r['person']} ({r['kind']})"] for r in report["imported"]]
+                + [[r["file"], "skipped", f"{r['person']}: {r['reason']}"
+                    + (f" — #{r['duplicateOf']['id']}" if r.get("duplicateOf") else "")] for r in report["skipped"]]
+                + [[r["file"], "error", r["error"]] for r in report["errors"]])
+        text = (f"{len(report['imported'])} imported, {len(report['skipped'])} skipped, "
+                f"{len(report['errors'])} failed.")
+        return gr.update(value=rows, visible=True), ok(text), *listing(*values, request=request)
+
+    imp_btn.click(do_import, inputs=[imp_files, imp_cat, imp_sub, imp_place, imp_active, *filters],
+                  outputs=[imp_report, message, *list_out])

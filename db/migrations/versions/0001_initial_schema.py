@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 17:43:46.574446
+Create Date: 2026-11-25 18:23:35.700215
 """
 from alembic import op
 import sqlalchemy as sa
@@ -25,7 +25,8 @@ def upgrade() -> None:
     sa.Column('credits', sa.Integer(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.CheckConstraint('credits >= 0', name='ck_users_credits_nonnegative'),
-    sa.PrimaryKeyConstraint('id')
+    sa.PrimaryKeyConstraint('id'),
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_users_username'), ['username'], unique=True)
@@ -39,7 +40,8 @@ def upgrade() -> None:
     sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('last_used_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id')
+    sa.PrimaryKeyConstraint('id'),
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('api_tokens', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_api_tokens_token_hash'), ['token_hash'], unique=True)
@@ -60,7 +62,8 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id')
+    sa.PrimaryKeyConstraint('id'),
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('brand_kits', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_brand_kits_user_id'), ['user_id'], unique=False)
@@ -80,7 +83,8 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('idempotency_key')
+    sa.UniqueConstraint('idempotency_key'),
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('credit_ledger', schema=None) as batch_op:
         batch_op.create_index('ix_credit_ledger_user_created', ['user_id', 'created_at'], unique=False)
@@ -111,7 +115,8 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], ondelete='SET NULL'),
-    sa.PrimaryKeyConstraint('id')
+    sa.PrimaryKeyConstraint('id'),
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('pose_templates', schema=None) as batch_op:
         batch_op.create_index('ix_pose_templates_category_active', ['category', 'is_active'], unique=False)
@@ -138,7 +143,8 @@ def upgrade() -> None:
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['brand_kit_id'], ['brand_kits.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id')
+    sa.PrimaryKeyConstraint('id'),
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('avatars', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_avatars_brand_kit_id'), ['brand_kit_id'], unique=False)
@@ -160,7 +166,8 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['brand_kit_id'], ['brand_kits.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('user_id', 'brand_kit_id', 'design_type', 'period', name='uq_design_metrics_key')
+    sa.UniqueConstraint('user_id', 'brand_kit_id', 'design_type', 'period', name='uq_design_metrics_key'),
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('design_metrics', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_design_metrics_brand_kit_id'), ['brand_kit_id'], unique=False)
@@ -176,7 +183,8 @@ def upgrade() -> None:
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['brand_kit_id'], ['brand_kits.id'], ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id')
+    sa.PrimaryKeyConstraint('id'),
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('pose_generation_projects', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_pose_generation_projects_brand_kit_id'), ['brand_kit_id'], unique=False)
@@ -206,7 +214,8 @@ def upgrade() -> None:
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['brand_kit_id'], ['brand_kits.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id')
+    sa.PrimaryKeyConstraint('id'),
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('products', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_products_bg_status'), ['bg_status'], unique=False)
@@ -240,7 +249,8 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['product_id'], ['products.id'], ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['project_id'], ['pose_generation_projects.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id')
+    sa.PrimaryKeyConstraint('id'),
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('pose_generations', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_pose_generations_avatar_id'), ['avatar_id'], unique=False)
@@ -277,7 +287,8 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['template_id'], ['pose_templates.id'], ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('generation_id', 'position', name='uq_generated_poses_generation_position')
+    sa.UniqueConstraint('generation_id', 'position', name='uq_generated_poses_generation_position'),
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('generated_poses', schema=None) as batch_op:
         batch_op.create_index('ix_generated_poses_generation_status', ['generation_id', 'status'], unique=False)
