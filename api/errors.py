@@ -7,6 +7,8 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from pydantic.alias_generators import to_camel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core.errors import DomainError
@@ -36,6 +38,14 @@ def install_error_handlers(app: FastAPI) -> None:
         detail = f"{first['field']}: {first['message']}" if first["field"] else first["message"]
         return JSONResponse({"detail": detail, "code": "validation_error", "field": first["field"],
                              "errors": errors}, status_code=422)
+
+    @app.exception_handler(ValidationError)
+    async def model_validation_error(request: Request, exc: ValidationError):
+        """A request model built inside a route from form fields (multipart uploads): 422 like the rest,
+        naming the field as the client spells it (camelCase)."""
+        return await validation_error(request, RequestValidationError(
+            [{**e, "loc": tuple(to_camel(p) if isinstance(p, str) else p for p in e.get("loc", ()))}
+             for e in exc.errors()]))
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, exc: StarletteHTTPException):

@@ -14,7 +14,8 @@ router = APIRouter(prefix="/api/apps/product-manager", tags=["product-manager"])
 
 
 def _fields(name, category, subcategory, productType, placement, brandKitId) -> ProductCreate:
-    return ProductCreate(name=name or None, category=category, subcategory=subcategory, product_type=productType,
+    return ProductCreate(name=(name or "").strip() or None,  # blank: named after the file
+                         category=category, subcategory=subcategory, product_type=productType,
                          placement=placement, brand_kit_id=brandKitId)
 
 

@@ -51,7 +51,8 @@ class AvatarUpdate(AvatarTraits):
 
 class CropRequest(CamelModel):
     """A crop box in pixels of the current image (after rotation), and a rotation in degrees
-    counter-clockwise (multiples of 90 are lossless; others fill the corners with white)."""
+    counter-clockwise (multiples of 90 are lossless; others fill the corners with white, or leave
+    them transparent on an image with alpha)."""
 
     rotate: float = Field(default=0, ge=-360, le=360)
     x: int | None = Field(default=None, ge=0)
@@ -133,6 +134,8 @@ def update(session: Session, *, user: User, avatar_id: int, data: AvatarUpdate) 
     changes = {k: v for k, v in data.model_dump(exclude_unset=True).items() if v != getattr(avatar, k)}
     if "name" in changes and changes["name"] is None:
         raise ValidationFailed("name cannot be empty.", field="name")
+    if "brand_kit_id" in changes and changes["brand_kit_id"] is None:
+        raise ValidationFailed("An avatar always belongs to one of your brand kits.", field="brandKitId")
     if changes.get("brand_kit_id") is not None:
         brand_kits.get(session, user=user, kit_id=changes["brand_kit_id"])
     if not changes:
@@ -152,13 +155,14 @@ def crop(session: Session, *, user: User, avatar_id: int, request: CropRequest, 
 
     avatar = get(session, user=user, avatar_id=avatar_id)
     with Image.open(store.path(avatar.image_path)) as im:
-        image = im.convert("RGB")
+        image = im.convert("RGBA" if im.mode == "RGBA" else "RGB")  # a transparent background stays so
     angle = request.rotate % 360
     if angle:
         if angle % 90 == 0:
             image = image.rotate(angle, expand=True)
         else:
-            image = image.rotate(angle, expand=True, resample=Image.Resampling.BICUBIC, fillcolor=(255, 255, 255))
+            fill = (255, 255, 255, 0) if image.mode == "RGBA" else (255, 255, 255)
+            image = image.rotate(angle, expand=True, resample=Image.Resampling.BICUBIC, fillcolor=fill)
     box_given = [v is not None for v in (request.x, request.y, request.width, request.height)]
     if any(box_given):
         if not all(box_given):
