@@ -29,8 +29,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     api = create_api(services)
     demo = build_ui(services)
     auth_dependency = username_from_cookie(services) if settings.auth == "password" else None
+    # Uploads larger than our biggest limit are refused by Gradio before they reach its cache.
+    biggest = max(settings.limit_bytes(kind) for kind in ("avatar", "product", "logo", "pose"))
     return gr.mount_gradio_app(api, demo, path="/", auth_dependency=auth_dependency, css=css(),
-                               allowed_paths=[], footer_links=["api"], ssr_mode=False)
+                               allowed_paths=[], footer_links=["api"], ssr_mode=False, max_file_size=biggest)
 
 
 def serve(settings: Settings) -> None:

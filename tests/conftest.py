@@ -16,18 +16,7 @@ import sqlalchemy as sa
 
 from core.services import Services
 from core.settings import Settings
-
-PG_ADMIN_URL = os.environ.get("PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")
-REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
-
-
-def service_missing(what: str, exc: Exception):
-    message = f"{what} is not reachable ({type(exc).__name__}: {exc})"
-    if REQUIRE_SERVICES:
-        pytest.fail(message + " and REQUIRE_SERVICES=1", pytrace=False)
-    pytest.skip(message)
-
+from tests.support import PG_ADMIN_URL, TEST_REDIS_URL, service_missing
 
 def _pg_admin_engine() -> sa.Engine:
     return sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", pool_pre_ping=True)

@@ -99,8 +99,11 @@ def build(services, demo: gr.Blocks) -> None:
             return err(str(exc)), gr.update(), gr.update(), gr.update()
 
     demo.load(on_load, outputs=listing_out)
+    def filtered(k, g, s, request: gr.Request):
+        return refresh(k, g, s, request)[0]
+
     for f in filters:
-        f.change(lambda k, g, s, request: refresh(k, g, s, request)[0], inputs=filters, outputs=gallery)
+        f.input(filtered, inputs=filters, outputs=gallery)
 
     def do_upload(path, kit, name, gender, age, style, eth, k, g, s, request: gr.Request):
         if not path:

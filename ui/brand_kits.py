@@ -27,10 +27,12 @@ PREVIEW_SAMPLE = "Kulit cerah alami"
 
 # Clicking a card asks the server to load that kit into the form (event delegation: the cards re-render).
 CARD_CLICK_JS = """
-element.addEventListener('click', (event) => {
+const pick = (event) => {
   const card = event.target.closest('[data-kit-id]');
-  if (card) trigger('click', {kit_id: card.dataset.kitId});
-});
+  if (card) { event.preventDefault(); trigger('click', {kit_id: card.dataset.kitId}); }
+};
+element.addEventListener('click', pick);
+element.addEventListener('keydown', (event) => { if (event.key === 'Enter' || event.key === ' ') pick(event); });
 """
 
 
@@ -99,7 +101,7 @@ def build(services, demo: gr.Blocks) -> None:
             cards = gr.HTML(elem_id="brand-kit-cards-box", js_on_load=CARD_CLICK_JS)
         with gr.Column(scale=2, elem_classes="apg-form"):
             picker = gr.Dropdown(label="Edit kit", choices=[NEW], value=NEW, elem_id="kit-picker",
-                                 info="Or click a card.")
+                                 info="Click a card to edit it; pick “+ New kit” to start a new one.")
             name = gr.Textbox(label="Brand name", max_length=100, placeholder="e.g. Toko Cantik", elem_id="kit-name")
             with gr.Row():
                 category = gr.Dropdown(label="Category", choices=list(CATEGORIES), value="other", elem_id="kit-category")
@@ -115,8 +117,10 @@ def build(services, demo: gr.Blocks) -> None:
             fonts = gr.Dropdown(label="Fonts (1–3, the first is the main one)", choices=fonts_all, value=first_font,
                                 multiselect=True, max_choices=3, elem_id="kit-fonts")
             preview = gr.HTML(elem_id="kit-font-preview")
+            # image_mode=None: Gradio hands over the uploaded file as it is (with "RGB" it would flatten a
+            # transparent logo onto black and re-encode it); core checks and re-encodes it.
             logo = gr.Image(label="Logo (PNG, JPEG or WebP; replaces the current one; 3 credits)", type="filepath",
-                            sources=["upload"], height=140, elem_id="kit-logo")
+                            image_mode=None, sources=["upload"], height=140, elem_id="kit-logo")
             message = gr.HTML(elem_id="kit-message")
             with gr.Row(elem_classes="apg-actions"):
                 save = gr.Button("Save kit", variant="primary", elem_id="kit-save", min_width=90)
@@ -168,7 +172,6 @@ def build(services, demo: gr.Blocks) -> None:
         return [_choice(k), *kit_form(k), None, "", gr.update(visible=False)]
 
     form_out = [picker, *form, logo, message, confirm_row]
-    # .input, not .change: a handler that sets the picker (after a save) must not reload the form
 
     def on_pick(choice, request: gr.Request):
         return load_kit(choice_id(choice), request)
@@ -176,7 +179,9 @@ def build(services, demo: gr.Blocks) -> None:
     def on_card(evt: gr.EventData, request: gr.Request):
         return load_kit(_int(getattr(evt, "kit_id", None)), request)
 
-    picker.input(on_pick, inputs=picker, outputs=form_out)
+    # .select fires only when the user picks an entry; .change/.input also fire when a handler (save, load)
+    # sets the picker, which would wipe the form and the message.
+    picker.select(on_pick, inputs=picker, outputs=form_out)
     cards.click(on_card, outputs=form_out)
     n_colors.change(lambda n: [gr.update(visible=i < int(n)) for i in range(MAX_COLORS)], inputs=n_colors,
                     outputs=pickers, show_progress="hidden")

@@ -42,16 +42,16 @@ def act(services, request: gr.Request | None, fn: Callable[[Any, Any], Any]):
 
 
 def ok(message: str) -> str:
-    return f"<div class='apg-msg apg-ok'>✅ {html.escape(message)}</div>"
+    return f"<div class='apg-msg apg-ok'>✓ {html.escape(message)}</div>"
 
 
 def err(message: str) -> str:
-    return f"<div class='apg-msg apg-err' role='alert'>⚠️ {html.escape(message)}</div>"
+    return f"<div class='apg-msg apg-err' role='alert'>⚠ {html.escape(message)}</div>"
 
 
 def credits_text(services, request: gr.Request | None) -> str:
     try:
-        return act(services, request, lambda s, u: f"**{u.username}** · 💳 **{credits.balance(s, user_id=u.id)}** credits")
+        return act(services, request, lambda s, u: f"**{u.username}** · **{credits.balance(s, user_id=u.id)}** credits")
     except Failed as exc:
         return str(exc)
 

@@ -134,7 +134,7 @@ def build(services, demo: gr.Blocks) -> None:
         return (_grid(rows, services.settings, total, pg), gr.update(choices=picks),
                 gr.update(choices=picks, value=[]), gr.update(choices=[ANY, *subs]), is_admin)
 
-    def listing(*values, request: gr.Request):
+    def listing(request: gr.Request, *values):
         try:
             html_, pick, sel, subs, is_admin = query(*values, request)
         except Failed as exc:
@@ -144,13 +144,13 @@ def build(services, demo: gr.Blocks) -> None:
 
     list_out = [grid, picker, selection, f_sub, admin_edit, admin_bulk, f_active, admin_import]
     demo.load(listing, inputs=filters, outputs=list_out)
-    def first_page(*values, request: gr.Request):
-        return (*listing(*values[:-1], 1, request=request), 1)
+    def first_page(request: gr.Request, *values):
+        return (*listing(request, *values[:-1], 1), 1)
 
     def step(delta):
-        def go(*values, request: gr.Request):
+        def go(request: gr.Request, *values):
             target = max(1, int(values[-1] or 1) + delta)
-            return (*listing(*values[:-1], target, request=request), target)
+            return (*listing(request, *values[:-1], target), target)
         return go
 
     paged_out = [*list_out, page]
@@ -184,7 +184,7 @@ def build(services, demo: gr.Blocks) -> None:
 
     picker.change(fill, inputs=picker, outputs=editor)
 
-    def do_save(choice, name, cat, sub, diff, gender, place, tags, desc, active, *values, request: gr.Request):
+    def do_save(request: gr.Request, choice, name, cat, sub, diff, gender, place, tags, desc, active, *values):
         template_id = choice_id(choice)
         if template_id is None:
             return err("Pick a template first."), *[gr.update()] * len(list_out)
@@ -197,24 +197,24 @@ def build(services, demo: gr.Blocks) -> None:
             return err(pydantic_message(exc)), *[gr.update()] * len(list_out)
         except Failed as exc:
             return err(str(exc)), *[gr.update()] * len(list_out)
-        listed = listing(*values, request=request)
+        listed = listing(request, *values)
         return ok(f"Saved “{t.name}”{'' if t.is_active else ' (inactive: users no longer see it)'}."), *listed
 
     save.click(do_save, inputs=[picker, *editor[1:], *filters], outputs=[message, *list_out])
     delete.click(lambda c: gr.update(visible=choice_id(c) is not None), inputs=picker, outputs=confirm_row)
     cancel.click(lambda: gr.update(visible=False), outputs=confirm_row)
 
-    def do_delete(choice, *values, request: gr.Request):
+    def do_delete(request: gr.Request, choice, *values):
         template_id = choice_id(choice)
         try:
             act(services, request, lambda s, u: lib.delete(s, user=u, template_id=template_id))
         except Failed as exc:
             return err(str(exc)), gr.update(visible=False), *[gr.update()] * len(list_out)
-        return ok("Deleted."), gr.update(visible=False), *listing(*values, request=request)
+        return ok("Deleted."), gr.update(visible=False), *listing(request, *values)
 
     confirm.click(do_delete, inputs=[picker, *filters], outputs=[message, confirm_row, *list_out])
 
-    def do_bulk(selected, action, value, *values, request: gr.Request):
+    def do_bulk(request: gr.Request, selected, action, value, *values):
         ids = [choice_id(c) for c in selected or [] if choice_id(c) is not None]
         if not ids:
             return err("Tick at least one template."), *[gr.update()] * len(list_out)
@@ -228,7 +228,7 @@ def build(services, demo: gr.Blocks) -> None:
             n = act(services, request, lambda s, u: lib.bulk_update(s, user=u, template_ids=ids, **kwargs))
         except Failed as exc:
             return err(str(exc)), *[gr.update()] * len(list_out)
-        return ok(f"{action.capitalize()}: {n} template(s) changed."), *listing(*values, request=request)
+        return ok(f"{action.capitalize()}: {n} template(s) changed."), *listing(request, *values)
 
     bulk_apply.click(do_bulk, inputs=[selection, bulk_action, bulk_value, *filters], outputs=[message, *list_out])
 
@@ -247,7 +247,7 @@ def build(services, demo: gr.Blocks) -> None:
 
     export_btn.click(do_export, inputs=[selection, export_fmt], outputs=[export_file, message])
 
-    def do_import(paths, cat, sub, place, active, *values, request: gr.Request):
+    def do_import(request: gr.Request, paths, cat, sub, place, active, *values):
         if not paths:
             return gr.update(), err("Choose files to import."), *[gr.update()] * len(list_out)
         files = [(Path(p).read_bytes(), Path(p).name) for p in paths]
@@ -263,7 +263,7 @@ def build(services, demo: gr.Blocks) -> None:
                 + [[r["file"], "error", r["error"]] for r in report["errors"]])
         text = (f"{len(report['imported'])} imported, {len(report['skipped'])} skipped, "
                 f"{len(report['errors'])} failed.")
-        return gr.update(value=rows, visible=True), ok(text), *listing(*values, request=request)
+        return gr.update(value=rows, visible=True), ok(text), *listing(request, *values)
 
     imp_btn.click(do_import, inputs=[imp_files, imp_cat, imp_sub, imp_place, imp_active, *filters],
                   outputs=[imp_report, message, *list_out])

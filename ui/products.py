@@ -97,9 +97,12 @@ def build(services, demo: gr.Blocks) -> None:
             return err(str(exc)), *[gr.update()] * 5
 
     demo.load(on_load, outputs=listing_out)
+    def filtered(k, c, s, request: gr.Request):
+        return refresh(k, c, s, request)
+
     for f in filters:
-        f.change(lambda k, c, s, request: refresh(k, c, s, request), inputs=filters, outputs=listing_out)
-    timer.tick(lambda k, c, s, request: refresh(k, c, s, request), inputs=filters, outputs=listing_out)
+        f.input(filtered, inputs=filters, outputs=listing_out)
+    timer.tick(filtered, inputs=filters, outputs=listing_out, show_progress="hidden")
 
     def do_upload(paths, kit, cat, ptype, place, k, c, s, request: gr.Request, progress=gr.Progress()):
         skip = [gr.update()] * len(listing_out)
