@@ -11,6 +11,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from starlette.concurrency import run_in_threadpool
 
 from core import users
 from core.errors import Unauthorized
@@ -34,7 +35,10 @@ button{{margin-top:20px;width:100%;padding:11px;border:0;border-radius:8px;backg
 
 
 def _safe_next(target: str | None) -> str:
-    return target if target and target.startswith("/") and not target.startswith("//") else "/"
+    """A path on this site, else "/". Browsers read "/\\host" and "/<tab>/host" as "//host" (another site)."""
+    if not target or not target.startswith("/") or any(c == "\\" or ord(c) < 32 for c in target):
+        return "/"
+    return "/" if target.startswith("//") else target
 
 
 def token_from_request(request: Request) -> str | None:
@@ -100,11 +104,16 @@ def install_login_redirect(app, services) -> None:
     if services.settings.auth == "none":
         return
 
+    signed_in = username_from_cookie(services)
+
     @app.middleware("http")
     async def redirect_to_login(request: Request, call_next):
         path = request.url.path
         wants_page = request.method == "GET" and "text/html" in request.headers.get("accept", "")
         open_path = path.startswith(("/login", "/logout", "/api/", "/assets/", "/docs", "/openapi.json", "/redoc"))
-        if wants_page and not open_path and not request.cookies.get(COOKIE):
-            return RedirectResponse(f"/login?next={quote(path)}", status_code=303)
+        # A cookie whose token is gone (expired, revoked) counts as signed out, not as a bare 401 page.
+        if wants_page and not open_path and not await run_in_threadpool(signed_in, request):
+            response = RedirectResponse(f"/login?next={quote(path)}", status_code=303)
+            response.delete_cookie(COOKIE)
+            return response
         return await call_next(request)

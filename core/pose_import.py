@@ -21,6 +21,7 @@ from core.settings import Settings
 from db.models import PoseTemplate, User
 
 MAX_FILES = 200
+LIBRARY_ASPECT = "2:3"
 
 
 def _is_json(data: bytes) -> bool:
@@ -47,21 +48,28 @@ def candidates_from_file(data: bytes, *, filename: str | None, settings: Setting
     if len(data) > settings.limit_bytes("pose"):
         raise ValidationFailed(f"This file is {len(data) / 2**20:.1f} MB; pose files can be at most "
                                f"{settings.max_pose_file_size_mb:g} MB.", field="file", status=413)
+    from core.poses.transforms import fit_to_aspect
+
+    def fitted(candidates):  # every comparison and every template assumes the library's 2:3 canvas
+        return [(c.label, fit_to_aspect(c.pose, LIBRARY_ASPECT, source_aspect=c.aspect or LIBRARY_ASPECT)) for c in candidates]
+
     if _is_json(data):
-        return "openpose-json", [(c.label, c.pose) for c in from_openpose_json(data)]
+        return "openpose-json", fitted(from_openpose_json(data))
     from core.images import ingest_image
 
     image = ingest_image(data, kind="pose", settings=settings, filename=filename, keep_alpha=False)
     rgb = np.asarray(image.image.convert("RGB"))
     if looks_like_skeleton(rgb):
-        return "skeleton-image", [(c.label, c.pose) for c in from_skeleton_image(rgb)]
+        return "skeleton-image", fitted(from_skeleton_image(rgb))
     if detector is None:
         from engine.detector import get_pose_detector
 
         detector = get_pose_detector(settings).detect
     from core.poses.keypoints import as_pose
 
-    return "photo", [(f"person {i}", as_pose(p)) for i, p in enumerate(detector(image.image))]
+    photo_aspect = image.width / image.height
+    return "photo", [(f"person {i}", fit_to_aspect(as_pose(p), LIBRARY_ASPECT, source_aspect=photo_aspect))
+                     for i, p in enumerate(detector(image.image))]
 
 
 def import_files(session: Session, *, user: User, files: list[tuple[bytes, str | None]], settings: Settings,
@@ -91,7 +99,7 @@ def import_files(session: Session, *, user: User, files: list[tuple[bytes, str |
             continue
         if not cands:
             report["errors"].append({"file": filename, "error": "No person found in this file."})
-        found += [(filename, kind, label, pose) for label, pose in cands]
+        found += [(filename, kind, label, pose) for label, pose in cands]  # poses fitted to the library's 2:3
     if not found:
         return report
     library = list(session.exec(select(PoseTemplate.id, PoseTemplate.key, PoseTemplate.keypoints)))

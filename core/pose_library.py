@@ -178,7 +178,7 @@ def search(session: Session, *, user: User, settings: Settings, category: str | 
         like = f"%{text.strip().lower()}%"
         where.append(sa.or_(func.lower(T.name).like(like), func.lower(T.description).like(like)))
     order = {
-        "success": (sa.case((T.success_rate.is_(None), 1), else_=0), T.success_rate.desc(), T.id),
+        "success": (expected_success().desc(), T.usage_count.desc(), T.id),
         "usage": (T.usage_count.desc(), T.id),
         "newest": (T.created_at.desc(), T.id.desc()),
         "name": (T.name, T.id),
@@ -186,6 +186,17 @@ def search(session: Session, *, user: User, settings: Settings, category: str | 
     total = session.exec(select(func.count()).select_from(T).where(*where)).one()
     rows = session.exec(select(T).where(*where).order_by(*order).limit(limit).offset(offset))
     return list(rows), total
+
+
+PRIOR_SUCCESS, PRIOR_WEIGHT = 0.7, 5.0
+
+
+def expected_success():
+    """The success rate to rank by: the observed rate pulled towards a prior (0.7 over 5 uses), so an
+    unused template ranks like an average one, and a template that keeps failing sinks below it."""
+    T = PoseTemplate
+    return ((sa.cast(T.success_count, sa.Float) + PRIOR_SUCCESS * PRIOR_WEIGHT)
+            / (sa.cast(T.usage_count, sa.Float) + PRIOR_WEIGHT))
 
 
 def facets(session: Session, *, user: User) -> dict:

@@ -27,23 +27,24 @@ def _pg_url(name: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def pg_template(tmp_path_factory):
-    """A migrated Postgres database used as the template for each test's own database."""
+def pg_database(tmp_path_factory):
+    """One migrated Postgres database for this test session (per xdist worker); each test empties it."""
     try:
         engine = _pg_admin_engine()
         with engine.connect() as c:
             c.execute(sa.text("SELECT 1"))
     except Exception as exc:  # noqa: BLE001
         service_missing("PostgreSQL", exc)
-    name = f"apg_tmpl_{uuid.uuid4().hex[:10]}"
+    name = f"apg_test_{uuid.uuid4().hex[:10]}"
     with engine.connect() as c:
         c.execute(sa.text(f'CREATE DATABASE "{name}"'))
     from db.session import Database
 
     db = Database.from_url(_pg_url(name))
     db.upgrade()
+    tables = ", ".join(f'"{t}"' for t in sa.inspect(db.engine).get_table_names() if t != "alembic_version")
     db.dispose()
-    yield name
+    yield name, tables
     with engine.connect() as c:
         c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     engine.dispose()
@@ -61,24 +62,19 @@ def sqlite_template(tmp_path_factory) -> Path:
 
 
 def make_database(kind: str, request, tmp_path: Path) -> str:
-    """A fresh, migrated, empty database of `kind` for one test; dropped afterwards."""
+    """A migrated, empty database of `kind` for one test: a copied SQLite file, or the session's
+    Postgres database with every table truncated."""
     if kind == "sqlite":
         path = tmp_path / "app.db"
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         return f"sqlite:///{path}"
-    template = request.getfixturevalue("pg_template")
-    name = f"apg_t_{uuid.uuid4().hex[:12]}"
-    engine = _pg_admin_engine()
-    with engine.connect() as c:
-        c.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
-
-    def drop():
-        with engine.connect() as c:
-            c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        engine.dispose()
-
-    request.addfinalizer(drop)
-    return _pg_url(name)
+    name, tables = request.getfixturevalue("pg_database")
+    url = _pg_url(name)
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    with engine.begin() as c:  # empty, with ids starting at 1 again: as good as a new database, far faster
+        c.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    return url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
