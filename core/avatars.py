@@ -11,10 +11,11 @@ from typing import BinaryIO, Literal
 
 from PIL import Image
 from pydantic import Field
-from sqlmodel import Session, func, select
+from sqlmodel import Session, select
 
 from core import brand_kits, credits
-from core.errors import NotFound, ValidationFailed
+from core.errors import ValidationFailed
+from core.records import changes_of, get_owned, list_owned
 from core.schemas import CamelModel, file_url
 from core.settings import Settings
 from core.storage import LocalFileStore
@@ -89,10 +90,7 @@ class AvatarPublic(CamelModel):
 
 
 def get(session: Session, *, user: User, avatar_id: int) -> Avatar:
-    avatar = session.get(Avatar, avatar_id)
-    if avatar is None or avatar.user_id != user.id:
-        raise NotFound(f"Avatar {avatar_id} not found.")
-    return avatar
+    return get_owned(session, Avatar, avatar_id, user_id=user.id, label="Avatar")
 
 
 def upload(session: Session, *, user: User, data: AvatarCreate, source: BinaryIO | bytes, filename: str | None,
@@ -118,24 +116,16 @@ def upload(session: Session, *, user: User, data: AvatarCreate, source: BinaryIO
 def list_avatars(session: Session, *, user: User, limit: int = 50, offset: int = 0, brand_kit_id: int | None = None,
                  gender: str | None = None, age_range: str | None = None, style: str | None = None,
                  ethnicity: str | None = None) -> tuple[list[Avatar], int]:
-    where = [Avatar.user_id == user.id]
-    for column, value in ((Avatar.brand_kit_id, brand_kit_id), (Avatar.gender, gender),
-                          (Avatar.age_range, age_range), (Avatar.style, style), (Avatar.ethnicity, ethnicity)):
-        if value is not None:
-            where.append(column == value)
-    total = session.exec(select(func.count()).select_from(Avatar).where(*where)).one()
-    rows = session.exec(select(Avatar).where(*where).order_by(Avatar.created_at.desc(), Avatar.id.desc())
-                        .limit(limit).offset(offset))
-    return list(rows), total
+    return list_owned(session, Avatar, user_id=user.id, limit=limit, offset=offset,
+                      filters=dict(brand_kit_id=brand_kit_id, gender=gender, age_range=age_range, style=style,
+                                   ethnicity=ethnicity),
+                      order_by=(Avatar.created_at.desc(), Avatar.id.desc()))
 
 
 def update(session: Session, *, user: User, avatar_id: int, data: AvatarUpdate) -> Avatar:
     avatar = get(session, user=user, avatar_id=avatar_id)
-    changes = {k: v for k, v in data.model_dump(exclude_unset=True).items() if v != getattr(avatar, k)}
-    if "name" in changes and changes["name"] is None:
-        raise ValidationFailed("name cannot be empty.", field="name")
-    if "brand_kit_id" in changes and changes["brand_kit_id"] is None:
-        raise ValidationFailed("An avatar always belongs to one of your brand kits.", field="brandKitId")
+    changes = changes_of(avatar, data, required={
+        "name": "name", "brand_kit_id": ("brandKitId", "An avatar always belongs to one of your brand kits.")})
     if changes.get("brand_kit_id") is not None:
         brand_kits.get(session, user=user, kit_id=changes["brand_kit_id"])
     if not changes:

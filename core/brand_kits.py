@@ -12,10 +12,11 @@ from typing import Annotated, BinaryIO, Literal
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from pydantic import AfterValidator, Field
-from sqlmodel import Session, func, select
+from sqlmodel import Session, select
 
 from core import credits
-from core.errors import NotFound, ValidationFailed
+from core.errors import ValidationFailed
+from core.records import get_owned, list_owned
 from core.schemas import CamelModel, file_url
 from core.settings import Settings
 from core.storage import LocalFileStore
@@ -106,24 +107,13 @@ class BrandKitPublic(CamelModel):
 
 
 def get(session: Session, *, user: User, kit_id: int) -> BrandKit:
-    kit = session.get(BrandKit, kit_id)
-    if kit is None or kit.user_id != user.id:
-        raise NotFound(f"Brand kit {kit_id} not found.")
-    return kit
+    return get_owned(session, BrandKit, kit_id, user_id=user.id, label="Brand kit")
 
 
 def list_kits(session: Session, *, user: User, limit: int = 50, offset: int = 0,
               category: str | None = None) -> tuple[list[BrandKit], int]:
-    if not 1 <= limit <= 200 or offset < 0:
-        raise ValidationFailed("limit must be 1-200 and offset 0 or more.", field="limit")
-    where = [BrandKit.user_id == user.id]
-    if category:
-        where.append(BrandKit.category == category)
-    total = session.exec(select(func.count()).select_from(BrandKit).where(*where)).one()
-    rows = session.exec(select(BrandKit).where(*where)
-                        .order_by(BrandKit.is_default.desc(), BrandKit.updated_at.desc(), BrandKit.id.desc())
-                        .limit(limit).offset(offset))
-    return list(rows), total
+    return list_owned(session, BrandKit, user_id=user.id, limit=limit, offset=offset, filters=dict(category=category),
+                      order_by=(BrandKit.is_default.desc(), BrandKit.updated_at.desc(), BrandKit.id.desc()))
 
 
 def _clear_default(session: Session, user: User, except_id: int | None = None) -> None:

@@ -19,7 +19,8 @@ from pydantic import Field
 from sqlmodel import Session, func, select
 
 from core import brand_kits, credits
-from core.errors import DomainError, NotFound, ValidationFailed
+from core.errors import DomainError, ValidationFailed
+from core.records import changes_of, get_owned, list_owned
 from core.schemas import CamelModel, file_url
 from core.settings import Settings
 from core.storage import LocalFileStore
@@ -85,10 +86,7 @@ class ProductPublic(CamelModel):
 
 
 def get(session: Session, *, user: User, product_id: int) -> Product:
-    product = session.get(Product, product_id)
-    if product is None or product.user_id != user.id:
-        raise NotFound(f"Product {product_id} not found.")
-    return product
+    return get_owned(session, Product, product_id, user_id=user.id, label="Product")
 
 
 def _queue_removal(runner, product_id: int) -> None:
@@ -251,24 +249,15 @@ def _fail(session: Session, product: Product, message: str, attempt: int) -> Pro
 def list_products(session: Session, *, user: User, limit: int = 50, offset: int = 0, brand_kit_id: int | None = None,
                   category: str | None = None, bg_status: str | None = None,
                   product_type: str | None = None) -> tuple[list[Product], int]:
-    where = [Product.user_id == user.id]
-    for column, value in ((Product.brand_kit_id, brand_kit_id), (Product.category, category),
-                          (Product.bg_status, bg_status), (Product.product_type, product_type)):
-        if value is not None:
-            where.append(column == value)
-    total = session.exec(select(func.count()).select_from(Product).where(*where)).one()
-    rows = session.exec(select(Product).where(*where).order_by(Product.created_at.desc(), Product.id.desc())
-                        .limit(limit).offset(offset))
-    return list(rows), total
+    return list_owned(session, Product, user_id=user.id, limit=limit, offset=offset,
+                      filters=dict(brand_kit_id=brand_kit_id, category=category, bg_status=bg_status,
+                                   product_type=product_type),
+                      order_by=(Product.created_at.desc(), Product.id.desc()))
 
 
 def update(session: Session, *, user: User, product_id: int, data: ProductUpdate) -> Product:
     product = get(session, user=user, product_id=product_id)
-    changes = {k: v for k, v in data.model_dump(exclude_unset=True).items() if v != getattr(product, k)}
-    if "name" in changes and changes["name"] is None:
-        raise ValidationFailed("name cannot be empty.", field="name")
-    if "placement" in changes and changes["placement"] is None:
-        raise ValidationFailed("placement cannot be empty.", field="placement")
+    changes = changes_of(product, data, required={"name": "name", "placement": "placement"})
     if changes.get("brand_kit_id") is not None:
         brand_kits.get(session, user=user, kit_id=changes["brand_kit_id"])
     if not changes:

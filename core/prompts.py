@@ -1,0 +1,307 @@
+"""Text prompts for one pose render and for AI avatar generation. Pure, deterministic: the same inputs
+always give the same strings.
+
+    p = build_prompt(brand_kit=kit, avatar=avatar, product=product, template=template,
+                     overrides=PromptOverrides(extra="sunlit cafe", style_preset="lifestyle"))
+    p.positive, p.negative, p.tokens, p.dropped
+
+Inputs are read by attribute or by key, so SQLModel rows (BrandKit, Avatar, Product, PoseTemplate),
+the library's template dicts and plain dicts all work; any of them may be None. Fields read:
+brand_kit.tone; avatar.gender / age_range / style / ethnicity; product.name / product_type /
+placement; template.description.
+
+CLIP (SD 1.5 and both SDXL text encoders) reads 77 tokens, two of them start/end markers; diffusers
+drops the rest silently. So a prompt is built from phrases ranked by importance - who, what they
+hold, what they wear, the pose, the user's own words, the look, the brand's mood, quality words - and
+`estimate_tokens` (a conservative stand-in for CLIP's BPE, which core cannot load) decides what fits:
+the least important phrases go first, whole, or a long content phrase loses whole words from its
+end (`fit_phrases`). What was left out is reported in `Prompt.dropped`.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from core.errors import ValidationFailed
+
+TOKEN_LIMIT = 75          # CLIP's 77 minus the start and end markers
+MAX_USER_TEXT = 500       # characters of one override text
+
+TONE_WORDS = {
+    "friendly": "bright natural light, warm friendly atmosphere, lifestyle photography",
+    "casual": "natural daylight, relaxed candid lifestyle photo",
+    "formal": "clean studio lighting, formal corporate photography",
+    "playful": "vibrant colors, bright playful mood, colorful backdrop",
+    "luxury": "elegant studio lighting, premium editorial photography",
+    "bold": "dramatic high contrast lighting, bold saturated colors",
+    "minimalist": "minimalist clean background, soft even lighting",
+    "professional": "professional studio lighting, commercial photography",
+    "elegant": "soft elegant lighting, refined fashion editorial",
+    "warm": "warm golden light, cozy inviting atmosphere",
+}
+STYLE_PRESETS = {
+    "studio": "plain studio backdrop, softbox lighting",
+    "catalog": "plain white background, e-commerce catalog photo",
+    "outdoor": "outdoors, natural daylight, shallow depth of field",
+    "lifestyle": "cozy home interior, natural window light",
+    "editorial": "fashion magazine editorial, styled set",
+    "street": "city street background, urban daylight",
+}
+CLOTHING_WORDS = {
+    "casual": "casual outfit",
+    "formal": "formal attire",
+    "modest-hijab": "wearing a hijab, modest clothing",
+    "sporty": "sporty athleisure outfit",
+    "streetwear": "streetwear outfit",
+    "traditional": "traditional batik clothing",
+    "elegant": "elegant outfit",
+    "professional": "professional business attire",
+}
+ETHNICITY_WORDS = {
+    "southeast-asian": "Southeast Asian", "east-asian": "East Asian", "south-asian": "South Asian",
+    "black": "Black", "white": "Caucasian", "middle-eastern": "Middle Eastern", "latino": "Latino",
+    "mixed": "mixed-race", "unspecified": "",
+}
+# age range -> (words before the noun, words after it); {pos} is her / his / their
+AGE_WORDS = {
+    "18-24": ("young", "in {pos} early twenties"),
+    "25-34": ("", "around thirty years old"),
+    "35-44": ("", "around forty years old"),
+    "45-54": ("middle-aged", "around fifty years old"),
+    "55+": ("older", "around sixty years old"),
+}
+NOUNS = {"female": ("woman", "her"), "male": ("man", "his")}
+QUALITY_WORDS = "high quality photo, sharp focus, detailed skin texture, realistic, 8k"
+AVATAR_SCENE = "head and shoulders portrait, looking at the camera, neutral grey background, soft studio lighting"
+NEGATIVE = ("deformed hands, extra fingers, missing fingers, fused fingers, bad anatomy, extra limbs, "
+            "distorted face, blurry, lowres, jpeg artifacts, watermark, text, logo, signature, "
+            "cropped head, out of frame, nsfw, nude, cartoon")
+MODEST_NEGATIVE = "revealing clothing, cleavage"
+AVATAR_NEGATIVE = "multiple people, busy background, cropped face"
+# phrase ranks: lower is more important; higher ranks are dropped first
+SUBJECT, PRODUCT, CLOTHING, POSE, USER, PRESET, TONE, QUALITY = range(8)
+
+
+@dataclass(frozen=True)
+class PromptOverrides:
+    """What a user may change: extra positive words, the whole negative prompt (`negative`, replaces the
+    default) or words added to it (`extra_negative`), and a look from STYLE_PRESETS."""
+
+    extra: str | None = None
+    negative: str | None = None
+    extra_negative: str | None = None
+    style_preset: str | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("extra", "negative", "extra_negative"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, str) or len(value) > MAX_USER_TEXT):
+                raise ValidationFailed(f"'{name}' must be text of at most {MAX_USER_TEXT} characters.", field=name)
+        if self.style_preset not in (None, "", *STYLE_PRESETS):
+            raise ValidationFailed(f"Unknown style preset {self.style_preset!r}; choose one of "
+                                   f"{', '.join(STYLE_PRESETS)}.", field="style_preset")
+
+
+@dataclass(frozen=True)
+class Prompt:
+    positive: str
+    negative: str
+    tokens: int = 0                     # estimated CLIP tokens of `positive` (without start/end markers)
+    negative_tokens: int = 0
+    dropped: tuple[str, ...] = ()       # phrases left out to stay within TOKEN_LIMIT
+
+
+# --- token estimate ------------------------------------------------------------------------
+_PIECES = re.compile(r"'(?:s|t|re|ve|m|ll|d)|[^\W\d_]+|\d|[^\s\w]+|_+", re.UNICODE)
+
+
+# common English words (one CLIP token each) of placements and the library's pose descriptions
+_COMMON_WORDS = ("placed table displayed product showcase shoulder pose them person against ankles applying "
+                 "armrests beside camera cheeks counter crossed elbows facing forearms forward height holding "
+                 "leaning legged looking naturally pocket pockets pointing quarter relaxed resting shoulders "
+                 "sitting skincare standing swinging thighs together touching walking waving weight")
+
+
+def _vocabulary() -> frozenset[str]:
+    tables = [TONE_WORDS, STYLE_PRESETS, CLOTHING_WORDS, ETHNICITY_WORDS, NOUNS]
+    text = " ".join(str(v) for t in tables for v in t.values())
+    text += " ".join(a + " " + b for a, b in AGE_WORDS.values())
+    text += " ".join([QUALITY_WORDS, AVATAR_SCENE, NEGATIVE, MODEST_NEGATIVE, AVATAR_NEGATIVE, _COMMON_WORDS,
+                      "photo of a the in with on left right hand both hands beside wearing carrying holding"])
+    return frozenset(w.lower() for w in re.findall(r"[^\W\d_]+", text))
+
+
+def estimate_tokens(text: str) -> int:
+    """CLIP BPE tokens of `text`, estimated without its vocabulary, erring high.
+
+    Like CLIP's pre-tokenizer: lower-cased words, each digit alone, runs of punctuation. Words this
+    module writes itself are common English (one token each); any other word of n > 5 letters counts
+    1 + ceil((n - 5) / 5) (rare words and product names split into several pieces).
+    """
+    count = 0
+    for piece in _PIECES.findall(text.lower()):
+        if piece[0].isalpha() and piece not in _VOCAB and len(piece) > 5:
+            count += 1 + math.ceil((len(piece) - 5) / 5)
+        else:
+            count += 1
+    return count
+
+
+# --- phrase helpers -----------------------------------------------------------------------
+def _get(obj: Any, name: str, default: Any = None) -> Any:
+    if obj is None:
+        return default
+    if isinstance(obj, dict):
+        return obj.get(name, default)
+    return getattr(obj, name, default)
+
+
+def clean_text(text: Any, max_chars: int | None = None) -> str:
+    """One line of user text: control characters out, whitespace collapsed, stray commas trimmed, and
+    at most `max_chars` long, cut before a word rather than inside one."""
+    if text is None:
+        return ""
+    text = "".join(" " if (ord(c) < 32 or ord(c) == 127) else c for c in str(text))
+    text = re.sub(r"\s+", " ", text).strip(" ,;")
+    if max_chars is not None and len(text) > max_chars:
+        cut = text[:max_chars + 1].rsplit(" ", 1)[0] if " " in text[:max_chars + 1] else text[:max_chars]
+        text = cut.strip(" ,;")
+    return text
+
+
+def _phrases(text: str, rank: int) -> list[tuple[str, int]]:
+    return [(p, rank) for p in (clean_text(s) for s in text.split(",")) if p]
+
+
+def _subject(traits: Any, lead: str) -> tuple[list[tuple[str, int]], str, str]:
+    """Phrases naming the person, and the person's possessive and object pronouns."""
+    noun, pos = NOUNS.get(_get(traits, "gender") or "", ("person", "their"))
+    obj = {"her": "her", "his": "him"}.get(pos, "them")
+    before, after = AGE_WORDS.get(_get(traits, "age_range") or "", ("", ""))
+    ethnicity = ETHNICITY_WORDS.get(_get(traits, "ethnicity") or "", "")
+    if ethnicity == "Latino" and noun == "woman":
+        ethnicity = "Latina"
+    words = " ".join(w for w in (before, ethnicity, noun) if w)
+    article = "an" if words[:1].lower() in "aeiou" else "a"
+    out = [(f"{lead} {article} {words}", SUBJECT)]
+    if after:
+        out.append((after.format(pos=pos), SUBJECT))
+    return out, pos, obj
+
+
+def product_noun(product: Any) -> str:
+    """"the Glow Serum bottle": the product's name, with its type when the name does not say it."""
+    name = clean_text(_get(product, "name"), 100)
+    kind = _get(product, "product_type") or ""
+    if kind in ("other", "clothing", "accessory"):
+        kind = "" if name else kind
+    if kind and kind.lower() not in name.lower():
+        name = f"{name} {kind}".strip()
+    return f"the {name}" if name else "the product"
+
+
+def placement_phrase(*, product: Any, placement: str | None, pos: str, obj: str) -> str:
+    """How the product appears in the picture, e.g. "holding the Glow Serum bottle in her left hand"."""
+    noun = product_noun(product)
+    kind = _get(product, "product_type") or ""
+    if placement == "hand-left":
+        return f"holding {noun} in {pos} left hand"
+    if placement == "hand-right":
+        return f"holding {noun} in {pos} right hand"
+    if placement == "both-hands":
+        return f"holding {noun} with both hands"
+    if placement == "worn":
+        return f"carrying {noun} on {pos} shoulder" if kind == "bag" else f"wearing {noun}"
+    if placement == "table":
+        return f"{noun} placed on a table beside {obj}"
+    if placement == "displayed":
+        return f"{noun} displayed beside {obj}, product showcase"
+    return f"with {noun}"
+
+
+# --- assembly ------------------------------------------------------------------------------
+def fit_phrases(phrases: list[tuple[str, int]], limit: int = TOKEN_LIMIT) -> tuple[str, int, tuple[str, ...]]:
+    """Join (text, rank) phrases with commas in their order and make the estimate fit `limit`: take the
+    least important phrase (highest rank, the latest of equals); the look and quality words (rank >=
+    PRESET) go whole, and so does a content phrase no longer than the excess; a longer content phrase
+    loses whole words from its end, just enough. Returns (text, estimated tokens, what was left out)."""
+    seen: set[str] = set()
+    kept = []
+    for text, rank in phrases:  # the same phrase twice (tone and preset words overlap) is noise
+        if text.lower() not in seen:
+            seen.add(text.lower())
+            kept.append((text, rank))
+    dropped: list[str] = []
+    joined = lambda items: ", ".join(t for t, _ in items)  # noqa: E731
+    while kept and estimate_tokens(joined(kept)) > limit:
+        worst = max(range(len(kept)), key=lambda i: (kept[i][1], i))
+        text, rank = kept[worst]
+        excess = estimate_tokens(joined(kept)) - limit
+        words = text.split(" ")
+        if (rank < PRESET and estimate_tokens(text) > excess and len(words) > 1) or len(kept) == 1:
+            cut = []
+            while len(words) > 1 and estimate_tokens(joined(kept[:worst] + [(" ".join(words), rank)]
+                                                           + kept[worst + 1:])) > limit:
+                cut.insert(0, words.pop())
+            kept[worst] = (" ".join(words).rstrip(" ;:."), rank)
+            if cut:
+                dropped.append(" ".join(cut))
+                continue
+        dropped.append(kept.pop(worst)[0])
+    text = joined(kept)
+    return text, estimate_tokens(text), tuple(dropped)
+
+
+def _negative(base: str, overrides: PromptOverrides | None, extra: str = "") -> tuple[str, int]:
+    if overrides is not None and overrides.negative is not None:
+        base, extra = overrides.negative, ""        # replaced means replaced: the style's extras too
+    parts = _phrases(base, 0) + _phrases(extra, 1)
+    if overrides is not None and overrides.extra_negative:
+        parts += _phrases(overrides.extra_negative, 0)
+    text, tokens, _ = fit_phrases(parts)
+    return text, tokens
+
+
+def build_prompt(*, brand_kit: Any = None, avatar: Any = None, product: Any = None, template: Any = None,
+                 overrides: PromptOverrides | None = None) -> Prompt:
+    """The positive and negative prompt of one pose render (see the module docstring)."""
+    subject, pos, obj = _subject(avatar, "photo of")
+    phrases = list(subject)
+    if product is not None:
+        phrases.append((placement_phrase(product=product, placement=_get(product, "placement"), pos=pos, obj=obj),
+                        PRODUCT))
+    style = _get(avatar, "style")
+    phrases += _phrases(CLOTHING_WORDS.get(style or "", ""), CLOTHING)
+    phrases += _phrases(clean_text(_get(template, "description"), 300).lower(), POSE)
+    if overrides is not None:
+        phrases += _phrases(clean_text(overrides.extra), USER)
+        phrases += _phrases(STYLE_PRESETS.get(overrides.style_preset or "", ""), PRESET)
+    tone = _get(brand_kit, "tone")
+    phrases += _phrases(TONE_WORDS.get(tone or "", ""), TONE)
+    phrases += _phrases(QUALITY_WORDS, QUALITY)
+    positive, tokens, dropped = fit_phrases(phrases)
+    negative, negative_tokens = _negative(NEGATIVE, overrides, MODEST_NEGATIVE if style == "modest-hijab" else "")
+    return Prompt(positive, negative, tokens, negative_tokens, dropped)
+
+
+def avatar_prompt(*, text: str | None, traits: Any = None, overrides: PromptOverrides | None = None) -> Prompt:
+    """Prompt for generating an avatar (text to image): a portrait of the described person on a
+    neutral background. `traits`: gender, age_range, style, ethnicity (AvatarTraits, a row or a dict)."""
+    subject, _, _ = _subject(traits, "portrait photo of")
+    phrases = list(subject)
+    phrases += _phrases(clean_text(text, MAX_USER_TEXT), PRODUCT)  # the description ranks like the product
+    phrases += _phrases(CLOTHING_WORDS.get(_get(traits, "style") or "", ""), CLOTHING)
+    if overrides is not None:
+        phrases += _phrases(clean_text(overrides.extra), USER)
+        phrases += _phrases(STYLE_PRESETS.get(overrides.style_preset or "", ""), PRESET)
+    phrases += _phrases(AVATAR_SCENE, POSE)
+    phrases += _phrases(QUALITY_WORDS, QUALITY)
+    positive, tokens, dropped = fit_phrases(phrases)
+    extra = AVATAR_NEGATIVE + (", " + MODEST_NEGATIVE if _get(traits, "style") == "modest-hijab" else "")
+    negative, negative_tokens = _negative(NEGATIVE, overrides, extra)
+    return Prompt(positive, negative, tokens, negative_tokens, dropped)
+
+
+_VOCAB = _vocabulary()
