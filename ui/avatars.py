@@ -11,6 +11,7 @@ from ui.common import Failed, act, choice_id, credits_text, err, esc, gallery_ht
 
 ALL = "All"
 NEW = "— pick an avatar —"
+CROP_LABELS = {"rotate": "Rotate", "x": "x", "y": "y", "width": "Width", "height": "Height"}
 
 
 def _kit_choices(session, user) -> list[str]:
@@ -29,49 +30,57 @@ def build(services, demo: gr.Blocks) -> None:
     badge = header(services, demo, "Avatars", "The models who wear and hold your products. Each belongs to a brand kit.")
     with gr.Row():
         kit_filter = gr.Dropdown(label="Brand kit", choices=[ALL], value=ALL, elem_id="avatar-kit-filter")
-        gender_filter = gr.Dropdown(label="Gender", choices=[ALL, *GENDERS], value=ALL)
-        style_filter = gr.Dropdown(label="Style", choices=[ALL, *STYLES], value=ALL)
+        gender_filter = gr.Dropdown(label="Gender", choices=[ALL, *GENDERS], value=ALL, elem_id="avatar-gender-filter")
+        style_filter = gr.Dropdown(label="Style", choices=[ALL, *STYLES], value=ALL, elem_id="avatar-style-filter")
     with gr.Row():
         with gr.Column(scale=3):
             gallery = gr.HTML(elem_id="avatar-gallery-box")
         with gr.Column(scale=2):
-            with gr.Tab("Upload"):
+            with gr.Tab("Upload", elem_id="avatar-tab-upload"):
                 file = gr.File(label="Photo (drag and drop a JPEG, PNG or WebP)", file_types=["image"],
                                elem_id="avatar-file")
                 up_kit = gr.Dropdown(label="Brand kit", choices=[], elem_id="avatar-upload-kit")
                 up_name = gr.Textbox(label="Name", max_length=100, elem_id="avatar-name")
                 with gr.Row():
-                    up_gender = gr.Dropdown(label="Gender", choices=list(GENDERS), value=None)
-                    up_age = gr.Dropdown(label="Age range", choices=list(AGE_RANGES), value=None)
+                    up_gender = gr.Dropdown(label="Gender", choices=list(GENDERS), value=None, elem_id="avatar-gender")
+                    up_age = gr.Dropdown(label="Age range", choices=list(AGE_RANGES), value=None, elem_id="avatar-age")
                 with gr.Row():
-                    up_style = gr.Dropdown(label="Style", choices=list(STYLES), value=None)
-                    up_eth = gr.Dropdown(label="Ethnicity", choices=list(ETHNICITIES), value=None)
+                    up_style = gr.Dropdown(label="Style", choices=list(STYLES), value=None, elem_id="avatar-style")
+                    up_eth = gr.Dropdown(label="Ethnicity", choices=list(ETHNICITIES), value=None,
+                                         elem_id="avatar-ethnicity")
                 upload = gr.Button("Upload avatar (5 credits)", variant="primary", elem_id="avatar-upload")
-            with gr.Tab("Edit"):
+            with gr.Tab("Edit", elem_id="avatar-tab-edit"):
                 picker = gr.Dropdown(label="Avatar", choices=[NEW], value=NEW, elem_id="avatar-picker")
-                current = gr.HTML()
-                ed_name = gr.Textbox(label="Name", max_length=100)
+                current = gr.HTML(elem_id="avatar-current")
+                ed_name = gr.Textbox(label="Name", max_length=100, elem_id="avatar-edit-name")
                 with gr.Row():
-                    ed_gender = gr.Dropdown(label="Gender", choices=list(GENDERS))
-                    ed_age = gr.Dropdown(label="Age range", choices=list(AGE_RANGES))
+                    ed_gender = gr.Dropdown(label="Gender", choices=list(GENDERS), value=None,
+                                            elem_id="avatar-edit-gender")
+                    ed_age = gr.Dropdown(label="Age range", choices=list(AGE_RANGES), value=None,
+                                         elem_id="avatar-edit-age")
                 with gr.Row():
-                    ed_style = gr.Dropdown(label="Style", choices=list(STYLES))
-                    ed_eth = gr.Dropdown(label="Ethnicity", choices=list(ETHNICITIES))
-                save = gr.Button("Save traits (2 credits)")
-                gr.Markdown("**Crop and rotate** (rotation first, then the crop box in pixels of the rotated image)")
-                rotate = gr.Dropdown(label="Rotate", choices=["0", "90", "180", "270"], value="0")
+                    ed_style = gr.Dropdown(label="Style", choices=list(STYLES), value=None, elem_id="avatar-edit-style")
+                    ed_eth = gr.Dropdown(label="Ethnicity", choices=list(ETHNICITIES), value=None,
+                                         elem_id="avatar-edit-ethnicity")
+                save = gr.Button("Save traits (2 credits)", elem_id="avatar-save")
+                gr.Markdown("**Crop and rotate** (rotation first, then the crop box in pixels of the rotated image; "
+                            "leave the box empty to only rotate)")
+                rotate = gr.Dropdown(label="Rotate (degrees, counter-clockwise)", choices=["0", "90", "180", "270"],
+                                     value="0", elem_id="avatar-rotate")
                 with gr.Row():
-                    cx = gr.Number(label="x", value=None, precision=0, minimum=0)
-                    cy = gr.Number(label="y", value=None, precision=0, minimum=0)
-                    cw = gr.Number(label="width", value=None, precision=0, minimum=16)
-                    ch = gr.Number(label="height", value=None, precision=0, minimum=16)
-                apply_crop = gr.Button("Apply crop/rotate (2 credits)")
+                    # no `minimum` here: Gradio sends an empty Number as 0 and would refuse it before our
+                    # handler runs; an all-empty (or all-0) box means "no crop", the rest is checked by core
+                    cx = gr.Number(label="x", value=None, precision=0, elem_id="avatar-crop-x")
+                    cy = gr.Number(label="y", value=None, precision=0, elem_id="avatar-crop-y")
+                    cw = gr.Number(label="width", value=None, precision=0, elem_id="avatar-crop-w")
+                    ch = gr.Number(label="height", value=None, precision=0, elem_id="avatar-crop-h")
+                apply_crop = gr.Button("Apply crop/rotate (2 credits)", elem_id="avatar-crop-apply")
                 with gr.Row():
-                    delete = gr.Button("Delete…", variant="stop")
+                    delete = gr.Button("Delete…", variant="stop", elem_id="avatar-delete")
                 with gr.Row(visible=False) as confirm_row:
                     gr.Markdown("**Delete this avatar?** Its photo is removed for good.")
-                    confirm = gr.Button("Yes, delete", variant="stop")
-                    cancel = gr.Button("Cancel")
+                    confirm = gr.Button("Yes, delete", variant="stop", elem_id="avatar-delete-confirm")
+                    cancel = gr.Button("Cancel", elem_id="avatar-delete-cancel")
             message = gr.HTML(elem_id="avatar-message")
 
     filters = [kit_filter, gender_filter, style_filter]
@@ -106,16 +115,18 @@ def build(services, demo: gr.Blocks) -> None:
         f.input(filtered, inputs=filters, outputs=gallery)
 
     def do_upload(path, kit, name, gender, age, style, eth, k, g, s, request: gr.Request):
+        def refused(text):  # only the message changes; what the person entered stays
+            return *[gr.update()] * len(listing_out), err(text), gr.update(), gr.update(), gr.update()
+
         if not path:
-            return gr.update(), gr.update(), gr.update(), gr.update(), err("Choose a photo first."), gr.update(), gr.update()
+            return refused("Choose a photo first.")
         try:
             data = AvatarCreate(brand_kit_id=choice_id(kit) or 0, name=name or "", gender=gender, age_range=age,
                                 style=style, ethnicity=eth)
         except ValueError as exc:
-            return gr.update(), gr.update(), gr.update(), gr.update(), err(pydantic_message(exc)), gr.update(), gr.update()
+            return refused(pydantic_message(exc, {"name": "Name", "brand_kit_id": "Brand kit"}))
         if data.brand_kit_id == 0:
-            return (gr.update(), gr.update(), gr.update(), gr.update(),
-                    err("Create a brand kit first (Brand Kits page): every avatar belongs to one."), gr.update(), gr.update())
+            return refused("Create a brand kit first (Brand Kits page): every avatar belongs to one.")
 
         def run(session, user):
             with open(path, "rb") as fh:
@@ -124,12 +135,13 @@ def build(services, demo: gr.Blocks) -> None:
         try:
             avatar = act(services, request, run)
         except Failed as exc:
-            return gr.update(), gr.update(), gr.update(), gr.update(), err(str(exc)), gr.update(), gr.update()
+            return refused(str(exc))
         listing = refresh(k, g, s, request, selected=f"{avatar.id} · {avatar.name}")
-        return (*listing, ok(f"Uploaded “{avatar.name}”."), credits_text(services, request), None)
+        # the photo and the name are cleared for the next avatar; the traits stay (often shared)
+        return (*listing, ok(f"Uploaded “{avatar.name}”."), credits_text(services, request), None, "")
 
     upload.click(do_upload, inputs=[file, up_kit, up_name, up_gender, up_age, up_style, up_eth, *filters],
-                 outputs=[*listing_out, message, badge, file])
+                 outputs=[*listing_out, message, badge, file, up_name])
 
     editor = [current, ed_name, ed_gender, ed_age, ed_style, ed_eth]
 
@@ -141,8 +153,9 @@ def build(services, demo: gr.Blocks) -> None:
             a = act(services, request, lambda s, u: avatars.get(s, user=u, avatar_id=avatar_id))
         except Failed as exc:
             return [err(str(exc)), gr.update(), gr.update(), gr.update(), gr.update(), gr.update()]
-        img = (f"<div class='apg-thumb' style='max-height:260px'><img alt='{esc(a.name)}' "
-               f"src='{esc(file_url(a.image_path))}'></div><div class='apg-meta'>{a.width}×{a.height}px</div>")
+        img = (f"<div class='apg-thumb' style='height:260px;aspect-ratio:auto'><img alt='{esc(a.name)}' "
+               f"style='width:100%;height:100%;object-fit:contain' src='{esc(file_url(a.image_path))}'></div>"
+               f"<div class='apg-meta'>{a.width}×{a.height}px</div>")
         return [img, a.name, a.gender, a.age_range, a.style, a.ethnicity]
 
     picker.change(fill, inputs=picker, outputs=editor)
@@ -171,22 +184,30 @@ def build(services, demo: gr.Blocks) -> None:
 
     save.click(do_save, inputs=[picker, ed_name, ed_gender, ed_age, ed_style, ed_eth, *filters], outputs=full_out)
 
+    crop_inputs = [rotate, cx, cy, cw, ch]
+
     def do_crop(choice, rot, x, y, w, h, k, g, s, request: gr.Request):
+        keep = [gr.update()] * len(crop_inputs)
         avatar_id = choice_id(choice)
         if avatar_id is None:
-            return failed("Pick an avatar first.")
+            return [*failed("Pick an avatar first."), *keep]
+        box = [None if v is None else int(v) for v in (x, y, w, h)]
+        if not any(box):  # empty fields arrive as None or 0: no crop box
+            box = [None] * 4
+        else:  # an empty x or y is the left or top edge
+            box[0], box[1] = box[0] or 0, box[1] or 0
         try:
-            req = CropRequest(rotate=float(rot or 0), x=None if x is None else int(x), y=None if y is None else int(y),
-                              width=None if w is None else int(w), height=None if h is None else int(h))
+            req = CropRequest(rotate=float(rot or 0), x=box[0], y=box[1], width=box[2], height=box[3])
             act(services, request, lambda ss, u: avatars.crop(ss, user=u, avatar_id=avatar_id, request=req,
                                                                store=services.store))
         except ValueError as exc:
-            return failed(pydantic_message(exc))
+            return [*failed(pydantic_message(exc, CROP_LABELS)), *keep]
         except Failed as exc:
-            return failed(exc)
-        return after(choice, request, "New image saved.", k, g, s)
+            return [*failed(exc), *keep]
+        # done: back to "no change", so a second click does not rotate again
+        return [*after(choice, request, "New image saved.", k, g, s), "0", None, None, None, None]
 
-    apply_crop.click(do_crop, inputs=[picker, rotate, cx, cy, cw, ch, *filters], outputs=full_out)
+    apply_crop.click(do_crop, inputs=[picker, *crop_inputs, *filters], outputs=[*full_out, *crop_inputs])
 
     delete.click(lambda c: (gr.update(visible=choice_id(c) is not None),
                             "" if choice_id(c) is not None else err("Pick an avatar first.")),

@@ -15,6 +15,7 @@ from ui.common import Failed, act, choice_id, err, esc, header, ok, pydantic_mes
 
 ANY = "Any"
 PAGE_SIZE = 48
+DETAIL_HINT = "<div class='apg-meta'>Pick a template above to see it larger, with its mirrored twin.</div>"
 SORT_LABELS = {"success": "Success rate", "usage": "Most used", "newest": "Newest", "name": "Name"}
 
 
@@ -52,42 +53,46 @@ def build(services, demo: gr.Blocks) -> None:
     with gr.Row():
         f_tags = gr.Textbox(label="Tags (comma-separated, all must match)", placeholder="e.g. front, chest")
         f_text = gr.Textbox(label="Search name or description")
-        f_active = gr.Dropdown(label="Active", choices=[ANY, "active", "inactive"], value=ANY, visible=False)
+        f_active = gr.Dropdown(label="Active", choices=[ANY, "active", "inactive"], value=ANY, visible=False,
+                               elem_id="pose-filter-active")
         f_min = gr.Slider(0, 1, value=0, step=0.05, label="Success rate from")
         f_max = gr.Slider(0, 1, value=1, step=0.05, label="to")
         f_flag = gr.Checkbox(label="Only flagged (low success)", value=False)
-        f_sort = gr.Dropdown(label="Sort", choices=[(v, k) for k, v in SORT_LABELS.items()], value="success")
-    with gr.Row():
-        prev_btn = gr.Button("◀ Previous", size="sm")
-        page = gr.Number(value=1, precision=0, minimum=1, label="Page", elem_id="pose-page")
-        next_btn = gr.Button("Next ▶", size="sm")
+        f_sort = gr.Dropdown(label="Sort", choices=[(v, k) for k, v in SORT_LABELS.items()], value="success",
+                             elem_id="pose-sort")
+    with gr.Row(equal_height=True):  # compact: not three full-width thirds
+        prev_btn = gr.Button("◀ Previous", size="sm", scale=0, min_width=120, elem_id="pose-prev")
+        page = gr.Number(value=1, precision=0, minimum=1, label="Page", show_label=False, container=False,
+                         scale=0, min_width=90, elem_id="pose-page")
+        next_btn = gr.Button("Next ▶", size="sm", scale=0, min_width=120, elem_id="pose-next")
     with gr.Row():
         with gr.Column(scale=3):
             grid = gr.HTML(elem_id="pose-grid-box")
         with gr.Column(scale=2):
-            picker = gr.Dropdown(label="Template", choices=[], elem_id="pose-picker")
-            detail = gr.HTML(elem_id="pose-detail")
+            picker = gr.Dropdown(label="Template (of this page)", choices=[], value=None, elem_id="pose-picker")
+            detail = gr.HTML(DETAIL_HINT, elem_id="pose-detail")
             with gr.Group(visible=False) as admin_edit:
-                ed_name = gr.Textbox(label="Name", max_length=200)
+                ed_name = gr.Textbox(label="Name", max_length=200, elem_id="pose-edit-name")
                 with gr.Row():
-                    ed_cat = gr.Dropdown(label="Category", choices=list(CATEGORIES), allow_custom_value=True)
+                    ed_cat = gr.Dropdown(label="Category", choices=list(CATEGORIES), value=None,
+                                         allow_custom_value=True)
                     ed_sub = gr.Textbox(label="Subcategory", max_length=64)
                 with gr.Row():
-                    ed_diff = gr.Dropdown(label="Difficulty", choices=list(DIFFICULTIES))
-                    ed_gender = gr.Dropdown(label="Gender", choices=list(GENDERS))
-                    ed_place = gr.Dropdown(label="Placement", choices=list(PLACEMENTS))
+                    ed_diff = gr.Dropdown(label="Difficulty", choices=list(DIFFICULTIES), value=None)
+                    ed_gender = gr.Dropdown(label="Gender", choices=list(GENDERS), value=None)
+                    ed_place = gr.Dropdown(label="Placement", choices=list(PLACEMENTS), value=None)
                 ed_tags = gr.Textbox(label="Tags (comma-separated)")
                 ed_desc = gr.Textbox(label="Description (used in prompts)", max_length=500)
                 ed_active = gr.Checkbox(label="Active (users can pick it)", elem_id="pose-active")
                 with gr.Row():
                     save = gr.Button("Save", variant="primary", elem_id="pose-save")
-                    delete = gr.Button("Delete…", variant="stop")
+                    delete = gr.Button("Delete…", variant="stop", elem_id="pose-delete")
                 with gr.Row(visible=False) as confirm_row:
                     gr.Markdown("**Delete this template for everyone?**")
-                    confirm = gr.Button("Yes, delete", variant="stop")
-                    cancel = gr.Button("Cancel")
+                    confirm = gr.Button("Yes, delete", variant="stop", elem_id="pose-delete-confirm")
+                    cancel = gr.Button("Cancel", elem_id="pose-delete-cancel")
             message = gr.HTML(elem_id="pose-message")
-    with gr.Accordion("Bulk changes (data team)", open=False, visible=False) as admin_bulk:
+    with gr.Accordion("Bulk changes (data team)", open=False, visible=False, elem_id="pose-admin-bulk") as admin_bulk:
         selection = gr.CheckboxGroup(label="Templates on this page", choices=[], elem_id="pose-selection")
         with gr.Row():
             bulk_action = gr.Dropdown(label="Action", choices=["activate", "deactivate", "add tag", "remove tag",
@@ -98,17 +103,19 @@ def build(services, demo: gr.Blocks) -> None:
             export_fmt = gr.Radio(["zip", "json"], value="zip", label="Export selected as")
             export_btn = gr.Button("Export selected")
             export_file = gr.File(label="Download", interactive=False)
-    with gr.Accordion("Import poses (data team)", open=False, visible=False) as admin_import:
+    with gr.Accordion("Import poses (data team)", open=False, visible=False,
+                      elem_id="pose-admin-import") as admin_import:
         gr.Markdown("OpenPose JSON (BODY_25 or COCO-18), ControlNet skeleton images, or photos of people. "
                     "Every pose is checked against the library; duplicates are skipped and reported. "
                     "Imported poses start inactive: review them, then activate.")
         imp_files = gr.File(label="Files", file_count="multiple", elem_id="pose-import-files")
         with gr.Row():
-            imp_cat = gr.Dropdown(label="Category", choices=list(CATEGORIES), value=CATEGORIES[0])
+            imp_cat = gr.Dropdown(label="Category", choices=list(CATEGORIES), value=CATEGORIES[0],
+                                  elem_id="pose-import-category")
             imp_sub = gr.Textbox(label="Subcategory", max_length=64)
             imp_place = gr.Dropdown(label="Placement", choices=list(PLACEMENTS), value=None)
-            imp_active = gr.Checkbox(label="Activate right away", value=False)
-        imp_btn = gr.Button("Import", variant="primary")
+            imp_active = gr.Checkbox(label="Activate right away", value=False, elem_id="pose-import-activate")
+        imp_btn = gr.Button("Import", variant="primary", elem_id="pose-import")
         imp_report = gr.Dataframe(headers=["file", "result", "details"], wrap=True, visible=False,
                                   elem_id="pose-import-report")
 
@@ -167,7 +174,7 @@ def build(services, demo: gr.Blocks) -> None:
     def fill(choice, request: gr.Request):
         template_id = choice_id(choice)
         if template_id is None:
-            return [""] + [gr.update()] * (len(editor) - 1)
+            return [DETAIL_HINT] + [gr.update()] * (len(editor) - 1)
         try:
             t = act(services, request, lambda s, u: lib.get(s, user=u, template_id=template_id))
         except Failed as exc:
@@ -259,7 +266,8 @@ def build(services, demo: gr.Blocks) -> None:
             return gr.update(), err(str(exc)), *[gr.update()] * len(list_out)
         rows = ([[r["file"], "imported", f"#{r['id']} {r['person']} ({r['kind']})"] for r in report["imported"]]
                 + [[r["file"], "skipped", f"{r['person']}: {r['reason']}"
-                    + (f" — #{r['duplicateOf']['id']}" if r.get("duplicateOf") else "")] for r in report["skipped"]]
+                    + (f" — #{r['duplicateOf']['id']} {r['duplicateOf']['key']}" if r.get("duplicateOf") else "")]
+                   for r in report["skipped"]]
                 + [[r["file"], "error", r["error"]] for r in report["errors"]])
         text = (f"{len(report['imported'])} imported, {len(report['skipped'])} skipped, "
                 f"{len(report['errors'])} failed.")

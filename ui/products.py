@@ -14,6 +14,8 @@ ALL = "All"
 NONE = "— none —"
 NEW = "— pick a product —"
 BADGE_KIND = {"pending": "info", "processing": "busy", "done": "ok", "flagged": "warn", "failed": "bad"}
+PREVIEW_BOX = "height:240px;aspect-ratio:auto;border:1px solid var(--border-color-primary);border-radius:8px"
+PREVIEW_IMG = "width:100%;height:100%;max-height:none;object-fit:contain"
 BADGE_TEXT = {"pending": "waiting", "processing": "removing background…", "done": "cut out", "flagged": "check",
               "failed": "failed"}
 
@@ -29,42 +31,50 @@ def build(services, demo: gr.Blocks) -> None:
     badge = header(services, demo, "Products",
                    "Upload product photos — one or fifty at once. The background is removed automatically.")
     with gr.Row():
-        kit_filter = gr.Dropdown(label="Brand kit", choices=[ALL], value=ALL)
-        cat_filter = gr.Dropdown(label="Category", choices=[ALL], value=ALL, allow_custom_value=True)
-        status_filter = gr.Dropdown(label="Status", choices=[ALL, *BG_STATUSES], value=ALL)
+        kit_filter = gr.Dropdown(label="Brand kit", choices=[ALL], value=ALL, elem_id="product-kit-filter")
+        cat_filter = gr.Dropdown(label="Category", choices=[ALL], value=ALL, allow_custom_value=True,
+                                 elem_id="product-category-filter")
+        status_filter = gr.Dropdown(label="Status", choices=[ALL, *BG_STATUSES], value=ALL,
+                                    elem_id="product-status-filter")
     with gr.Row():
         with gr.Column(scale=3):
             gallery = gr.HTML(elem_id="product-gallery-box")
         with gr.Column(scale=2):
-            with gr.Tab("Upload"):
+            with gr.Tab("Upload", elem_id="product-tab-upload"):
                 files = gr.File(label="Photos (drag and drop up to 50 JPEG, PNG or WebP files)", file_count="multiple",
                                 file_types=["image"], elem_id="product-files")
-                up_kit = gr.Dropdown(label="Brand kit", choices=[NONE], value=NONE)
+                up_kit = gr.Dropdown(label="Brand kit", choices=[NONE], value=NONE, elem_id="product-upload-kit")
                 with gr.Row():
-                    up_cat = gr.Textbox(label="Category", max_length=64, placeholder="e.g. skincare")
-                    up_type = gr.Dropdown(label="Product type", choices=list(PRODUCT_TYPES), value=None)
-                up_place = gr.Dropdown(label="How it is shown", choices=list(PLACEMENTS), value="hand-right")
+                    up_cat = gr.Textbox(label="Category", max_length=64, placeholder="e.g. skincare",
+                                        elem_id="product-category")
+                    up_type = gr.Dropdown(label="Product type", choices=list(PRODUCT_TYPES), value=None,
+                                          elem_id="product-type")
+                up_place = gr.Dropdown(label="How it is shown", choices=list(PLACEMENTS), value="hand-right",
+                                       elem_id="product-placement")
                 upload = gr.Button("Upload", variant="primary", elem_id="product-upload")
                 report = gr.Dataframe(headers=["file", "result", "details"], visible=False, wrap=True,
+                                      column_widths=["30%", "17%", "53%"], interactive=False,
                                       elem_id="product-report")
-            with gr.Tab("Edit"):
+            with gr.Tab("Edit", elem_id="product-tab-edit"):
                 picker = gr.Dropdown(label="Product", choices=[NEW], value=NEW, elem_id="product-picker")
                 preview = gr.HTML(elem_id="product-preview")
-                ed_name = gr.Textbox(label="Name", max_length=100)
+                ed_name = gr.Textbox(label="Name", max_length=100, elem_id="product-edit-name")
                 with gr.Row():
-                    ed_cat = gr.Textbox(label="Category", max_length=64)
-                    ed_sub = gr.Textbox(label="Subcategory", max_length=64)
+                    ed_cat = gr.Textbox(label="Category", max_length=64, elem_id="product-edit-category")
+                    ed_sub = gr.Textbox(label="Subcategory", max_length=64, elem_id="product-edit-subcategory")
                 with gr.Row():
-                    ed_type = gr.Dropdown(label="Product type", choices=list(PRODUCT_TYPES))
-                    ed_place = gr.Dropdown(label="How it is shown", choices=list(PLACEMENTS))
+                    ed_type = gr.Dropdown(label="Product type", choices=list(PRODUCT_TYPES), value=None,
+                                          elem_id="product-edit-type")
+                    ed_place = gr.Dropdown(label="How it is shown", choices=list(PLACEMENTS), value=None,
+                                           elem_id="product-edit-placement")
                 with gr.Row():
-                    save = gr.Button("Save (2 credits)")
-                    retry = gr.Button("Remove background again (3 credits)")
-                    delete = gr.Button("Delete…", variant="stop")
+                    save = gr.Button("Save (2 credits)", elem_id="product-save")
+                    retry = gr.Button("Remove background again (3 credits)", elem_id="product-retry")
+                    delete = gr.Button("Delete…", variant="stop", elem_id="product-delete")
                 with gr.Row(visible=False) as confirm_row:
                     gr.Markdown("**Delete this product?** Its photos are removed for good.")
-                    confirm = gr.Button("Yes, delete", variant="stop")
-                    cancel = gr.Button("Cancel")
+                    confirm = gr.Button("Yes, delete", variant="stop", elem_id="product-delete-confirm")
+                    cancel = gr.Button("Cancel", elem_id="product-delete-cancel")
             message = gr.HTML(elem_id="product-message")
     timer = gr.Timer(2.0, active=False)
     filters = [kit_filter, cat_filter, status_filter]
@@ -102,7 +112,17 @@ def build(services, demo: gr.Blocks) -> None:
 
     for f in filters:
         f.input(filtered, inputs=filters, outputs=listing_out)
-    timer.tick(filtered, inputs=filters, outputs=listing_out, show_progress="hidden")
+
+    def tick(k, c, s, choice, request: gr.Request):
+        """While removals run: the gallery, and the preview of the picked product (its HTML only, so what
+        the person is typing in the editor is left alone; an unchanged preview does not re-render)."""
+        try:
+            listing = refresh(k, c, s, request)
+        except Failed:
+            return *[gr.update()] * len(listing_out), gr.update()
+        return (*listing, _preview_or_keep(choice, request))
+
+    timer.tick(tick, inputs=[*filters, picker], outputs=[*listing_out, preview], show_progress="hidden")
 
     def do_upload(paths, kit, cat, ptype, place, k, c, s, request: gr.Request, progress=gr.Progress()):
         skip = [gr.update()] * len(listing_out)
@@ -113,7 +133,7 @@ def build(services, demo: gr.Blocks) -> None:
                                  placement=place or "hand-right")
         except ValueError as exc:
             return *skip, gr.update(), err(pydantic_message(exc)), gr.update(), gr.update()
-        rows = []
+        rows, created = [], []
         if len(paths) == 1:
             def one(session, user):
                 with open(paths[0], "rb") as fh:
@@ -122,6 +142,7 @@ def build(services, demo: gr.Blocks) -> None:
             try:
                 p = act(services, request, one)
                 rows.append([p.name, "uploaded", "background removal started"])
+                created.append(f"{p.id} · {p.name}")
             except Failed as exc:
                 rows.append([paths[0].rsplit("/", 1)[-1], "rejected", str(exc)])
         else:
@@ -140,13 +161,15 @@ def build(services, demo: gr.Blocks) -> None:
                     name = entry["filename"].rsplit("/", 1)[-1]
                     rows.append([name, "uploaded" if entry["status"] == "created" else "rejected",
                                  "background removal started" if entry["status"] == "created" else entry["error"]])
+                    if entry["status"] == "created":
+                        created.append(f"{entry['id']} · {entry['name']}")
             except Failed as exc:
                 return *skip, gr.update(), err(str(exc)), gr.update(), gr.update()
             finally:
                 for h in handles:
                     h.close()
         good = sum(1 for r in rows if r[1] == "uploaded")
-        listing = refresh(k, c, s, request)
+        listing = refresh(k, c, s, request, selected=created[0] if created else None)  # the editor shows the first
         text = f"{good} of {len(rows)} photo(s) uploaded."
         return (*listing, gr.update(value=rows, visible=True), ok(text) if good else err(text),
                 credits_text(services, request), None)
@@ -156,6 +179,31 @@ def build(services, demo: gr.Blocks) -> None:
 
     editor = [preview, ed_name, ed_cat, ed_sub, ed_type, ed_place]
 
+    def _preview(p) -> str:
+        status = ("" if p.bg_status == "done" else f" <span class='apg-status apg-status-{BADGE_KIND[p.bg_status]}'>"
+                                                    f"{esc(BADGE_TEXT[p.bg_status])}</span>")
+        error = f"<div class='apg-meta'>{esc(p.bg_error)}</div>" if p.bg_error else ""
+        # both pictures fill the same box (contain), so a small photo or a trimmed cut-out is not drawn tiny
+        cut = (f"<div class='apg-thumb apg-checker' style='{PREVIEW_BOX}'><img alt='cut-out' style='{PREVIEW_IMG}' "
+               f"src='{esc(file_url(p.cutout_path))}'></div>" if p.cutout_path else
+               f"<div class='apg-thumb' style='{PREVIEW_BOX};border-style:dashed'>"
+               f"<span class='apg-meta'>no cut-out yet</span></div>")
+        colour = (f"<span class='apg-swatch' style='background:{esc(p.dominant_color)};vertical-align:middle'>"
+                  f"</span> {esc(p.dominant_color)}" if p.dominant_color else "")
+        return (f"<div class='apg-compare'><figure><div class='apg-thumb' style='{PREVIEW_BOX}'><img alt='original' "
+                f"style='{PREVIEW_IMG}' src='{esc(file_url(p.original_path))}'></div><figcaption>Original</figcaption>"
+                f"</figure><figure>{cut}<figcaption>Without background{status}{error}</figcaption></figure></div>"
+                f"<div class='apg-meta'>{p.width}×{p.height}px {colour}</div>")
+
+    def _preview_or_keep(choice, request):
+        product_id = choice_id(choice)
+        if product_id is None:
+            return gr.update()
+        try:
+            return _preview(act(services, request, lambda s, u: products.get(s, user=u, product_id=product_id)))
+        except Failed:
+            return gr.update()
+
     def fill(choice, request: gr.Request):
         product_id = choice_id(choice)
         if product_id is None:
@@ -164,16 +212,7 @@ def build(services, demo: gr.Blocks) -> None:
             p = act(services, request, lambda s, u: products.get(s, user=u, product_id=product_id))
         except Failed as exc:
             return [err(str(exc)), *[gr.update()] * 5]
-        cut = (f"<figure><div class='apg-thumb apg-checker'><img alt='cut-out' src='{esc(file_url(p.cutout_path))}'>"
-               f"</div><figcaption>Without background</figcaption></figure>" if p.cutout_path else
-               f"<figure><div class='apg-thumb'><span class='apg-status apg-status-{BADGE_KIND[p.bg_status]}'>"
-               f"{esc(BADGE_TEXT[p.bg_status])}</span></div><figcaption>{esc(p.bg_error or '')}</figcaption></figure>")
-        colour = (f"<span class='apg-swatch' style='background:{esc(p.dominant_color)}'></span> {esc(p.dominant_color)}"
-                  if p.dominant_color else "")
-        html_ = (f"<div class='apg-compare'><figure><div class='apg-thumb'><img alt='original' "
-                 f"src='{esc(file_url(p.original_path))}'></div><figcaption>Original</figcaption></figure>{cut}</div>"
-                 f"<div class='apg-meta'>{p.width}×{p.height}px {colour}</div>")
-        return [html_, p.name, p.category or "", p.subcategory or "", p.product_type, p.placement]
+        return [_preview(p), p.name, p.category or "", p.subcategory or "", p.product_type, p.placement]
 
     picker.change(fill, inputs=picker, outputs=editor)
     full_out = [*listing_out, *editor, message, badge]

@@ -268,11 +268,39 @@ class GradioPage:
         box.press("Enter")
         box.blur()
 
-    def upload(self, elem_id: str, path: str | Path) -> None:
-        """Give a file to an Image/File upload widget and wait until Gradio has uploaded it."""
-        self.locator(elem_id, "input[type=file]").set_input_files(str(path))
+    def upload(self, elem_id: str, path: str | Path | list[str | Path] | tuple[str | Path, ...]) -> None:
+        """Give a file (or, to a `file_count="multiple"` File widget, several files at once: a list) to an
+        Image/File upload widget and wait until Gradio has uploaded it (for several: until it lists them all)."""
+        paths = [str(p) for p in path] if isinstance(path, (list, tuple)) else [str(path)]
+        self.locator(elem_id, "input[type=file]").set_input_files(paths if len(paths) > 1 else paths[0])
         self.locator(elem_id, "img, .file-preview, [data-testid=file]").first.wait_for(state="visible")
+        if len(paths) > 1:
+            self.page.wait_for_function(
+                "([sel, n]) => document.querySelectorAll(sel).length >= n",
+                arg=[f"{_id(elem_id)} .file-preview tbody tr, {_id(elem_id)} .file-preview tr.file", len(paths)])
         self.wait_idle()
+
+    def table_rows(self, elem_id: str) -> list[list[str]]:
+        """The body rows of a gr.Dataframe by elem_id, as cell texts, in row order. Gradio 6 draws the body as
+        a virtual list (div[role=row] of div[role=gridcell]) that renders only the rows in view: fine for the
+        short reports our pages show."""
+        return self.locator(elem_id).evaluate(
+            """e => [...e.querySelectorAll('[role=row][data-index]')]
+                    .sort((a, b) => a.dataset.index - b.dataset.index)
+                    .map(r => [...r.querySelectorAll('[role=gridcell]')].map(c => c.innerText.trim()))""")
+
+    def open_tab(self, name: str) -> None:
+        """Show the gr.Tab with this label (tab buttons are role=tab)."""
+        tab = self.page.get_by_role("tab", name=name, exact=True)
+        tab.click()
+        self.page.wait_for_function("e => e.getAttribute('aria-selected') === 'true'", arg=tab.element_handle())
+
+    def wait_img(self, img) -> int:
+        """Wait until an <img> locator (first match) has loaded; returns its natural width (> 0)."""
+        img = img.first
+        img.wait_for()
+        self.page.wait_for_function("e => e.complete && e.naturalWidth > 0", arg=img.element_handle())
+        return img.evaluate("e => e.naturalWidth")
 
     def message(self, elem_id: str) -> str:
         """The text of an inline message (a gr.HTML / gr.Markdown output) by elem_id."""
