@@ -71,6 +71,75 @@ class Settings(BaseSettings):
 
     # --- generation ------------------------------------------------------------------------
     max_poses_per_generation: int = Field(500, ge=1, description="Largest batch one generation may ask for.")
+    quality_threshold: float = Field(
+        0.6, ge=0, le=1, description="Pose check: share of the template's joints the image must reproduce to pass.")
+    max_attempts: int = Field(3, ge=1, le=10, description="Renders per pose (a new seed each time) before it fails.")
+
+    # --- generation engine (engine/pipeline.py; README "Settings" lists each) ------------------
+    engine: Literal["sd15", "sdxl", "tiny", "tiny-sdxl"] = Field(
+        "sd15", description="Model family: sd15 (SD 1.5 + OpenPose ControlNet), sdxl, or tiny / tiny-sdxl "
+                            "(random-weight toy models built locally: tests and smoke runs, 64x64).")
+    sd15_base_model: str = Field("stable-diffusion-v1-5/stable-diffusion-v1-5",
+                                 description="SD 1.5 base pipeline: Hub id or local folder.")
+    sd15_base_revision: str | None = Field(None, description="Hub revision (branch, tag, commit) of the SD 1.5 base.")
+    sd15_controlnet_model: str = Field("lllyasviel/control_v11p_sd15_openpose",
+                                       description="SD 1.5 OpenPose ControlNet: Hub id or local folder.")
+    sd15_controlnet_revision: str | None = Field(None, description="Hub revision of the SD 1.5 ControlNet.")
+    sdxl_base_model: str = Field("stabilityai/stable-diffusion-xl-base-1.0",
+                                 description="SDXL base pipeline: Hub id or local folder.")
+    sdxl_base_revision: str | None = Field(None, description="Hub revision of the SDXL base.")
+    sdxl_controlnet_model: str = Field("xinsir/controlnet-openpose-sdxl-1.0",
+                                       description="SDXL OpenPose ControlNet: Hub id or local folder.")
+    sdxl_controlnet_revision: str | None = Field(None, description="Hub revision of the SDXL ControlNet.")
+    model_dir: Path | None = Field(
+        None, description="Folder of local models laid out as <model_dir>/<owner>/<name> (what "
+                          "`hf download <id> --local-dir <model_dir>/<id>` writes); used before the Hub cache.")
+    hf_cache_dir: Path | None = Field(
+        None, description="Hugging Face cache folder. Unset: huggingface_hub's default (HF_HOME/hub).")
+    model_downloads: bool = Field(
+        True, description="Download missing weights from the Hub when it is reachable. false (or HF_HUB_OFFLINE=1): "
+                          "local files only.")
+    engine_device: Literal["auto", "cuda", "mps", "cpu"] = Field("auto", description="Where the engine runs.")
+    engine_dtype: Literal["auto", "fp16", "bf16", "fp32"] = Field(
+        "auto", description="Weights precision. auto: fp16 on CUDA and MPS, fp32 on CPU.")
+    engine_scheduler: Literal["unipc", "dpm++2m", "euler_a", "ddim", "lcm"] = Field(
+        "unipc", description="Sampler (dpm++2m uses Karras sigmas).")
+    engine_steps: int = Field(25, ge=1, le=150, description="Denoising steps per image.")
+    engine_guidance: float = Field(7.0, ge=0, le=30, description="Classifier-free guidance scale (<= 1: off).")
+    controlnet_scale: float = Field(1.0, ge=0, le=2, description="How strongly the pose skeleton steers the image.")
+    engine_compile: bool = Field(False, description="torch.compile the UNet (GPU; slow first batch).")
+    engine_channels_last: bool = Field(False, description="channels_last memory format for UNet, ControlNet, VAE.")
+    engine_exact_batches: bool = Field(
+        True, description="CPU only: image i of a micro-batch is bit-identical to its seed rendered alone.")
+    engine_batch_size: int = Field(4, ge=1, le=32, description="Most poses rendered in one pipeline call.")
+    fast_lora: str | None = Field(
+        None, description="Few-step LoRA (LCM / Hyper-SD; Hub id or folder), fused at load; switches to the LCM "
+                          "scheduler with fast_lora_steps / fast_lora_guidance. Needs the peft package.")
+    fast_lora_weight_name: str | None = Field(None, description="File inside the few-step LoRA repository.")
+    fast_lora_steps: int = Field(6, ge=1, le=50, description="Steps in few-step mode.")
+    fast_lora_guidance: float = Field(1.5, ge=0, le=30, description="Guidance scale in few-step mode.")
+    ip_adapter: bool = Field(False, description="Condition renders on the avatar image (IP-Adapter) when its "
+                                                "weights are present; skipped with a warning when they are not.")
+    ip_adapter_model: str = Field("h94/IP-Adapter", description="IP-Adapter repository (Hub id or local folder).")
+    ip_adapter_weight: str | None = Field(
+        None, description="<subfolder>/<file> inside it. Unset: models/ip-adapter-plus-face_sd15.safetensors (sd15), "
+                          "sdxl_models/ip-adapter-plus-face_sdxl_vit-h.safetensors (sdxl).")
+    ip_adapter_scale: float = Field(0.6, ge=0, le=2, description="IP-Adapter strength.")
+    output_sizes: str = Field(
+        "auto", pattern=r"^(auto|[a-z][a-z0-9_-]*=\d+x\d+(,[a-z][a-z0-9_-]*=\d+x\d+)*)$",
+        description="Output size presets name=WxH,...; auto: 512 px presets (sd15), 1024 px (sdxl), 64 px (tiny).")
+    pose_detector: str = Field("lllyasviel/Annotators",
+                               description="OpenPose detector weights (body_pose_model.pth): Hub id or local folder.")
+    pose_detector_resolution: int = Field(512, ge=64, le=2048, description="Longest side the pose detector sees.")
+    tiny_model_dir: Path | None = Field(
+        None, description="Where ENGINE=tiny writes its toy models. Unset: <storage_dir>/cache/tiny-engine.")
+
+    @field_validator("sd15_base_revision", "sd15_controlnet_revision", "sdxl_base_revision",
+                     "sdxl_controlnet_revision", "model_dir", "hf_cache_dir", "fast_lora", "fast_lora_weight_name",
+                     "ip_adapter_weight", "tiny_model_dir", mode="before")
+    @classmethod
+    def _engine_empty_is_none(cls, v):
+        return v or None
 
     @field_validator("redis_url", mode="before")
     @classmethod

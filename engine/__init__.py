@@ -1,9 +1,18 @@
-"""The ML room: rembg sessions now; diffusers pipelines and pose detectors later.
+"""The ML room: rembg sessions, the Stable Diffusion + ControlNet OpenPose engine, the pose detector.
 
-Heavy imports (rembg, onnxruntime, torch, diffusers) live here and only here, inside functions, never at
-module top: importing `engine` or one of its modules costs nothing. core/ reaches the engine lazily,
-inside the function that needs it. Everything is created on first use, cached per process, guarded by a
-lock, and reused; nothing is ever downloaded at run time (missing weights -> core.errors.ModelUnavailable).
+Heavy imports (rembg, onnxruntime, torch, diffusers, transformers, controlnet_aux) live here and only here,
+inside functions, never at module top: importing `engine` or one of its modules costs nothing. core/ reaches
+the engine lazily, inside the function that needs it. Everything is created on first use, cached per
+process, guarded by a lock, and reused. Missing weights -> core.errors.ModelUnavailable, fast and with the
+fix in the message. rembg weights are never downloaded; diffusion and detector weights are fetched from
+the Hugging Face Hub only when MODEL_DOWNLOADS is on, HF_HUB_OFFLINE is unset and the Hub answers.
 
     engine.background   rembg sessions: one per (model setting, weights folder), masks for core.background
+    engine.pipeline     get_engine(settings) -> Engine: render(micro-batch of poses), text_to_image, describe
+    engine.detector     get_pose_detector(settings) -> detect(image): OpenPose-18 bodies as Pose.to_json() lists
+    engine.build        loads the pipeline an EngineConfig describes (scheduler, LoRA, IP-Adapter, compile)
+    engine.config       EngineConfig: the engine's settings as one hashable value (the cache key), size presets
+    engine.sources      where weights come from (folder, MODEL_DIR, HF cache, Hub) and the missing-weights message
+    engine.device       device/dtype choice; the CPU exact-batches mode
+    engine.tiny         tiny random-weight models written to disk (ENGINE=tiny, tests, smoke runs)
 """

@@ -257,3 +257,47 @@ def test_rest_import_reports_bad_files_and_skeleton_images(rest):
     bad = client.post(f"{BASE}/templates/import", headers=auth["admin"], data={"category": "nonsense"},
                       files=[("files", ("a.json", b"[]", "application/json"))])
     assert bad.status_code == 422 and bad.json()["field"] == "category"
+
+
+# ------------------------------------------------------------------------ photos through the detector
+
+
+def _photo_png() -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (96, 128), (180, 150, 120)).save(buf, "PNG")
+    return buf.getvalue()
+
+
+@pytest.fixture(scope="module")
+def random_detector_dir(tmp_path_factory):
+    from engine.detector import write_random_openpose_weights
+
+    return write_random_openpose_weights(tmp_path_factory.mktemp("openpose-random"))
+
+
+def test_photo_import_runs_the_real_detector_on_random_weights(services, loaded, random_detector_dir):
+    from core.pose_import import import_files
+
+    settings = services.settings.model_copy(update={"pose_detector": str(random_detector_dir),
+                                                    "model_downloads": False})
+    with services.session() as s:
+        admin = users.local_admin(s, settings=services.settings)
+        before = s.exec(select(func.count()).select_from(PoseTemplate)).one()
+        report = import_files(s, user=admin, files=[(_photo_png(), "model.png")], settings=settings,
+                              category="lifestyle")
+        assert s.exec(select(func.count()).select_from(PoseTemplate)).one() == before
+    # random weights find nobody: the photo went through the detector and says so
+    assert report["imported"] == [] and report["errors"] == [{"file": "model.png", "error": "No person found in this file."}]
+
+
+def test_photo_import_without_detector_weights_says_what_to_provide(services, loaded, tmp_path):
+    from core.pose_import import import_files
+
+    settings = services.settings.model_copy(update={"pose_detector": "lllyasviel/Annotators", "model_downloads": False,
+                                                    "hf_cache_dir": tmp_path / "empty-cache", "model_dir": None})
+    with services.session() as s:
+        admin = users.local_admin(s, settings=services.settings)
+        report = import_files(s, user=admin, files=[(_photo_png(), "model.png")], settings=settings,
+                              category="lifestyle")
+    (error,) = report["errors"]
+    assert "lllyasviel/Annotators" in error["error"] and "POSE_DETECTOR" in error["error"]

@@ -1,0 +1,191 @@
+"""Load the ControlNet pipeline an EngineConfig describes: the same calls for real and tiny weights.
+
+    loaded = load_pipeline(config)      # torch/diffusers imported here, never at module import
+    loaded.pipe, loaded.facts           # the diffusers pipeline, and what describe() reports
+
+Order: locate every model first (engine.sources: no torch, fails in milliseconds when weights are
+missing), then import torch + diffusers and `from_pretrained` the ControlNet and the base pipeline with
+the same arguments for a Hub id, a cache entry or a local folder; swap the scheduler through
+`from_config`; fuse the few-step LoRA; attach the IP-Adapter; move to the device; channels_last; compile.
+
+IP-Adapter policy: it is optional likeness help. Enabled but missing or unloadable weights log a warning
+and the engine renders without it (describe() says why); the prompt still carries the avatar's traits.
+A few-step LoRA that is set but missing is an error: it changes steps and guidance, so running without
+it would give bad pictures quietly.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from core.errors import ModelUnavailable
+from engine import device as devices
+from engine.config import EngineConfig
+from engine.sources import Source, hub_cache_dir, load_failed, locate
+
+log = logging.getLogger(__name__)
+COMPILE_MODE = "max-autotune-no-cudagraphs"   # CUDA graphs would pin one batch shape and the ControlNet's inputs
+
+
+@dataclass
+class Loaded:
+    pipe: Any
+    device: str
+    dtype: Any
+    facts: dict = field(default_factory=dict)
+    ip_adapter: bool = False
+
+
+def make_scheduler(name: str, config):
+    """A scheduler of kind `name` built from the model's own scheduler config (betas, offsets)."""
+    import diffusers
+
+    if name == "unipc":
+        return diffusers.UniPCMultistepScheduler.from_config(config)
+    if name == "dpm++2m":
+        return diffusers.DPMSolverMultistepScheduler.from_config(config, algorithm_type="dpmsolver++",
+                                                                 solver_order=2, use_karras_sigmas=True)
+    if name == "euler_a":
+        return diffusers.EulerAncestralDiscreteScheduler.from_config(config)
+    if name == "ddim":
+        return diffusers.DDIMScheduler.from_config(config)
+    if name == "lcm":
+        return diffusers.LCMScheduler.from_config(config)
+    raise ModelUnavailable(f"Unknown ENGINE_SCHEDULER '{name}': use unipc, dpm++2m, euler_a, ddim or lcm.")
+
+
+def _commit(source: Source, policy) -> str | None:
+    """The Hub commit a cached model resolved to (its snapshot folder's name), for manifests."""
+    if source.is_folder:
+        return None
+    from huggingface_hub import try_to_load_from_cache
+
+    ref = source.ref
+    name = f"{ref.subfolder}/{ref.marker}" if ref.subfolder else ref.marker
+    hit = try_to_load_from_cache(ref.model_id, name, revision=ref.revision, cache_dir=str(hub_cache_dir(policy)))
+    if not isinstance(hit, str):
+        return None
+    path = Path(hit)
+    while path.parent.name != "snapshots" and path != path.parent:
+        path = path.parent
+    return path.name if path.parent.name == "snapshots" else None
+
+
+def _from_pretrained(cls, source: Source, policy, **kwargs):
+    try:
+        return cls.from_pretrained(source.path_or_id, **source.kwargs(), **kwargs)
+    except ModelUnavailable:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any loading failure becomes one clear message
+        raise load_failed(source, policy, exc) from exc
+
+
+def load_pipeline(config: EngineConfig) -> Loaded:
+    started = time.perf_counter()
+    if config.is_tiny:
+        from engine.tiny import ensure_tiny_models
+
+        ensure_tiny_models(config.tiny_dir, config.family)
+    policy = config.policy
+    base_src = locate(config.base, policy)
+    cn_src = locate(config.controlnet, policy)
+    fast_src = locate(config.fast_lora, policy) if config.fast_lora else None
+    ip_src, ip_state = None, "off"
+    if config.ip_adapter:
+        try:
+            ip_src = locate(config.ip_adapter, policy)
+        except ModelUnavailable as exc:
+            ip_state = exc.message
+            log.warning("IP-Adapter enabled but not available; rendering without it. %s", exc.message)
+
+    import torch
+    import diffusers
+
+    device = devices.resolve_device(config.device)
+    dtype = devices.resolve_dtype(config.dtype, device)
+    sdxl = config.family == "sdxl"
+    controlnet = _from_pretrained(diffusers.ControlNetModel, cn_src, policy, dtype=dtype)
+    if sdxl:
+        pipe = _from_pretrained(diffusers.StableDiffusionXLControlNetPipeline, base_src, policy,
+                                controlnet=controlnet, dtype=dtype)
+    else:
+        pipe = _from_pretrained(diffusers.StableDiffusionControlNetPipeline, base_src, policy, controlnet=controlnet,
+                                dtype=dtype, safety_checker=None, requires_safety_checker=False)
+    pipe.scheduler = make_scheduler(config.scheduler, pipe.scheduler.config)
+    pipe.set_progress_bar_config(disable=True)
+
+    fast_state = None
+    if fast_src is not None:
+        _fuse_fast_lora(pipe, fast_src, policy)
+        fast_state = {**fast_src.describe(), "weight_name": config.fast_lora.marker,
+                      "commit": _commit(fast_src, policy)}
+    if ip_src is not None:
+        ip_state = _attach_ip_adapter(pipe, ip_src, config)
+
+    pipe.to(device)
+    if config.channels_last:
+        for module in (pipe.unet, pipe.controlnet, pipe.vae):
+            module.to(memory_format=torch.channels_last)
+    if config.compile:
+        pipe.unet = torch.compile(pipe.unet, mode=COMPILE_MODE)
+
+    facts = {
+        "engine": config.engine, "family": config.family,
+        "base_model": {**base_src.describe(), "commit": _commit(base_src, policy)},
+        "controlnet": {**cn_src.describe(), "commit": _commit(cn_src, policy)},
+        "device": device, "dtype": devices.dtype_name(dtype), "scheduler": config.scheduler,
+        "steps": config.steps, "guidance": config.guidance, "controlnet_scale": config.controlnet_scale,
+        "compile": COMPILE_MODE if config.compile else False, "channels_last": config.channels_last,
+        "exact_batches": bool(config.exact_batches and device == "cpu"), "batch_size": config.batch_size,
+        "fast_lora": fast_state,
+        "ip_adapter": {"state": "on" if ip_state == "on" else "off" if ip_state == "off" else "missing",
+                       "reason": ip_state if ip_state not in ("on", "off") else None,
+                       "model": config.ip_adapter.model_id if config.ip_adapter else None,
+                       "weight": (f"{config.ip_adapter.subfolder}/{config.ip_adapter.marker}"
+                                  if config.ip_adapter and config.ip_adapter.subfolder
+                                  else config.ip_adapter.marker if config.ip_adapter else None),
+                       "scale": config.ip_scale if ip_state == "on" else None},
+        "sizes": config.size_presets,
+        "versions": {"diffusers": diffusers.__version__, "torch": torch.__version__},
+        "load_s": round(time.perf_counter() - started, 3),
+    }
+    return Loaded(pipe=pipe, device=device, dtype=dtype, facts=facts, ip_adapter=ip_state == "on")
+
+
+def _fuse_fast_lora(pipe, source: Source, policy) -> None:
+    try:
+        import peft  # noqa: F401 - diffusers' LoRA loading needs the PEFT backend
+    except ImportError:
+        raise ModelUnavailable("Image generation is not available: FAST_LORA is set, but the `peft` package is not "
+                               "installed (pip install peft). Install it or unset FAST_LORA.") from None
+    kwargs = {k: v for k, v in source.kwargs().items() if k != "revision"}
+    try:
+        pipe.load_lora_weights(source.path_or_id, weight_name=source.ref.marker, adapter_name="fast", **kwargs)
+        pipe.fuse_lora(adapter_names=["fast"], lora_scale=1.0)
+        pipe.unload_lora_weights()          # keeps the fused weights, drops the LoRA layers (no per-step cost)
+    except ModelUnavailable:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        raise load_failed(source, policy, exc) from exc
+
+
+def _attach_ip_adapter(pipe, source: Source, config: EngineConfig) -> str:
+    ref = source.ref
+    kwargs = {k: v for k, v in source.kwargs().items() if k != "revision"}
+    try:
+        pipe.load_ip_adapter(source.path_or_id, subfolder=ref.subfolder or "", weight_name=ref.marker,
+                             image_encoder_folder=config.ip_image_encoder, **kwargs)
+        pipe.set_ip_adapter_scale(config.ip_scale)
+        return "on"
+    except Exception as exc:  # noqa: BLE001 - optional: render without likeness, say why
+        reason = (f"{ref.lead}: '{ref.model_id}' {ref.subfolder or ''}/{ref.marker} could not be loaded "
+                  f"({type(exc).__name__}: {str(exc).strip()[:200]}).")
+        log.warning("IP-Adapter enabled but not loaded; rendering without it. %s", reason)
+        try:
+            pipe.unload_ip_adapter()
+        except Exception:  # noqa: BLE001 - nothing was attached
+            pass
+        return reason

@@ -1,0 +1,179 @@
+"""The per-pose pipeline with ENGINE=tiny (the real diffusers classes at toy size, loaded from disk like
+real weights), on SQLite and Postgres: try one pose end to end, the pose check's outcomes, refunds,
+ownership."""
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image
+from sqlmodel import select
+
+from core import brand_kits, credits, generation, products, users
+from core import pose_library as lib
+from core.brand_kits import BrandKitCreate
+from core.errors import NotFound, ValidationFailed
+from core.generation import TryOne
+from core.products import ProductCreate
+from core.services import Services
+from db.models import GeneratedPose, PoseTemplate
+
+
+@pytest.fixture(scope="session")
+def tiny_root(tmp_path_factory):
+    return tmp_path_factory.mktemp("tiny-engine")
+
+
+@pytest.fixture
+def svc(make_settings, db_url, tiny_root):
+    settings = make_settings(database_url=db_url, engine="tiny", tiny_model_dir=tiny_root / "tiny",
+                             hf_cache_dir=tiny_root / "hf", model_downloads=False, engine_batch_size=2,
+                             max_attempts=2)
+    s = Services.build(settings, migrate=False, runner=False)
+    with s.session() as session:
+        lib.load_library(session)
+    yield s
+    s.close()
+
+
+def _photo(color) -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 96), color).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def shop(svc, name="siti"):
+    """A user with a kit, an avatar and a product whose cut-out is ready (made from a real mask)."""
+    from core import avatars
+    from core.avatars import AvatarCreate
+    from core.background import cut_out_with_mask
+    import numpy as np
+
+    with svc.session() as s:
+        user = users.create_user(s, username=name, password=None, settings=svc.settings)
+        kit = brand_kits.create(s, user=user, data=BrandKitCreate(brand_name="Toko", colors=["#AA3355"],
+                                                                  fonts=["Poppins"]))
+        avatar = avatars.upload(s, user=user, data=AvatarCreate(brand_kit_id=kit.id, name="Sari", gender="female"),
+                                source=_photo((200, 170, 150)), filename="sari.png", store=svc.store,
+                                settings=svc.settings)
+        product = products.upload(s, user=user, data=ProductCreate(placement="hand-right", product_type="bottle",
+                                                                   brand_kit_id=kit.id),
+                                  source=_photo((30, 120, 200)), filename="serum.png", store=svc.store,
+                                  settings=svc.settings, runner=None)
+        pixels = np.zeros((96, 64, 4), np.uint8)
+        pixels[..., :3] = (30, 120, 200)
+        pixels[..., 3] = 255
+        mask = np.zeros((96, 64), np.uint8)
+        mask[20:80, 20:44] = 255
+        cut = cut_out_with_mask(pixels, mask)
+        product.cutout_path = svc.store.save(cut.png, user_id=user.id, kind="cutout", ext="png")
+        product.bg_status = "done"
+        s.add(product)
+        s.commit()
+        template = s.exec(select(PoseTemplate).where(PoseTemplate.product_placement == "hand-right")
+                          .order_by(PoseTemplate.id)).first()
+        return user, kit, avatar, product, template
+
+
+def ask(kit, avatar, product, template, seed=1234):
+    return TryOne(brand_kit_id=kit.id, avatar_id=avatar.id, product_id=product.id, template_id=template.id, seed=seed,
+                  size="portrait")
+
+
+def test_try_one_pose_without_a_detector_is_stored_and_marked_not_checked(svc):
+    user, kit, avatar, product, template = shop(svc)
+    with svc.session() as s:
+        gen = generation.start_single(s, user=user, request=ask(kit, avatar, product, template), settings=svc.settings,
+                                      runner=None)
+        assert credits.balance(s, user_id=user.id) == 1000 - 5 - 5 - 5 - 3 - 10
+        done = generation.render_generation(s, generation_id=gen.id, store=svc.store, settings=svc.settings,
+                                            detector=None)
+        assert done.status == "completed" and done.progress == 100 and done.completed_count == 1
+        (pose,) = generation.poses_of(s, user=user, generation_id=gen.id)
+    assert pose.status == "done" and pose.quality_checked is False and pose.quality_score is None  # never invented
+    assert pose.attempts == 1 and pose.seed == 1234 and "holding" in pose.prompt
+    w, h = gen.options["width"], gen.options["height"]
+    with Image.open(svc.store.path(pose.image_path)) as im:
+        assert im.size == (w, h)
+    with Image.open(svc.store.path(pose.control_path)) as im:
+        assert im.size == (w, h) and im.convert("RGB").getextrema() != ((0, 0),) * 3
+    assert svc.store.exists(pose.thumbnail_path)
+    assert done.options["engine"]["engine"] == "tiny" or "tiny" in str(done.options["engine"])
+    with svc.session() as s:
+        t = s.get(PoseTemplate, template.id)
+        assert t.usage_count == 1 and t.success_count == 1
+
+
+def test_running_a_generation_twice_changes_nothing(svc):
+    user, kit, avatar, product, template = shop(svc)
+    with svc.session() as s:
+        gen = generation.start_single(s, user=user, request=ask(kit, avatar, product, template), settings=svc.settings,
+                                      runner=None)
+        generation.render_generation(s, generation_id=gen.id, store=svc.store, settings=svc.settings, detector=None)
+        files = svc.store.all_keys()
+        balance = credits.balance(s, user_id=user.id)
+        generation.render_generation(s, generation_id=gen.id, store=svc.store, settings=svc.settings, detector=None)
+        assert svc.store.all_keys() == files and credits.balance(s, user_id=user.id) == balance
+        assert len(s.exec(select(GeneratedPose).where(GeneratedPose.generation_id == gen.id)).all()) == 1
+
+
+def test_same_seed_gives_the_same_image(svc):
+    user, kit, avatar, product, template = shop(svc)
+    images = []
+    with svc.session() as s:
+        for _ in range(2):
+            gen = generation.start_single(s, user=user, request=ask(kit, avatar, product, template, seed=77),
+                                          settings=svc.settings, runner=None)
+            generation.render_generation(s, generation_id=gen.id, store=svc.store, settings=svc.settings, detector=None)
+            (pose,) = generation.poses_of(s, user=user, generation_id=gen.id)
+            images.append(svc.store.read(pose.image_path))
+    assert images[0] == images[1]
+
+
+def test_a_pose_that_fails_the_check_is_retried_then_failed_and_refunded(svc):
+    user, kit, avatar, product, template = shop(svc)
+    calls = []
+
+    def nobody_there(image):  # a real detector on a toy model's output finds no person either
+        calls.append(image.size)
+        return []
+
+    with svc.session() as s:
+        before = credits.balance(s, user_id=user.id)
+        gen = generation.start_single(s, user=user, request=ask(kit, avatar, product, template), settings=svc.settings,
+                                      runner=None)
+        done = generation.render_generation(s, generation_id=gen.id, store=svc.store, settings=svc.settings,
+                                            detector=nobody_there)
+        (pose,) = generation.poses_of(s, user=user, generation_id=gen.id)
+        assert credits.balance(s, user_id=user.id) == before  # charged 10, refunded 10
+        t = s.get(PoseTemplate, template.id)
+    assert len(calls) == svc.settings.max_attempts == 2
+    assert pose.status == "failed" and pose.attempts == 2 and pose.quality_score == 0
+    assert "no person" in pose.error.lower() and pose.image_path is None
+    assert done.status == "failed" and done.credits_refunded == 10
+    assert t.usage_count == 1 and t.success_count == 0
+
+
+def test_another_users_avatar_or_product_is_not_found_and_nothing_is_planned(svc):
+    _, kit, avatar, product, template = shop(svc, "siti")
+    other, other_kit, other_avatar, other_product, _ = shop(svc, "budi")
+    with svc.session() as s:
+        for req in (ask(other_kit, avatar, other_product, template), ask(other_kit, other_avatar, product, template),
+                    ask(kit, other_avatar, other_product, template)):
+            with pytest.raises(NotFound):
+                generation.start_single(s, user=other, request=req, settings=svc.settings, runner=None)
+        assert s.exec(select(GeneratedPose)).all() == []
+        assert credits.balance(s, user_id=other.id) == 1000 - 5 - 5 - 5 - 3
+
+
+def test_a_product_without_its_cut_out_is_refused(svc):
+    user, kit, avatar, product, template = shop(svc)
+    with svc.session() as s:
+        p = s.get(type(product), product.id)
+        p.cutout_path, p.bg_status = None, "failed"
+        s.add(p)
+        s.commit()
+        with pytest.raises(ValidationFailed) as err:
+            generation.start_single(s, user=user, request=ask(kit, avatar, product, template), settings=svc.settings,
+                                    runner=None)
+    assert "cut-out" in err.value.message
