@@ -1,4 +1,5 @@
-"""/api/apps/avatar-manager: avatars upload/list/get/update/delete, crop, stats (the seed's paths)."""
+"""/api/apps/avatar-manager: avatars upload/list/get/update/delete, crop, stats (the seed's paths), and AI
+avatars: generate candidates, choose one (core/avatar_ai.py)."""
 from __future__ import annotations
 
 from typing import Annotated
@@ -6,9 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, UploadFile
 
 from api.deps import Limit, Offset, Services, SessionDep, UserDep
-from core import avatars
+from core import avatar_ai, avatars
+from core.avatar_ai import CandidateSet, ChooseCandidate, GenerateAvatar
 from core.avatars import AgeRange, AvatarCreate, AvatarPublic, AvatarUpdate, CropRequest, Ethnicity, Gender, Style
-from core.schemas import Page
+from core.schemas import CamelModel, Page
 
 router = APIRouter(prefix="/api/apps/avatar-manager", tags=["avatar-manager"])
 
@@ -24,6 +26,31 @@ def upload_avatar(session: SessionDep, user: UserDep, services: Services,
     avatar = avatars.upload(session, user=user, data=data, source=file.file, filename=file.filename,
                             store=services.store, settings=services.settings)
     return AvatarPublic.of(avatar)
+
+
+@router.post("/avatars/generate", response_model=CandidateSet, response_model_by_alias=True)
+def generate_avatar(body: GenerateAvatar, session: SessionDep, user: UserDep, services: Services):
+    """Up to 4 candidate portraits from a description and traits (generateAvatarAI, once per set). Their
+    images are served by /api/files; POST /avatars/generate/choose keeps one as an avatar."""
+    return avatar_ai.generate(session, user=user, request=body, store=services.store, settings=services.settings)
+
+
+@router.post("/avatars/generate/choose", response_model=AvatarPublic, response_model_by_alias=True,
+             status_code=201)
+def choose_generated_avatar(body: ChooseCandidate, session: SessionDep, user: UserDep, services: Services):
+    """Keep one candidate as an avatar (sourceType ai_generated, with its prompt); the set's files go. Free."""
+    avatar = avatar_ai.choose(session, user=user, request=body, store=services.store, settings=services.settings)
+    return AvatarPublic.of(avatar)
+
+
+class DiscardCandidates(CamelModel):
+    candidate_key: str
+
+
+@router.post("/avatars/generate/discard", status_code=204)
+def discard_generated_avatars(body: DiscardCandidates, user: UserDep, services: Services):
+    """Delete a set of candidates (any one of its keys) without keeping one. No refund: they were made."""
+    avatar_ai.discard(services.store, user=user, key=body.candidate_key)
 
 
 @router.get("/avatars", response_model=Page[AvatarPublic], response_model_by_alias=True)

@@ -107,8 +107,8 @@ def upload(session: Session, *, user: User, data: AvatarCreate, source: BinaryIO
                         width=image.width, height=image.height)
         session.add(avatar)
         session.flush()
-        action = "generateAvatarAI" if source_type == "ai_generated" else "uploadAvatar"
-        credits.charge(session, user_id=user.id, app_id=APP, action=action, ref_type="avatar", ref_id=avatar.id)
+        credits.charge(session, user_id=user.id, app_id=APP, action="uploadAvatar", ref_type="avatar",
+                       ref_id=avatar.id)
         session.commit()
     return avatar
 

@@ -1,10 +1,11 @@
-"""Avatars page: gallery with traits and brand-kit filter, drag-and-drop upload, trait editor, crop and
-rotate, delete with confirmation."""
+"""Avatars page: gallery with traits and brand-kit filter, drag-and-drop upload, generate with AI (4
+candidates, keep one), trait editor, crop and rotate, delete with confirmation."""
 from __future__ import annotations
 
 import gradio as gr
 
-from core import avatars, brand_kits
+from core import avatar_ai, avatars, brand_kits
+from core.avatar_ai import ChooseCandidate, GenerateAvatar
 from core.avatars import AGE_RANGES, ETHNICITIES, GENDERS, STYLES, AvatarCreate, AvatarUpdate, CropRequest
 from core.schemas import file_url
 from ui.common import Failed, act, choice_id, credits_text, err, esc, gallery_html, header, ok, pydantic_message
@@ -49,6 +50,28 @@ def build(services, demo: gr.Blocks) -> None:
                     up_eth = gr.Dropdown(label="Ethnicity", choices=list(ETHNICITIES), value=None,
                                          elem_id="avatar-ethnicity")
                 upload = gr.Button("Upload avatar (5 credits)", variant="primary", elem_id="avatar-upload")
+            with gr.Tab("Generate with AI", elem_id="avatar-tab-ai"):
+                ai_text = gr.Textbox(label="Describe the model", max_length=500, lines=2,
+                                     placeholder="e.g. friendly batik seller, short hair, warm smile",
+                                     elem_id="avatar-ai-text")
+                with gr.Row():
+                    ai_gender = gr.Dropdown(label="Gender", choices=list(GENDERS), value=None,
+                                            elem_id="avatar-ai-gender")
+                    ai_age = gr.Dropdown(label="Age range", choices=list(AGE_RANGES), value=None,
+                                         elem_id="avatar-ai-age")
+                with gr.Row():
+                    ai_style = gr.Dropdown(label="Style", choices=list(STYLES), value=None, elem_id="avatar-ai-style")
+                    ai_eth = gr.Dropdown(label="Ethnicity", choices=list(ETHNICITIES), value=None,
+                                         elem_id="avatar-ai-ethnicity")
+                ai_seed = gr.Number(label="Seed (empty: random)", value=None, precision=0, elem_id="avatar-ai-seed")
+                ai_generate = gr.Button("Generate 4 candidates (20 credits)", variant="primary",
+                                        elem_id="avatar-ai-generate")
+                ai_candidates = gr.HTML(elem_id="avatar-ai-candidates")
+                ai_keys = gr.State([])
+                ai_pick = gr.Radio(label="Keep", choices=[], value=None, elem_id="avatar-ai-pick")
+                ai_kit = gr.Dropdown(label="Brand kit", choices=[], elem_id="avatar-ai-kit")
+                ai_name = gr.Textbox(label="Name", max_length=100, elem_id="avatar-ai-name")
+                ai_save = gr.Button("Save the chosen one as an avatar", elem_id="avatar-ai-save")
             with gr.Tab("Edit", elem_id="avatar-tab-edit"):
                 picker = gr.Dropdown(label="Avatar", choices=[NEW], value=NEW, elem_id="avatar-picker")
                 current = gr.HTML(elem_id="avatar-current")
@@ -97,15 +120,16 @@ def build(services, demo: gr.Blocks) -> None:
                              empty="No avatars here yet. Upload a photo of your model on the right.")
         picks = [NEW] + [f"{a.id} · {a.name}" for a in all_rows]
         return (html_, gr.update(choices=[ALL, *kits]), gr.update(choices=kits, value=kits[0] if kits else None),
-                gr.update(choices=picks, value=selected if selected in picks else NEW))
+                gr.update(choices=picks, value=selected if selected in picks else NEW),
+                gr.update(choices=kits, value=kits[0] if kits else None))
 
-    listing_out = [gallery, kit_filter, up_kit, picker]
+    listing_out = [gallery, kit_filter, up_kit, picker, ai_kit]
 
     def on_load(request: gr.Request):
         try:
             return refresh(ALL, ALL, ALL, request)
         except Failed as exc:
-            return err(str(exc)), gr.update(), gr.update(), gr.update()
+            return err(str(exc)), gr.update(), gr.update(), gr.update(), gr.update()
 
     demo.load(on_load, outputs=listing_out)
     def filtered(k, g, s, request: gr.Request):
@@ -142,6 +166,58 @@ def build(services, demo: gr.Blocks) -> None:
 
     upload.click(do_upload, inputs=[file, up_kit, up_name, up_gender, up_age, up_style, up_eth, *filters],
                  outputs=[*listing_out, message, badge, file, up_name])
+
+    def do_generate(text, gender, age, style, eth, seed, request: gr.Request):
+        keep = (gr.update(), gr.update(), gr.update())
+        try:
+            ask = GenerateAvatar(text=text or None, gender=gender, age_range=age, style=style, ethnicity=eth,
+                                 seed=None if seed is None else int(seed))
+            result = act(services, request, lambda ss, u: avatar_ai.generate(
+                ss, user=u, request=ask, store=services.store, settings=services.settings))
+        except ValueError as exc:
+            return (*keep, err(pydantic_message(exc, {"text": "Description", "seed": "Seed"})), gr.update())
+        except Failed as exc:
+            return (*keep, err(str(exc)), gr.update())
+        labels = [f"Candidate {i + 1} (seed {c.seed})" for i, c in enumerate(result.candidates)]
+        tiles = [{"id": i + 1, "img": c.url, "title": f"Candidate {i + 1}", "lines": [f"seed {c.seed}"]}
+                 for i, c in enumerate(result.candidates)]
+        html_ = (gallery_html(tiles, elem_id="avatar-ai-gallery", empty="No candidates.")
+                 + f"<div class='apg-meta'>Prompt: {esc(result.prompt)}</div>")
+        return (html_, [c.key for c in result.candidates], gr.update(choices=labels, value=labels[0]),
+                ok("4 candidates ready: pick one, name it and save it." if len(labels) == 4 else
+                   f"{len(labels)} candidates ready."), credits_text(services, request))
+
+    ai_generate.click(do_generate, inputs=[ai_text, ai_gender, ai_age, ai_style, ai_eth, ai_seed],
+                      outputs=[ai_candidates, ai_keys, ai_pick, message, badge])
+
+    def do_choose(keys, pick, kit, name, gender, age, style, eth, k, g, s, request: gr.Request):
+        def refused(text):
+            return (*[gr.update()] * len(listing_out), err(text), gr.update(), gr.update(), gr.update(),
+                    gr.update(), gr.update())
+
+        labels = [f"Candidate {i + 1}" for i in range(len(keys or []))]
+        index = next((i for i, lab in enumerate(labels) if pick and pick.startswith(lab + " ")), None)
+        if index is None:
+            return refused("Generate candidates, then pick the one to keep.")
+        try:
+            data = ChooseCandidate(candidate_key=keys[index], brand_kit_id=choice_id(kit) or 0, name=name or "",
+                                   gender=gender, age_range=age, style=style, ethnicity=eth)
+        except ValueError as exc:
+            return refused(pydantic_message(exc, {"name": "Name", "brand_kit_id": "Brand kit"}))
+        if data.brand_kit_id == 0:
+            return refused("Create a brand kit first (Brand Kits page): every avatar belongs to one.")
+        try:
+            avatar = act(services, request, lambda ss, u: avatar_ai.choose(
+                ss, user=u, request=data, store=services.store, settings=services.settings))
+        except Failed as exc:
+            return refused(str(exc))
+        listing = refresh(k, g, s, request, selected=f"{avatar.id} · {avatar.name}")
+        return (*listing, ok(f"Saved “{avatar.name}” (AI-generated)."), credits_text(services, request), "", [],
+                gr.update(choices=[], value=None), "")
+
+    ai_save.click(do_choose, inputs=[ai_keys, ai_pick, ai_kit, ai_name, ai_gender, ai_age, ai_style, ai_eth,
+                                     *filters],
+                  outputs=[*listing_out, message, badge, ai_candidates, ai_keys, ai_pick, ai_name])
 
     editor = [current, ed_name, ed_gender, ed_age, ed_style, ed_eth]
 
