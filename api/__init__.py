@@ -7,7 +7,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api import apps, auth, avatars, brand_kits, credits, files, login, poses, products
+from api import apps, auth, avatars, brand_kits, credits, files, generations, login, poses, products
 from api.errors import install_error_handlers
 from core.apps import VERSION
 from core.fonts import FONTS_DIR
@@ -28,6 +28,6 @@ def create_api(services) -> FastAPI:
     # The shipped fonts are public, open-licensed files: the UI shows brand kits in their real fonts.
     app.mount(FONTS_URL, StaticFiles(directory=FONTS_DIR), name="fonts")
     login.install_login_redirect(app, services)
-    for module in (login, auth, apps, credits, files, brand_kits, avatars, products, poses):
+    for module in (login, auth, apps, credits, files, brand_kits, avatars, products, poses, generations):
         app.include_router(module.router)
     return app

@@ -117,15 +117,24 @@ class _Work:
     started: float = 0.0
 
 
+_MISSING_DETECTOR: dict[tuple, float] = {}  # settings key -> when to look for the weights again
+RECHECK_SECONDS = 300
+
+
 def _detector(settings: Settings):
     """The pose detector's detect(), or None when its weights are not here (poses are then recorded as
-    "not checked" — never given a made-up score)."""
+    "not checked" — never given a made-up score). A failed lookup is remembered for a few minutes, so a
+    server without the weights does not search for them before every batch."""
+    key = (settings.pose_detector, str(settings.model_dir), str(settings.hf_cache_dir), settings.model_downloads)
+    if _MISSING_DETECTOR.get(key, 0) > time.monotonic():
+        return None
     try:
         from engine.detector import get_pose_detector
 
         return get_pose_detector(settings).detect
     except ModelUnavailable as exc:
         log.warning("pose check off: %s", exc.message)
+        _MISSING_DETECTOR[key] = time.monotonic() + RECHECK_SECONDS
         return None
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from ui import avatars, brand_kits, poses, products
+from ui import avatars, brand_kits, generate, poses, products
 from ui.coming_soon import page
 
 CSS_PATH = Path(__file__).resolve().parent.parent / "assets" / "ui.css"
@@ -19,8 +19,7 @@ PAGES = [
     ("Avatars", "avatars", avatars.build),
     ("Products", "products", products.build),
     ("Pose Library", "poses", poses.build),
-    ("Generate", "generate", page("Generate", "Hundreds of on-model photos in one batch.", [
-        "pick avatar, product, brand kit and poses", "try one pose first", "launch a batch of up to 500"])),
+    ("Generate", "generate", generate.build),
     ("Results", "results", page("Results", "Watch your batch arrive, rate and export.", [
         "live gallery with progress", "retry failed poses", "download a ZIP"])),
     ("Posters", "posters", page("Posters", "Turn the best photos into brand-kit posters.", [

@@ -1,0 +1,168 @@
+"""Per-pose pipeline overhead. Prints figures; asserts nothing about time. Nothing is downloaded.
+
+(a) core.generation.render_generation for N single-pose generations (template fit -> control image ->
+    generate -> composite the product -> pose check -> store image, thumbnail and control -> database
+    rows, credits and template statistics) against bare Engine.render calls on identical inputs (the
+    same prompt, negative prompt, control image and seed), in one process with the tiny engine
+    (ENGINE=tiny) on a throwaway SQLite database. Prints both medians and the overhead share
+    (pipeline - bare) / pipeline. The pose detector is off by default (its weights are not here; the
+    pose is then recorded "not checked"); --detector auto also times the missing-weights lookup.
+
+    python bench/bench_pipeline.py a [--n 8] [--steps 2] [--size portrait] [--threads 1] [--detector none|auto]
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def _photo(color) -> bytes:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 96), color).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def _shop(svc):
+    """A user, a brand kit, an avatar and a hand-held product with a cut-out, and a matching template."""
+    import numpy as np
+    from sqlmodel import select
+
+    from core import avatars, brand_kits, products, users
+    from core.avatars import AvatarCreate
+    from core.background import cut_out_with_mask
+    from core.brand_kits import BrandKitCreate
+    from core.products import ProductCreate
+    from db.models import PoseTemplate
+
+    with svc.session() as s:
+        user = users.create_user(s, username="bench", password=None, settings=svc.settings)
+        kit = brand_kits.create(s, user=user, data=BrandKitCreate(brand_name="Toko", colors=["#AA3355"],
+                                                                  fonts=["Poppins"]))
+        avatar = avatars.upload(s, user=user, data=AvatarCreate(brand_kit_id=kit.id, name="Sari", gender="female"),
+                                source=_photo((200, 170, 150)), filename="sari.png", store=svc.store,
+                                settings=svc.settings)
+        product = products.upload(s, user=user, data=ProductCreate(placement="hand-right", product_type="bottle",
+                                                                   brand_kit_id=kit.id),
+                                  source=_photo((30, 120, 200)), filename="serum.png", store=svc.store,
+                                  settings=svc.settings, runner=None)
+        pixels = np.zeros((96, 64, 4), np.uint8)
+        pixels[..., :3], pixels[..., 3] = (30, 120, 200), 255
+        mask = np.zeros((96, 64), np.uint8)
+        mask[20:80, 20:44] = 255
+        product.cutout_path = svc.store.save(cut_out_with_mask(pixels, mask).png, user_id=user.id, kind="cutout",
+                                             ext="png")
+        product.bg_status = "done"
+        s.add(product)
+        s.commit()
+        templates = list(s.exec(select(PoseTemplate).where(PoseTemplate.product_placement == "hand-right",
+                                                           PoseTemplate.is_active.is_(True))
+                                .order_by(PoseTemplate.id)))
+        return user, kit, avatar, product, templates
+
+
+def bench_a(args) -> None:
+    import torch
+    from PIL import Image
+
+    from core import generation
+    from core.generation import TryOne
+    from core.poses.render import render_skeleton
+    from core.poses.transforms import fit_to_aspect
+    from core.services import Services
+    from core.settings import Settings
+    from db.models import PoseGeneration, PoseTemplate
+    from engine.pipeline import RenderRequest, get_engine
+
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()  # CLIP's "truncated to 77 tokens" notice, once per call
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    root = Path(tempfile.mkdtemp(prefix="apg-bench-pipeline-"))
+    settings = Settings(database_url=f"sqlite:///{root / 'bench.db'}", storage_dir=root / "files", auth="none",
+                        starting_credits=10 * (args.n + 10) + 100, engine="tiny", tiny_model_dir=root / "tiny",
+                        hf_cache_dir=root / "hf", model_downloads=False, engine_steps=args.steps,
+                        engine_batch_size=1, max_attempts=1)
+    svc = Services.build(settings, migrate=True, runner=False)
+    user, kit, avatar, product, templates = _shop(svc)
+    t0 = time.perf_counter()
+    engine = get_engine(settings)
+    d = engine.describe()
+    print(f"tiny engine loaded in {time.perf_counter() - t0:.1f}s: {d.get('family')} {d.get('device')} "
+          f"{d.get('dtype')} scheduler {d.get('scheduler')}; load average {os.getloadavg()[0]:.1f} "
+          f"on {os.cpu_count()} CPUs")
+    detector = None if args.detector == "none" else "auto"
+
+    # plan N single-pose generations (seeds fixed, templates cycled), charged like the UI does
+    planned = []
+    with svc.session() as s:
+        for i in range(args.n + 1):  # +1: a warm-up round, not counted
+            req = TryOne(brand_kit_id=kit.id, avatar_id=avatar.id, product_id=product.id,
+                         template_id=templates[i % len(templates)].id, seed=1000 + i, size=args.size)
+            planned.append(generation.start_single(s, user=user, request=req, settings=settings, runner=None).id)
+        inputs = []  # identical inputs for the bare calls: the pose's prompt, seed and control image
+        for gid in planned:
+            g = s.get(PoseGeneration, gid)
+            (pose,) = generation.poses_of(s, user=user, generation_id=gid)
+            t = s.get(PoseTemplate, pose.template_id)
+            w, h = g.options["width"], g.options["height"]
+            fitted = fit_to_aspect(t.keypoints, w / h, source_aspect=t.aspect).to_json()
+            control = Image.fromarray(render_skeleton(fitted, w, h))
+            inputs.append(RenderRequest(pose.prompt or "", control, pose.seed, pose.negative_prompt or ""))
+    print(f"{args.n} single-pose generations at {args.size} {w}x{h}, {args.steps} steps, "
+          f"torch threads {torch.get_num_threads()}, detector {args.detector}")
+
+    bare, full = [], []
+    engine.render([inputs[0]])  # warm-up
+    with svc.session() as s:
+        generation.render_generation(s, generation_id=planned[0], store=svc.store, settings=settings, engine=engine,
+                                     detector=detector)  # warm-up
+        # interleaved, so drift in the machine's load hits both sides alike
+        for gid, req in zip(planned[1:], inputs[1:]):
+            t = time.perf_counter()
+            engine.render([req])
+            bare.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            g = generation.render_generation(s, generation_id=gid, store=svc.store, settings=settings, engine=engine,
+                                             detector=detector)
+            full.append(time.perf_counter() - t)
+            if g.status != "completed":
+                (pose,) = generation.poses_of(s, user=user, generation_id=gid)
+                print(f"  generation {gid}: {g.status} ({pose.error})")
+        same = 0
+        for gid, req in zip(planned[1:], inputs[1:]):
+            (pose,) = generation.poses_of(s, user=user, generation_id=gid)
+            same += pose.seed == req.seed
+    mb, mf = statistics.median(bare), statistics.median(full)
+    for label, xs, m in (("bare Engine.render   ", bare, mb), ("render_generation (a)", full, mf)):
+        print(f"{label}    median {m * 1000:8.1f} ms  (min {min(xs) * 1000:.1f}, max {max(xs) * 1000:.1f})")
+    print(f"overhead per pose        {(mf - mb) * 1000:8.1f} ms  = {100 * (mf - mb) / mf:.1f}% of the pipeline's time "
+          f"({same}/{len(full)} poses kept their planned seed)")
+    svc.close()
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="which", required=True)
+    a = sub.add_parser("a", help="per-pose pipeline vs bare engine calls")
+    a.add_argument("--n", type=int, default=8)
+    a.add_argument("--steps", type=int, default=2)
+    a.add_argument("--size", default="portrait")
+    a.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    a.add_argument("--detector", choices=("none", "auto"), default="none")
+    args = p.parse_args(argv)
+    bench_a(args)
+
+
+if __name__ == "__main__":
+    main()

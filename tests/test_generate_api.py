@@ -1,0 +1,181 @@
+"""Try one pose over REST with ENGINE=tiny (the real diffusers classes at toy size), on SQLite and Postgres:
+POST /generate/try is rendered by the in-process job runner, GET /generations/{id} shows the pose with its
+image, thumbnail and control skeleton, which only the owner can load. Errors: 402 without credits, 422 for
+a bad size or seed, 404 for someone else's avatar/product/kit or an unknown template; nothing is planned
+or charged when a request is refused."""
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+from PIL import Image
+from sqlmodel import select
+
+from api import create_api
+from core import avatars, brand_kits, credits, products, users
+from core import pose_library as lib
+from core.avatars import AvatarCreate
+from core.background import cut_out_with_mask
+from core.brand_kits import BrandKitCreate
+from core.products import ProductCreate
+from core.services import Services
+from db.models import GeneratedPose, PoseGeneration, PoseTemplate, User
+
+BASE = "/api/apps/pose-generator"
+WAIT = 120  # seconds; the first tiny pipeline of a process is written to disk and loaded
+SETUP_COST = 5 + 5 + 5 + 3  # brand kit, avatar, product upload, background removal (see tests/test_generation.py)
+
+
+@pytest.fixture(scope="session")
+def tiny_root(tmp_path_factory):
+    return tmp_path_factory.mktemp("tiny-engine-api")
+
+
+@pytest.fixture
+def svc(make_settings, db_url, tiny_root):
+    settings = make_settings(database_url=db_url, auth="password", engine="tiny", tiny_model_dir=tiny_root / "tiny",
+                             hf_cache_dir=tiny_root / "hf", model_downloads=False, engine_steps=2,
+                             engine_batch_size=2, max_attempts=2)
+    s = Services.build(settings, migrate=False)  # the in-process job runner
+    with s.session() as session:
+        lib.load_library(session)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def app(svc):
+    return create_api(svc)
+
+
+def _photo(color) -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 96), color).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def shop(svc, app, name: str):
+    """A user with a kit, an avatar and a product whose cut-out is ready (made from a real mask), plus a
+    hand-right template. A copy of tests/test_generation.py's helper."""
+    with svc.session() as s:
+        user = users.create_user(s, username=name, password=None, settings=svc.settings)
+        kit = brand_kits.create(s, user=user, data=BrandKitCreate(brand_name="Toko", colors=["#AA3355"],
+                                                                  fonts=["Poppins"]))
+        avatar = avatars.upload(s, user=user, data=AvatarCreate(brand_kit_id=kit.id, name="Sari", gender="female"),
+                                source=_photo((200, 170, 150)), filename="sari.png", store=svc.store,
+                                settings=svc.settings)
+        product = products.upload(s, user=user, data=ProductCreate(placement="hand-right", product_type="bottle",
+                                                                   brand_kit_id=kit.id),
+                                  source=_photo((30, 120, 200)), filename="serum.png", store=svc.store,
+                                  settings=svc.settings, runner=None)
+        pixels = np.zeros((96, 64, 4), np.uint8)
+        pixels[..., :3] = (30, 120, 200)
+        pixels[..., 3] = 255
+        mask = np.zeros((96, 64), np.uint8)
+        mask[20:80, 20:44] = 255
+        product.cutout_path = svc.store.save(cut_out_with_mask(pixels, mask).png, user_id=user.id, kind="cutout",
+                                             ext="png")
+        product.bg_status = "done"
+        s.add(product)
+        s.commit()
+        template = s.exec(select(PoseTemplate).where(PoseTemplate.product_placement == "hand-right",
+                                                     PoseTemplate.is_active.is_(True))
+                          .order_by(PoseTemplate.id)).first()
+        token = users.issue_token(s, user=user, settings=svc.settings)
+        client = TestClient(app)
+        client.headers["Authorization"] = f"Bearer {token}"
+        return client, dict(user=user, kit=kit.id, avatar=avatar.id, product=product.id, template=template.id)
+
+
+def body(ids, **over):
+    return {"brandKitId": ids["kit"], "avatarId": ids["avatar"], "productId": ids["product"],
+            "templateId": ids["template"], "size": "portrait", **over}
+
+
+def balance(svc, user) -> int:
+    with svc.session() as s:
+        return credits.balance(s, user_id=user.id)
+
+
+def planned(svc) -> int:
+    with svc.session() as s:
+        return len(s.exec(select(PoseGeneration)).all()) + len(s.exec(select(GeneratedPose)).all())
+
+
+def test_try_one_pose_renders_and_only_its_owner_sees_it(svc, app):
+    client, ids = shop(svc, app, "siti")
+    other, _ = shop(svc, app, "budi")
+    started = client.post(f"{BASE}/generate/try", json=body(ids, seed=4321, extraPrompt="soft morning light"))
+    assert started.status_code == 202, started.text
+    gen = started.json()
+    assert gen["status"] == "pending" and gen["totalPoses"] == 1 and gen["creditsReserved"] == 10
+    assert balance(svc, ids["user"]) == 1000 - SETUP_COST - 10
+    svc.runner.wait_idle(timeout=WAIT)
+
+    got = client.get(f"{BASE}/generations/{gen['id']}")
+    assert got.status_code == 200, got.text
+    g = got.json()
+    assert g["status"] == "completed", g
+    assert g["progress"] == 100 and g["completedCount"] == 1 and g["failedCount"] == 0 and g["totalPoses"] == 1
+    assert g["creditsUsed"] == 10 and g["creditsRefunded"] == 0
+    assert (g["brandKitId"], g["avatarId"], g["productId"]) == (ids["kit"], ids["avatar"], ids["product"])
+    (pose,) = g["poses"]
+    assert pose["status"] == "done" and pose["seed"] == 4321 and pose["templateId"] == ids["template"]
+    assert "soft morning light" in pose["prompt"] and pose["negativePrompt"]
+    # no detector weights offline: recorded as not checked, never a made-up score
+    assert pose["qualityChecked"] is False and pose["qualityScore"] is None
+    assert pose["attempts"] == 1 and pose["error"] is None and pose["renderSeconds"] > 0
+    w, h = g["options"]["width"], g["options"]["height"]
+    for key, size in (("imageUrl", (w, h)), ("controlUrl", (w, h)), ("thumbnailUrl", None)):
+        url = pose[key]
+        assert url and url.startswith("/api/files/"), key
+        r = client.get(url)
+        assert r.status_code == 200 and r.headers["content-type"] in ("image/png", "image/jpeg"), (key, r.headers)
+        with Image.open(io.BytesIO(r.content)) as im:
+            assert im.format in ("PNG", "JPEG") and (size is None or im.size == size), (key, im.size)
+        assert other.get(url).status_code == 404, key
+    assert other.get(f"{BASE}/generations/{gen['id']}").status_code == 404
+    assert client.get(f"{BASE}/generations/999999").status_code == 404
+    assert balance(svc, ids["user"]) == 1000 - SETUP_COST - 10
+
+
+def test_refused_requests_plan_and_charge_nothing(svc, app):
+    client, ids = shop(svc, app, "siti")
+    other, other_ids = shop(svc, app, "budi")
+    before = balance(svc, ids["user"])
+    cases = [
+        (body(ids, size="poster"), 422, "size"),
+        (body(ids, seed=-1), 422, "seed"),
+        (body(ids, seed=2**31), 422, "seed"),
+        (body(ids, extraPrompt="x" * 501), 422, "extraPrompt"),
+        (body(ids, nonsense=1), 422, "nonsense"),
+        ({k: v for k, v in body(ids).items() if k != "avatarId"}, 422, "avatarId"),
+        (body(ids, avatarId=other_ids["avatar"]), 404, None),
+        (body(ids, productId=other_ids["product"]), 404, None),
+        (body(ids, brandKitId=other_ids["kit"]), 404, None),
+        (body(ids, templateId=999_999), 404, None),
+    ]
+    for payload, status, field in cases:
+        r = client.post(f"{BASE}/generate/try", json=payload)
+        assert r.status_code == status, (payload, r.text)
+        if field:
+            assert r.json()["field"] == field, r.json()
+    with svc.session() as s:  # an inactive template is not there for a shop owner
+        t = s.get(PoseTemplate, ids["template"])
+        t.is_active = False
+        s.add(t)
+        s.commit()
+    assert client.post(f"{BASE}/generate/try", json=body(ids)).status_code == 404
+    with svc.session() as s:
+        t = s.get(PoseTemplate, ids["template"])
+        t.is_active = True
+        s.add(t)
+        s.execute(sa.update(User).where(User.id == ids["user"].id).values(credits=5))
+        s.commit()
+    r = client.post(f"{BASE}/generate/try", json=body(ids))
+    assert r.status_code == 402, r.text
+    assert planned(svc) == 0
+    assert balance(svc, ids["user"]) == 5 and balance(svc, other_ids["user"]) == before
