@@ -33,41 +33,11 @@ def _photo(color) -> bytes:
 
 
 def _shop(svc):
-    """A user, a brand kit, an avatar and a hand-held product with a cut-out, and a matching template."""
-    import numpy as np
-    from sqlmodel import select
+    """A user, kit, avatar and hand-held product with a cut-out, and matching templates (tests.factories)."""
+    from tests.factories import ready_shop
 
-    from core import avatars, brand_kits, products, users
-    from core.avatars import AvatarCreate
-    from core.background import cut_out_with_mask
-    from core.brand_kits import BrandKitCreate
-    from core.products import ProductCreate
-    from db.models import PoseTemplate
-
-    with svc.session() as s:
-        user = users.create_user(s, username="bench", password=None, settings=svc.settings)
-        kit = brand_kits.create(s, user=user, data=BrandKitCreate(brand_name="Toko", colors=["#AA3355"],
-                                                                  fonts=["Poppins"]))
-        avatar = avatars.upload(s, user=user, data=AvatarCreate(brand_kit_id=kit.id, name="Sari", gender="female"),
-                                source=_photo((200, 170, 150)), filename="sari.png", store=svc.store,
-                                settings=svc.settings)
-        product = products.upload(s, user=user, data=ProductCreate(placement="hand-right", product_type="bottle",
-                                                                   brand_kit_id=kit.id),
-                                  source=_photo((30, 120, 200)), filename="serum.png", store=svc.store,
-                                  settings=svc.settings, runner=None)
-        pixels = np.zeros((96, 64, 4), np.uint8)
-        pixels[..., :3], pixels[..., 3] = (30, 120, 200), 255
-        mask = np.zeros((96, 64), np.uint8)
-        mask[20:80, 20:44] = 255
-        product.cutout_path = svc.store.save(cut_out_with_mask(pixels, mask).png, user_id=user.id, kind="cutout",
-                                             ext="png")
-        product.bg_status = "done"
-        s.add(product)
-        s.commit()
-        templates = list(s.exec(select(PoseTemplate).where(PoseTemplate.product_placement == "hand-right",
-                                                           PoseTemplate.is_active.is_(True))
-                                .order_by(PoseTemplate.id)))
-        return user, kit, avatar, product, templates
+    sh = ready_shop(svc, "bench")
+    return sh.user, sh.kit, sh.avatar, sh.product, sh.templates
 
 
 def bench_a(args) -> None:

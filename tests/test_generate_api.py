@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 
-import numpy as np
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
@@ -15,14 +14,11 @@ from PIL import Image
 from sqlmodel import select
 
 from api import create_api
-from core import avatars, brand_kits, credits, products, users
+from core import credits, users
 from core import pose_library as lib
-from core.avatars import AvatarCreate
-from core.background import cut_out_with_mask
-from core.brand_kits import BrandKitCreate
-from core.products import ProductCreate
 from core.services import Services
 from db.models import GeneratedPose, PoseGeneration, PoseTemplate, User
+from tests.factories import ready_shop
 
 BASE = "/api/apps/pose-generator"
 WAIT = 120  # seconds; the first tiny pipeline of a process is written to disk and loaded
@@ -51,43 +47,15 @@ def app(svc):
     return create_api(svc)
 
 
-def _photo(color) -> bytes:
-    buf = io.BytesIO()
-    Image.new("RGB", (64, 96), color).save(buf, "PNG")
-    return buf.getvalue()
-
-
 def shop(svc, app, name: str):
-    """A user with a kit, an avatar and a product whose cut-out is ready (made from a real mask), plus a
-    hand-right template. A copy of tests/test_generation.py's helper."""
+    """A ready shop (tests.factories) and a signed-in REST client for its user."""
+    sh = ready_shop(svc, name)
     with svc.session() as s:
-        user = users.create_user(s, username=name, password=None, settings=svc.settings)
-        kit = brand_kits.create(s, user=user, data=BrandKitCreate(brand_name="Toko", colors=["#AA3355"],
-                                                                  fonts=["Poppins"]))
-        avatar = avatars.upload(s, user=user, data=AvatarCreate(brand_kit_id=kit.id, name="Sari", gender="female"),
-                                source=_photo((200, 170, 150)), filename="sari.png", store=svc.store,
-                                settings=svc.settings)
-        product = products.upload(s, user=user, data=ProductCreate(placement="hand-right", product_type="bottle",
-                                                                   brand_kit_id=kit.id),
-                                  source=_photo((30, 120, 200)), filename="serum.png", store=svc.store,
-                                  settings=svc.settings, runner=None)
-        pixels = np.zeros((96, 64, 4), np.uint8)
-        pixels[..., :3] = (30, 120, 200)
-        pixels[..., 3] = 255
-        mask = np.zeros((96, 64), np.uint8)
-        mask[20:80, 20:44] = 255
-        product.cutout_path = svc.store.save(cut_out_with_mask(pixels, mask).png, user_id=user.id, kind="cutout",
-                                             ext="png")
-        product.bg_status = "done"
-        s.add(product)
-        s.commit()
-        template = s.exec(select(PoseTemplate).where(PoseTemplate.product_placement == "hand-right",
-                                                     PoseTemplate.is_active.is_(True))
-                          .order_by(PoseTemplate.id)).first()
-        token = users.issue_token(s, user=user, settings=svc.settings)
-        client = TestClient(app)
-        client.headers["Authorization"] = f"Bearer {token}"
-        return client, dict(user=user, kit=kit.id, avatar=avatar.id, product=product.id, template=template.id)
+        token = users.issue_token(s, user=sh.user, settings=svc.settings)
+    client = TestClient(app)
+    client.headers["Authorization"] = f"Bearer {token}"
+    return client, dict(user=sh.user, kit=sh.kit.id, avatar=sh.avatar.id, product=sh.product.id,
+                        template=sh.template.id)
 
 
 def body(ids, **over):

@@ -3,20 +3,17 @@ real weights), on SQLite and Postgres: try one pose end to end, the pose check's
 ownership."""
 from __future__ import annotations
 
-import io
-
 import pytest
 from PIL import Image
 from sqlmodel import select
 
-from core import brand_kits, credits, generation, products, users
+from core import credits, generation
 from core import pose_library as lib
-from core.brand_kits import BrandKitCreate
 from core.errors import NotFound, ValidationFailed
 from core.generation import TryOne
-from core.products import ProductCreate
 from core.services import Services
 from db.models import GeneratedPose, PoseTemplate
+from tests.factories import ready_shop
 
 
 @pytest.fixture(scope="session")
@@ -36,43 +33,9 @@ def svc(make_settings, db_url, tiny_root):
     s.close()
 
 
-def _photo(color) -> bytes:
-    buf = io.BytesIO()
-    Image.new("RGB", (64, 96), color).save(buf, "PNG")
-    return buf.getvalue()
-
-
 def shop(svc, name="siti"):
-    """A user with a kit, an avatar and a product whose cut-out is ready (made from a real mask)."""
-    from core import avatars
-    from core.avatars import AvatarCreate
-    from core.background import cut_out_with_mask
-    import numpy as np
-
-    with svc.session() as s:
-        user = users.create_user(s, username=name, password=None, settings=svc.settings)
-        kit = brand_kits.create(s, user=user, data=BrandKitCreate(brand_name="Toko", colors=["#AA3355"],
-                                                                  fonts=["Poppins"]))
-        avatar = avatars.upload(s, user=user, data=AvatarCreate(brand_kit_id=kit.id, name="Sari", gender="female"),
-                                source=_photo((200, 170, 150)), filename="sari.png", store=svc.store,
-                                settings=svc.settings)
-        product = products.upload(s, user=user, data=ProductCreate(placement="hand-right", product_type="bottle",
-                                                                   brand_kit_id=kit.id),
-                                  source=_photo((30, 120, 200)), filename="serum.png", store=svc.store,
-                                  settings=svc.settings, runner=None)
-        pixels = np.zeros((96, 64, 4), np.uint8)
-        pixels[..., :3] = (30, 120, 200)
-        pixels[..., 3] = 255
-        mask = np.zeros((96, 64), np.uint8)
-        mask[20:80, 20:44] = 255
-        cut = cut_out_with_mask(pixels, mask)
-        product.cutout_path = svc.store.save(cut.png, user_id=user.id, kind="cutout", ext="png")
-        product.bg_status = "done"
-        s.add(product)
-        s.commit()
-        template = s.exec(select(PoseTemplate).where(PoseTemplate.product_placement == "hand-right")
-                          .order_by(PoseTemplate.id)).first()
-        return user, kit, avatar, product, template
+    sh = ready_shop(svc, name)
+    return sh.user, sh.kit, sh.avatar, sh.product, sh.template
 
 
 def ask(kit, avatar, product, template, seed=1234):
