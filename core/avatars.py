@@ -98,8 +98,9 @@ def upload(session: Session, *, user: User, data: AvatarCreate, source: BinaryIO
            generation_prompt: str | None = None) -> Avatar:
     from core.images import ingest_image
 
-    brand_kits.get(session, user=user, kit_id=data.brand_kit_id)  # must be the user's own kit
+    # Decode and check first, outside any transaction (SQLite writers would wait on a long one).
     image = ingest_image(source, kind="avatar", settings=settings, filename=filename)
+    brand_kits.get(session, user=user, kit_id=data.brand_kit_id)  # must be the user's own kit
     with store.staged() as staged:
         key, thumb = staged.save_image(image, user_id=user.id, kind="avatar")
         avatar = Avatar(user_id=user.id, **data.model_dump(), source_type=source_type,

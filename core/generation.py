@@ -153,6 +153,7 @@ def render_generation(session: Session, *, generation_id: int, store: LocalFileS
     if not pending:
         return _finish(session, generation)
     width, height = generation.options["width"], generation.options["height"]
+    session.commit()  # end the read: loading the engine can take minutes, and SQLite writers would wait on us
     try:
         if engine is None:
             from engine.pipeline import get_engine

@@ -99,9 +99,10 @@ def upload(session: Session, *, user: User, data: ProductCreate, source: BinaryI
     """Store one product photo and queue its background removal. Nothing is left behind on failure."""
     from core.images import ingest_image
 
+    # Decode and check first, outside any transaction (SQLite writers would wait on a long one).
+    image = ingest_image(source, kind="product", settings=settings, filename=filename)
     if data.brand_kit_id is not None:
         brand_kits.get(session, user=user, kit_id=data.brand_kit_id)  # must be the user's own kit
-    image = ingest_image(source, kind="product", settings=settings, filename=filename)
     name = data.name or (image.display_name.rsplit(".", 1)[0] if image.display_name else "") or "Product"
     with store.staged() as staged:
         key, thumb = staged.save_image(image, user_id=user.id, kind="product")
