@@ -26,6 +26,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     settings = settings or get_settings()
     services = services or Services.build(settings)
+    if services.runner is not None and services.reaper is None:
+        from jobs.reaper import Reaper
+
+        services.reaper = Reaper(services).start()   # resumes unfinished batches now, then every REAPER_SECONDS
     api = create_api(services)
     demo = build_ui(services)
     auth_dependency = username_from_cookie(services) if settings.auth == "password" else None

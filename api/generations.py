@@ -1,15 +1,21 @@
-"""/api/apps/pose-generator: "try one pose" (POST /generate/try) and a generation's status with its poses
-(GET /generations/{id}). Both call core.generation, as the Generate page does."""
+"""/api/apps/pose-generator: batches (POST /generate, status, cancel, retry), "try one pose"
+(POST /generate/try), results (list, rate, download, re-render, ZIP export with a manifest), projects and
+stats. Every route calls core (core.batches, core.generation, core.batch_export), as the pages do."""
 from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
+from fastapi.responses import FileResponse
+from pydantic import Field
+from starlette.background import BackgroundTask
 
-from api.deps import Services, SessionDep, UserDep
-from core import generation
+from api.deps import Limit, Offset, Services, SessionDep, UserDep
+from core import batch_export, batches, files, generation
+from core.batches import BatchRequest, BatchStatus, ProjectCreate
+from core.errors import ValidationFailed
 from core.generation import TryOne
-from core.schemas import CamelModel, file_url
+from core.schemas import CamelModel, Page, file_url
 
 router = APIRouter(prefix="/api/apps/pose-generator", tags=["pose-generator"])
 
@@ -25,6 +31,8 @@ class GeneratedPosePublic(CamelModel):
     quality_score: float | None
     quality_checked: bool
     attempts: int
+    rating: int | None
+    round: int
     error: str | None
     image_url: str | None
     thumbnail_url: str | None
@@ -36,7 +44,8 @@ class GeneratedPosePublic(CamelModel):
     def of(cls, p) -> "GeneratedPosePublic":
         return cls(id=p.id, position=p.position, template_id=p.template_id, status=p.status, seed=p.seed,
                    prompt=p.prompt, negative_prompt=p.negative_prompt, quality_score=p.quality_score,
-                   quality_checked=p.quality_checked, attempts=p.attempts, error=p.error,
+                   quality_checked=p.quality_checked, attempts=p.attempts, rating=p.rating,
+                   round=p.round, error=p.error,
                    image_url=file_url(p.image_path), thumbnail_url=file_url(p.thumbnail_path),
                    control_url=file_url(p.control_path), render_seconds=p.render_seconds,
                    finished_at=p.finished_at)
@@ -47,6 +56,32 @@ class GenerationStarted(CamelModel):
     status: str
     total_poses: int
     credits_reserved: int
+
+
+class GenerationSummary(CamelModel):
+    id: int
+    project_id: int | None
+    status: str
+    progress: float
+    total_poses: int
+    completed_count: int
+    failed_count: int
+    credits_reserved: int
+    credits_used: int
+    credits_refunded: int
+    brand_kit_id: int | None
+    avatar_id: int | None
+    product_id: int | None
+    created_at: datetime
+    completed_at: datetime | None
+
+    @classmethod
+    def of(cls, g) -> "GenerationSummary":
+        return cls(id=g.id, project_id=g.project_id, status=g.status, progress=g.progress, total_poses=g.total_poses,
+                   completed_count=g.completed_count, failed_count=g.failed_count,
+                   credits_reserved=g.credits_reserved, credits_used=g.credits_used,
+                   credits_refunded=g.credits_refunded, brand_kit_id=g.brand_kit_id, avatar_id=g.avatar_id,
+                   product_id=g.product_id, created_at=g.created_at, completed_at=g.completed_at)
 
 
 class GenerationPublic(CamelModel):
@@ -94,3 +129,154 @@ def try_one_pose(body: TryOne, session: SessionDep, user: UserDep, services: Ser
 def get_generation(generation_id: int, session: SessionDep, user: UserDep):
     g = generation.get_generation(session, user=user, generation_id=generation_id)
     return GenerationPublic.of(g, generation.poses_of(session, user=user, generation_id=generation_id))
+
+
+# --- batches ---------------------------------------------------------------------------------------------
+
+@router.post("/generate", response_model=GenerationStarted, response_model_by_alias=True, status_code=202)
+def start_batch(body: BatchRequest, session: SessionDep, user: UserDep, services: Services):
+    """Plan a batch (poseDistribution by category, or templateIds), reserve its credits (10 per pose; 5 per
+    pose from 100 poses) and queue it. Poll GET /generate/{id}; failed and cancelled poses are refunded."""
+    g = batches.start_batch(session, user=user, request=body, settings=services.settings, runner=services.runner)
+    return GenerationStarted(id=g.id, status=g.status, total_poses=g.total_poses, credits_reserved=g.credits_reserved)
+
+
+@router.get("/generate/{generation_id}", response_model=BatchStatus, response_model_by_alias=True)
+def batch_status(generation_id: int, session: SessionDep, user: UserDep):
+    """Status, progress 0-100, done/failed/total, ETA (seconds) and credits."""
+    return batches.status(session, user=user, generation_id=generation_id)
+
+
+@router.post("/generate/{generation_id}/cancel", response_model=BatchStatus, response_model_by_alias=True)
+def cancel_batch(generation_id: int, session: SessionDep, user: UserDep):
+    """Stop the poses that have not finished (refunded); finished images stay."""
+    batches.cancel(session, user=user, generation_id=generation_id)
+    return batches.status(session, user=user, generation_id=generation_id)
+
+
+class Retried(CamelModel):
+    retried: int
+    status: BatchStatus
+
+
+@router.post("/generate/{generation_id}/retry", response_model=Retried, response_model_by_alias=True)
+def retry_batch(generation_id: int, session: SessionDep, user: UserDep, services: Services):
+    """Queue only the failed poses again, with new seeds (retryFailedPose, 5 credits each)."""
+    n = batches.retry_failed(session, user=user, generation_id=generation_id, settings=services.settings,
+                             runner=services.runner)
+    return Retried(retried=n, status=batches.status(session, user=user, generation_id=generation_id))
+
+
+@router.get("/generations", response_model=Page[GenerationSummary], response_model_by_alias=True)
+def list_generations(session: SessionDep, user: UserDep, limit: Limit = 50, offset: Offset = 0,
+                     project_id: int | None = Query(None, alias="projectId")):
+    rows, total = batches.list_generations(session, user=user, project_id=project_id, limit=limit, offset=offset)
+    return Page(items=[GenerationSummary.of(g) for g in rows], total=total, limit=limit, offset=offset)
+
+
+# --- results ----------------------------------------------------------------------------------------------
+
+class Results(CamelModel):
+    status: BatchStatus
+    items: list[GeneratedPosePublic]
+    total: int
+    limit: int
+    offset: int
+
+
+@router.get("/results/{generation_id}", response_model=Results, response_model_by_alias=True)
+def list_results(generation_id: int, session: SessionDep, user: UserDep,
+                 show: str = Query("all", description="all | accepted | failed | pending | cancelled"),
+                 limit: int = Query(100, ge=1, le=500), offset: Offset = 0):
+    rows, total = batches.results(session, user=user, generation_id=generation_id, show=show, limit=limit,
+                                  offset=offset)
+    return Results(status=batches.status(session, user=user, generation_id=generation_id),
+                   items=[GeneratedPosePublic.of(p) for p in rows], total=total, limit=limit, offset=offset)
+
+
+class Rating(CamelModel):
+    rating: int | None = Field(None, description="1-5, or null to clear")
+
+
+@router.post("/results/{result_id}/rate", response_model=GeneratedPosePublic, response_model_by_alias=True)
+def rate_result(result_id: int, body: Rating, session: SessionDep, user: UserDep):
+    return GeneratedPosePublic.of(batches.rate(session, user=user, pose_id=result_id, rating=body.rating))
+
+
+@router.get("/results/{result_id}/download")
+def download_result(result_id: int, session: SessionDep, user: UserDep, services: Services):
+    """The full-size image, named by position, template and seed."""
+    pose = batches.get_pose(session, user=user, pose_id=result_id)
+    if pose.status != "done" or not pose.image_path:
+        raise ValidationFailed(f"Result {result_id} has no image ({pose.status}).", field="resultId")
+    path, media_type = files.open_for(user=user, key=pose.image_path, store=services.store)
+    return FileResponse(path, media_type=media_type, filename=batch_export.download_name(session, pose))
+
+
+class Rerender(CamelModel):
+    seed: int | None = Field(None, ge=0, le=generation.SEED_LIMIT)
+
+
+@router.post("/results/{result_id}/rerender", response_model=GeneratedPosePublic, response_model_by_alias=True,
+             status_code=202)
+def rerender_result(result_id: int, session: SessionDep, user: UserDep, services: Services,
+                    body: Rerender | None = None):
+    """The same template and prompt with a new seed, as a new image in the same batch (10 credits)."""
+    pose = batches.rerender(session, user=user, pose_id=result_id, settings=services.settings,
+                            runner=services.runner, seed=body.seed if body else None)
+    return GeneratedPosePublic.of(pose)
+
+
+@router.get("/results/{generation_id}/export")
+def export_results(generation_id: int, session: SessionDep, user: UserDep, services: Services,
+                   ids: str | None = Query(None, description="comma-separated result ids; all finished when omitted")):
+    """A ZIP of the images with manifest.json (template + keypoints, seed, prompts, model ids, engine settings)."""
+    try:
+        wanted = [int(x) for x in ids.split(",") if x.strip()] if ids else None
+    except ValueError:
+        raise ValidationFailed("ids must be result ids separated by commas, like 12,13,14.", field="ids") from None
+    path, name = batch_export.export_zip(session, user=user, generation_id=generation_id, store=services.store,
+                                         pose_ids=wanted)
+    return FileResponse(path, media_type="application/zip", filename=name,
+                        background=BackgroundTask(path.unlink, missing_ok=True))
+
+
+# --- projects and stats --------------------------------------------------------------------------------------
+
+class ProjectPublic(CamelModel):
+    id: int
+    name: str
+    description: str | None
+    brand_kit_id: int | None
+    created_at: datetime
+    generations: list[GenerationSummary] | None = None
+
+
+def _project_out(p, generations=None) -> ProjectPublic:
+    return ProjectPublic(id=p.id, name=p.name, description=p.description, brand_kit_id=p.brand_kit_id,
+                         created_at=p.created_at,
+                         generations=[GenerationSummary.of(g) for g in generations] if generations is not None else None)
+
+
+@router.post("/projects", response_model=ProjectPublic, response_model_by_alias=True, status_code=201)
+def create_project(body: ProjectCreate, session: SessionDep, user: UserDep):
+    return _project_out(batches.create_project(session, user=user, data=body))
+
+
+@router.get("/projects", response_model=Page[ProjectPublic], response_model_by_alias=True)
+def list_projects(session: SessionDep, user: UserDep, limit: Limit = 50, offset: Offset = 0):
+    rows, total = batches.list_projects(session, user=user, limit=limit, offset=offset)
+    return Page(items=[_project_out(p) for p in rows], total=total, limit=limit, offset=offset)
+
+
+@router.get("/projects/{project_id}", response_model=ProjectPublic, response_model_by_alias=True)
+def get_project(project_id: int, session: SessionDep, user: UserDep):
+    project = batches.get_project(session, user=user, project_id=project_id)
+    gens, _ = batches.list_generations(session, user=user, project_id=project.id, limit=200, offset=0)
+    return _project_out(project, gens)
+
+
+@router.get("/stats")
+def pose_generator_stats(session: SessionDep, user: UserDep) -> dict:
+    """Your batches, images, failures, success rate, average render time and rating, credits spent."""
+    return batches.stats(session, user=user)

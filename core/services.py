@@ -16,6 +16,7 @@ class Services:
     db: Database
     store: LocalFileStore
     runner: Any = None  # jobs.Runner: the in-process runner or rq
+    reaper: Any = None  # jobs.reaper.Reaper, started by the app and by workers
 
     @classmethod
     def build(cls, settings: Settings, *, migrate: bool = True, runner: Any = None) -> "Services":
@@ -38,6 +39,8 @@ class Services:
         return self.db.session()
 
     def close(self) -> None:
+        if self.reaper is not None:
+            self.reaper.stop()
         if self.runner is not None and hasattr(self.runner, "shutdown"):
             self.runner.shutdown()
         self.db.dispose()

@@ -74,6 +74,12 @@ class Settings(BaseSettings):
     quality_threshold: float = Field(
         0.6, ge=0, le=1, description="Pose check: share of the template's joints the image must reproduce to pass.")
     max_attempts: int = Field(3, ge=1, le=10, description="Renders per pose (a new seed each time) before it fails.")
+    job_chunk_size: int = Field(8, ge=1, le=100, description="Poses per queue job (a worker claims them together).")
+    heartbeat_seconds: float = Field(10, gt=0, description="How often a worker marks the poses it renders as alive.")
+    stale_after_seconds: float = Field(
+        90, gt=0, description="A running pose with no heartbeat for this long is handed out again (dead worker).")
+    reaper_seconds: float = Field(
+        30, gt=0, description="How often the app and each worker look for stale poses and lost queue jobs.")
 
     # --- generation engine (engine/pipeline.py; README "Settings" lists each) ------------------
     engine: Literal["sd15", "sdxl", "tiny", "tiny-sdxl"] = Field(

@@ -36,6 +36,14 @@ def content_type(key: str) -> str:
 class FileStore(Protocol):
     def save(self, data: bytes, *, user_id: int, kind: str, ext: str) -> str: ...
     def read(self, key: str) -> bytes: ...
+    def fixed_key(self, *, user_id: int, kind: str, name: str, ext: str) -> str:
+        """A key named by the caller (e.g. one per pose and round), so work that runs twice writes the same
+        file again instead of a second one."""
+        key = f"u{int(user_id)}/{kind}/{name}.{ext.lower().lstrip('.')}"
+        if not KEY.match(key):
+            raise ValueError(f"bad storage key parts: {kind!r} {name!r} {ext!r}")
+        return key
+
     def path(self, key: str) -> Path: ...
     def exists(self, key: str) -> bool: ...
     def delete(self, key: str | None) -> None: ...
@@ -50,6 +58,14 @@ class LocalFileStore:
         key = f"u{int(user_id)}/{kind}/{secrets.token_urlsafe(16)}.{ext.lower().lstrip('.')}"
         if not KEY.match(key):
             raise ValueError(f"bad storage key parts: {kind!r} {ext!r}")
+        return key
+
+    def fixed_key(self, *, user_id: int, kind: str, name: str, ext: str) -> str:
+        """A key named by the caller (e.g. one per pose and round), so work that runs twice writes the same
+        file again instead of a second one."""
+        key = f"u{int(user_id)}/{kind}/{name}.{ext.lower().lstrip('.')}"
+        if not KEY.match(key):
+            raise ValueError(f"bad storage key parts: {kind!r} {name!r} {ext!r}")
         return key
 
     def path(self, key: str) -> Path:
@@ -117,6 +133,12 @@ class Staged:
 
     def save(self, data: bytes, *, user_id: int, kind: str, ext: str) -> str:
         key = self.store.save(data, user_id=user_id, kind=kind, ext=ext)
+        self.keys.append(key)
+        return key
+
+    def put(self, key: str, data: bytes) -> str:
+        """Write `data` at a fixed key (see LocalFileStore.fixed_key), removed again if the block raises."""
+        self.store.write(key, data)
         self.keys.append(key)
         return key
 

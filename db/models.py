@@ -259,9 +259,39 @@ class GeneratedPose(SQLModel, table=True):
     error: str | None = _text()
     render_seconds: float | None = None
     worker_id: str | None = Field(default=None, max_length=128)
+    # pending: when it was handed to the queue; running: the claiming worker's last sign of life.
     heartbeat_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime | None = None
+    # Retry round (0 = the first render): part of every ledger key for this pose, so a retried pose is
+    # charged and refunded once per round.
+    round: int = Field(default=0, sa_column=sa.Column(sa.Integer, nullable=False, server_default="0"))
+    # Credits held for this pose's current round (refunded if it fails or is cancelled).
+    cost: int = Field(default=0, sa_column=sa.Column(sa.Integer, nullable=False, server_default="0"))
+    # The queue job that should render it; the reaper hands out poses whose job is gone.
+    job_id: str | None = Field(default=None, max_length=64)
+    pipeline_seconds: float | None = None  # the engine's share of render_seconds (benchmarks)
+
+
+class Poster(SQLModel, table=True):
+    """One rendered poster: a generated image laid out with the brand kit in one format and layout."""
+
+    __tablename__ = "posters"
+    __table_args__ = (sa.Index("ix_posters_user_created", "user_id", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = _owner()
+    brand_kit_id: int | None = _fk("brand_kits.id", "SET NULL")
+    generated_pose_id: int | None = _fk("generated_poses.id", "SET NULL")
+    format: str = Field(max_length=32)
+    layout: str = Field(max_length=32)
+    width: int
+    height: int
+    image_path: str = Field(max_length=255)
+    thumbnail_path: str = Field(max_length=255)
+    text: dict | None = _json("object", nullable=True)
+    render_seconds: float | None = None
+    created_at: datetime = Field(default_factory=utcnow)
 
 
 class DesignMetrics(SQLModel, table=True):

@@ -27,14 +27,16 @@ class InProcessRunner:
         self.services = services
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="job")
         self._futures: set[Future] = set()
+        self._jobs: dict[str, Future] = {}
         self._lock = threading.Lock()
 
-    def submit(self, path: str, *args) -> Future:
+    def submit(self, path: str, *args, job_id: str | None = None) -> Future:
         fn = resolve(path)
+        kwargs = {"job_id": job_id} if job_id is not None else {}
 
         def run():
             try:
-                return fn(self.services, *args)
+                return fn(self.services, *args, **kwargs)
             except Exception:
                 log.exception("job %s%r failed", path, args)
                 raise
@@ -42,12 +44,22 @@ class InProcessRunner:
         fut = self._pool.submit(run)
         with self._lock:
             self._futures.add(fut)
+            if job_id is not None:
+                self._jobs[job_id] = fut
         fut.add_done_callback(lambda f: self._discard(f))
         return fut
+
+    def job_alive(self, job_id: str) -> bool:
+        """Queued or running in this process. After a restart nothing is: the reaper queues it again."""
+        with self._lock:
+            fut = self._jobs.get(job_id)
+        return fut is not None and not fut.done()
 
     def _discard(self, fut: Future) -> None:
         with self._lock:
             self._futures.discard(fut)
+            for key in [k for k, f in self._jobs.items() if f is fut]:
+                del self._jobs[key]
 
     def wait_idle(self, timeout: float | None = None) -> None:
         """Block until every submitted job has finished (tests and shutdown use it)."""

@@ -3,6 +3,7 @@ processes run it. Jobs carry only an import path and ids (rq pickles arguments).
 from __future__ import annotations
 
 QUEUE = "apg"
+ALIVE = {"queued", "started", "deferred", "scheduled"}
 
 
 class RqRunner:
@@ -13,12 +14,26 @@ class RqRunner:
         self.connection = Redis.from_url(redis_url)
         self.queue = Queue(queue, connection=self.connection, default_timeout=job_timeout)
 
-    def submit(self, path: str, *args):
+    def submit(self, path: str, *args, job_id: str | None = None):
         """Queue fn(services, *args) for a worker. Returns the rq Job."""
         for a in args:
             if not isinstance(a, (int, str)):
                 raise TypeError("jobs take ids (int or str), never objects")
-        return self.queue.enqueue("jobs.worker.run", path, *args, result_ttl=3600, failure_ttl=7 * 24 * 3600)
+        kwargs = {"job_id": job_id} if job_id is not None else {}
+        return self.queue.enqueue_call("jobs.worker.run", args=(path, *args), kwargs=kwargs, job_id=job_id,
+                                       result_ttl=3600, failure_ttl=7 * 24 * 3600)
+
+    def job_alive(self, job_id: str) -> bool:
+        """Queued, scheduled or running in Redis. Raises when Redis cannot be reached (the caller waits)."""
+        from rq.exceptions import NoSuchJobError
+        from rq.job import Job
+
+        try:
+            job = Job.fetch(job_id, connection=self.connection)
+        except NoSuchJobError:
+            return False
+        status = job.get_status(refresh=False)
+        return status is not None and str(getattr(status, "value", status)) in ALIVE
 
     def shutdown(self) -> None:
         self.connection.close()

@@ -2,7 +2,13 @@
 own session, and calls core. The same functions run in the in-process runner and in rq workers."""
 from __future__ import annotations
 
+import logging
+import threading
+from contextlib import contextmanager
+
 from core import products
+
+log = logging.getLogger(__name__)
 
 
 def remove_background(services, product_id: int) -> str | None:
@@ -12,10 +18,48 @@ def remove_background(services, product_id: int) -> str | None:
         return product.bg_status if product else None
 
 
-def render_generation(services, generation_id: int) -> str | None:
-    from core import generation
+@contextmanager
+def heartbeat(services, *, generation_id: int, worker: str):
+    """While the block runs, mark this worker's running poses alive every HEARTBEAT_SECONDS (its own
+    session on its own thread), so a long model load or a slow micro-batch never looks like a dead worker,
+    and a killed one stops beating at once."""
+    from core import work
+
+    stop = threading.Event()
+
+    def beat():
+        while not stop.wait(services.settings.heartbeat_seconds):
+            try:
+                with services.session() as session:
+                    work.touch(session, generation_id=generation_id, worker=worker)
+            except Exception as exc:  # noqa: BLE001  (the database blinked: try again next beat)
+                log.warning("heartbeat for generation %s failed: %s", generation_id, exc)
+
+    thread = threading.Thread(target=beat, name=f"heartbeat-{generation_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+
+
+def render_poses(services, generation_id: int, positions: str = "", job_id: str | None = None) -> str | None:
+    """Render the poses of one queue job: `positions` is "0,1,2" (empty: every pending pose)."""
+    from core import generation, work
+
+    worker = work.worker_id(job_id)
+    wanted = work.parse_positions(positions) if positions else None
+    with heartbeat(services, generation_id=generation_id, worker=worker):
+        with services.session() as session:
+            row = generation.render_poses(session, generation_id=generation_id, positions=wanted,
+                                          store=services.store, settings=services.settings, worker=worker)
+            return row.status if row else None
+
+
+def reap(services) -> dict:
+    """One reaper pass (core.work.reap) with this process's runner."""
+    from core import work
 
     with services.session() as session:
-        row = generation.render_generation(session, generation_id=generation_id, store=services.store,
-                                           settings=services.settings)
-        return row.status if row else None
+        return work.reap(session, runner=services.runner, settings=services.settings)

@@ -29,9 +29,9 @@ def services():
     return _services
 
 
-def run(path: str, *args):
+def run(path: str, *args, **kwargs):
     """What each rq job calls: the entry point at `path` with this process's services."""
-    return resolve(path)(services(), *args)
+    return resolve(path)(services(), *args, **kwargs)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -49,6 +49,9 @@ def main(argv: list[str] | None = None) -> int:
               "jobs in its own process and needs no worker", file=sys.stderr)
         return 2
     svc = services()
+    from jobs.reaper import Reaper
+
+    svc.reaper = Reaper(svc).start()
     connection = svc.runner.connection
     worker = SimpleWorker([Queue(QUEUE, connection=connection)], connection=connection, name=args.name)
     worker.work(burst=args.burst, with_scheduler=False)
