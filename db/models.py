@@ -294,6 +294,22 @@ class Poster(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+class DesignExport(SQLModel, table=True):
+    """One export a user made (a ZIP of results or posters, one downloaded image): the record that the
+    analytics running totals of timesExported / formatBreakdown are rebuilt from."""
+
+    __tablename__ = "design_exports"
+    __table_args__ = (sa.Index("ix_design_exports_user_created", "user_id", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = _owner()
+    brand_kit_id: int | None = _fk("brand_kits.id", "SET NULL")
+    design_type: str = Field(max_length=16)
+    format: str = Field(max_length=32)
+    item_count: int = Field(default=1)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
 class DesignMetrics(SQLModel, table=True):
     """Running totals per user, brand kit, design type (avatar, pose, poster) and month (YYYY-MM)."""
 

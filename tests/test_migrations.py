@@ -19,7 +19,7 @@ from db.session import alembic_config, create_db_engine
 from db.types import compare_type
 
 TABLES = {"users", "api_tokens", "credit_ledger", "brand_kits", "avatars", "products", "pose_templates",
-          "pose_generation_projects", "pose_generations", "generated_poses", "design_metrics", "posters"}
+          "pose_generation_projects", "pose_generations", "generated_poses", "design_metrics", "posters", "design_exports"}
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""batch generation bookkeeping on generated_poses, and the posters table
+"""batch generation bookkeeping on generated_poses, the posters table, and design_exports
 
 Revision ID: 0002
 Revises: 0001
@@ -48,8 +48,29 @@ def upgrade() -> None:
     op.create_index('ix_posters_user_id', 'posters', ['user_id'], unique=False)
     op.create_index('ix_posters_user_created', 'posters', ['user_id', 'created_at'], unique=False)
 
+    op.create_table('design_exports',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('brand_kit_id', sa.Integer(), nullable=True),
+    sa.Column('design_type', sa.String(length=16), nullable=False),
+    sa.Column('format', sa.String(length=32), nullable=False),
+    sa.Column('item_count', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['brand_kit_id'], ['brand_kits.id'], ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id'),
+    sqlite_autoincrement=True
+    )
+    op.create_index('ix_design_exports_brand_kit_id', 'design_exports', ['brand_kit_id'], unique=False)
+    op.create_index('ix_design_exports_user_id', 'design_exports', ['user_id'], unique=False)
+    op.create_index('ix_design_exports_user_created', 'design_exports', ['user_id', 'created_at'], unique=False)
+
 
 def downgrade() -> None:
+    op.drop_index('ix_design_exports_user_created', table_name='design_exports')
+    op.drop_index('ix_design_exports_user_id', table_name='design_exports')
+    op.drop_index('ix_design_exports_brand_kit_id', table_name='design_exports')
+    op.drop_table('design_exports')
     op.drop_index('ix_posters_user_created', table_name='posters')
     op.drop_index('ix_posters_user_id', table_name='posters')
     op.drop_index('ix_posters_generated_pose_id', table_name='posters')
