@@ -2,6 +2,9 @@
 #   docker build -t avatar-pose .
 #   docker run -p 7860:7860 -v avatar-pose-data:/data avatar-pose
 # Serves the Gradio UI and the REST API on 0.0.0.0:7860 as the non-root user 1000 (what Spaces runs).
+# A batch worker is the same image with another command, sharing the database, Redis and files:
+#   docker run -e DATABASE_URL=... -e REDIS_URL=... -v shared-files:/data avatar-pose python -m jobs.worker
+# (On a single Space no worker is needed: without REDIS_URL the app renders batches itself.)
 FROM python:3.11-slim
 
 # System libraries the wheels don't bundle: torch links the system OpenMP runtime (libgomp.so.1).
