@@ -49,7 +49,7 @@ def manifest_entry(pose: GeneratedPose, template: PoseTemplate | None, options: 
                       "aspect": template.aspect, "keypoints": template.keypoints} if template else None),
         "fittedKeypoints": fitted, "seed": pose.seed, "attempts": pose.attempts,
         "prompt": pose.prompt, "negativePrompt": pose.negative_prompt, "width": width, "height": height,
-        "steps": options.get("steps"), "qualityScore": pose.quality_score, "qualityChecked": pose.quality_checked,
+        "steps": options.get("steps"), "productBox": pose.product_box, "qualityScore": pose.quality_score, "qualityChecked": pose.quality_checked,
         "rating": pose.rating, "renderSeconds": pose.render_seconds,
         "finishedAt": pose.finished_at.isoformat() if pose.finished_at else None,
     }

@@ -120,6 +120,7 @@ class _Work:
     attempt: int = 0
     started: float = 0.0
     pipeline: float = 0.0
+    box: list | None = None    # the product's box in the kept image
 
 
 class _Lost(Exception):
@@ -247,10 +248,11 @@ def _render_batch(session, generation, batch, *, engine, detect, cutout, product
     again = []
     for w, result in zip(batch, results):
         w.pipeline += share
-        image = result.image
+        image, w.box = result.image, None
         if product is not None and cutout is not None:
-            image = place_product(image=image, cutout=cutout, keypoints=w.keypoints, placement=product.placement,
-                                  product_type=product.product_type).image
+            placed = place_product(image=image, cutout=cutout, keypoints=w.keypoints, placement=product.placement,
+                                   product_type=product.product_type)
+            image, w.box = placed.image, (list(placed.box) if placed.box else None)
         quality = check_image(image=image, template_keypoints=w.keypoints, detector=detect,
                               threshold=settings.quality_threshold)
         w.attempt += 1
@@ -291,7 +293,7 @@ def _accept(session, generation, w: _Work, image, quality, store, *, worker: str
                           control_path=keys["pose-control"], seed=retry_seed(pose.seed, w.attempt - 1),
                           attempts=w.attempt, error=None, quality_score=quality.score,
                           quality_checked=quality.checked, render_seconds=round(time.perf_counter() - w.started, 3),
-                          pipeline_seconds=round(w.pipeline, 3), finished_at=utcnow())
+                          pipeline_seconds=round(w.pipeline, 3), product_box=w.box, finished_at=utcnow())
             if session.execute(_mine(pose, worker).values(**values)).rowcount != 1:
                 session.rollback()
                 if _held_elsewhere(session, pose, worker):

@@ -271,6 +271,7 @@ class GeneratedPose(SQLModel, table=True):
     # The queue job that should render it; the reaper hands out poses whose job is gone.
     job_id: str | None = Field(default=None, max_length=64)
     pipeline_seconds: float | None = None  # the engine's share of render_seconds (benchmarks)
+    product_box: list[int] | None = _json("box", nullable=True)  # where the product was pasted (posters keep it)
 
 
 class Poster(SQLModel, table=True):

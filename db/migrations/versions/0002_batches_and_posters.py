@@ -20,6 +20,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column('cost', sa.Integer(), nullable=False, server_default='0'))
         batch.add_column(sa.Column('job_id', sa.String(length=64), nullable=True))
         batch.add_column(sa.Column('pipeline_seconds', sa.Float(), nullable=True))
+        batch.add_column(sa.Column('product_box', sa.JSON(), nullable=True))
     # Poses planned before this revision held the single-pose price.
     op.execute("UPDATE generated_poses SET cost = 10 WHERE status IN ('pending', 'running')")
 
@@ -77,6 +78,7 @@ def downgrade() -> None:
     op.drop_index('ix_posters_brand_kit_id', table_name='posters')
     op.drop_table('posters')
     with op.batch_alter_table('generated_poses') as batch:
+        batch.drop_column('product_box')
         batch.drop_column('pipeline_seconds')
         batch.drop_column('job_id')
         batch.drop_column('cost')
