@@ -1,6 +1,7 @@
 """/api/apps/pose-generator: batches (POST /generate, status, cancel, retry), "try one pose"
-(POST /generate/try), results (list, rate, download, re-render, ZIP export with a manifest), projects and
-stats. Every route calls core (core.batches, core.generation, core.batch_export), as the pages do."""
+(POST /generate/try), results (list, rate, download, re-render, ZIP export with a manifest) and projects
+(GET /stats is api/analytics.py's). Every route calls core (core.batches, core.generation, core.batch_export),
+as the pages do."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -11,7 +12,7 @@ from pydantic import Field
 from starlette.background import BackgroundTask
 
 from api.deps import Limit, Offset, Services, SessionDep, UserDep
-from core import batch_export, batches, files, generation
+from core import batch_export, batches, generation
 from core.batches import BatchRequest, BatchStatus, ProjectCreate
 from core.errors import ValidationFailed
 from core.generation import TryOne
@@ -206,11 +207,8 @@ def rate_result(result_id: int, body: Rating, session: SessionDep, user: UserDep
 @router.get("/results/{result_id}/download")
 def download_result(result_id: int, session: SessionDep, user: UserDep, services: Services):
     """The full-size image, named by position, template and seed."""
-    pose = batches.get_pose(session, user=user, pose_id=result_id)
-    if pose.status != "done" or not pose.image_path:
-        raise ValidationFailed(f"Result {result_id} has no image ({pose.status}).", field="resultId")
-    path, media_type = files.open_for(user=user, key=pose.image_path, store=services.store)
-    return FileResponse(path, media_type=media_type, filename=batch_export.download_name(session, pose))
+    path, media_type, name = batch_export.download_one(session, user=user, pose_id=result_id, store=services.store)
+    return FileResponse(path, media_type=media_type, filename=name)
 
 
 class Rerender(CamelModel):
@@ -232,16 +230,19 @@ def export_results(generation_id: int, session: SessionDep, user: UserDep, servi
                    ids: str | None = Query(None, description="comma-separated result ids; all finished when omitted")):
     """A ZIP of the images with manifest.json (template + keypoints, seed, prompts, model ids, engine settings)."""
     try:
-        wanted = [int(x) for x in ids.split(",") if x.strip()] if ids else None
+        wanted = [int(x) for x in ids.split(",") if x.strip()] if ids is not None else None
     except ValueError:
-        raise ValidationFailed("ids must be result ids separated by commas, like 12,13,14.", field="ids") from None
+        wanted = []
+    if wanted is not None and not wanted:
+        raise ValidationFailed("ids must be result ids separated by commas, like 12,13,14 (leave it out to export "
+                               "every finished image).", field="ids")
     path, name = batch_export.export_zip(session, user=user, generation_id=generation_id, store=services.store,
                                          pose_ids=wanted)
     return FileResponse(path, media_type="application/zip", filename=name,
                         background=BackgroundTask(path.unlink, missing_ok=True))
 
 
-# --- projects and stats --------------------------------------------------------------------------------------
+# --- projects (GET /stats is served by api/analytics.py) -----------------------------------------------------
 
 class ProjectPublic(CamelModel):
     id: int
@@ -275,8 +276,3 @@ def get_project(project_id: int, session: SessionDep, user: UserDep):
     gens, _ = batches.list_generations(session, user=user, project_id=project.id, limit=200, offset=0)
     return _project_out(project, gens)
 
-
-@router.get("/stats")
-def pose_generator_stats(session: SessionDep, user: UserDep) -> dict:
-    """Your batches, images, failures, success rate, average render time and rating, credits spent."""
-    return batches.stats(session, user=user)

@@ -115,10 +115,27 @@ def export_zip(session: Session, *, user: User, generation_id: int, store: Local
         tmp.close()
         Path(tmp.name).unlink(missing_ok=True)
         raise
+    from core import analytics
+
+    analytics.record_export(session, user_id=user.id, brand_kit_id=g.brand_kit_id, design_type="pose", format="zip",
+                            count=len(poses))
+    session.commit()
     label = _slug(product.name if product else None, "batch")
     return Path(tmp.name), f"generation-{g.id}_{label}.zip"
 
 
-def download_name(session: Session, pose: GeneratedPose) -> str:
+def download_one(session: Session, *, user: User, pose_id: int, store: LocalFileStore) -> tuple[Path, str, str]:
+    """(path, media type, download name) of one finished image; recorded as an export for analytics."""
+    from core import analytics, files
+    from db.models import PoseGeneration
+
+    pose = batches.get_pose(session, user=user, pose_id=pose_id)
+    if pose.status != "done" or not pose.image_path:
+        raise ValidationFailed(f"Result {pose_id} has no image ({pose.status}).", field="resultId")
+    path, media_type = files.open_for(user=user, key=pose.image_path, store=store)
     template = session.get(PoseTemplate, pose.template_id) if pose.template_id else None
-    return image_name(pose, template)
+    generation = session.get(PoseGeneration, pose.generation_id)
+    analytics.record_export(session, user_id=user.id, brand_kit_id=generation.brand_kit_id, design_type="pose",
+                            format=pose.image_path.rsplit(".", 1)[-1], count=1)
+    session.commit()
+    return path, media_type, image_name(pose, template)

@@ -89,6 +89,11 @@ def choose_templates(session: Session, *, distribution: dict[str, int], rng: ran
     known = dict(session.execute(select(T.category, sa.func.count()).where(*where).group_by(T.category)).all())
     unknown = sorted(c for c, n in distribution.items() if n and c not in known)
     if unknown:
+        everywhere = set(session.exec(select(T.category).where(T.is_active.is_(True)).distinct()))
+        for_other = [c for c in unknown if c in everywhere]
+        if for_other:
+            raise ValidationFailed(f"“{for_other[0]}” has no active poses for a {gender} avatar; choose from "
+                                   f"{', '.join(sorted(known))}.", field="poseDistribution")
         raise ValidationFailed(f"Unknown pose categor{'y' if len(unknown) == 1 else 'ies'} {', '.join(unknown)}: "
                                f"choose from {', '.join(sorted(known))}.", field="poseDistribution")
     for category, n in distribution.items():
@@ -181,6 +186,15 @@ def get(session: Session, *, user: User, generation_id: int) -> PoseGeneration:
     return get_owned(session, PoseGeneration, generation_id, user_id=user.id, label="Generation")
 
 
+def _locked(session: Session, *, user: User, generation_id: int) -> PoseGeneration:
+    """The user's generation, row-locked until commit (Postgres; SQLite writers are serialised anyway)."""
+    g = session.exec(select(PoseGeneration).where(PoseGeneration.id == generation_id).with_for_update()).first()
+    if g is None or g.user_id != user.id:
+        raise NotFound(f"Generation {generation_id} not found.")
+    session.refresh(g)
+    return g
+
+
 class BatchStatus(CamelModel):
     id: int
     status: str
@@ -238,20 +252,23 @@ def cancel(session: Session, *, user: User, generation_id: int) -> PoseGeneratio
 
 def retry_failed(session: Session, *, user: User, generation_id: int, settings: Settings, runner) -> int:
     """Queue the failed poses again with new seeds (retryFailedPose each). Returns how many."""
-    g = get(session, user=user, generation_id=generation_id)
+    g = _locked(session, user=user, generation_id=generation_id)
+    if g.status == "cancelled":
+        raise Conflict(f"Generation {g.id} was cancelled; start a new batch instead.")
     G = GeneratedPose
     failed = list(session.exec(select(G).where(G.generation_id == g.id, G.status == "failed").order_by(G.position)))
     if not failed:
         raise Conflict(f"Generation {g.id} has no failed poses to retry.")
     price = credits.cost(APP, "retryFailedPose")
-    round_ = max(p.round for p in failed) + 1
+    # a round number never used in this batch: it names the charge and every refund of the round
+    round_ = session.execute(select(sa.func.max(G.round)).where(G.generation_id == g.id)).scalar() + 1
     credits.charge(session, user_id=user.id, app_id=APP, action="retryFailedPose", quantity=len(failed),
                    ref_type="generation", ref_id=g.id, idempotency_key=f"retry:{g.id}:{round_}")
     for p in failed:
         p.status, p.round, p.cost, p.error, p.finished_at = "pending", round_, price, None, None
         p.seed, p.attempts, p.quality_score, p.worker_id = secrets.randbelow(SEED_LIMIT), 0, None, None
         session.add(p)
-    g.status, g.completed_at = "running", None
+    g.status, g.completed_at, g.started_at = "running", None, utcnow()   # the ETA counts from the re-opening
     session.add(g)
     session.flush()
     jobs = work.assign_jobs(session, generation_id=g.id, positions=[p.position for p in failed], settings=settings)
@@ -266,7 +283,9 @@ def rerender(session: Session, *, user: User, pose_id: int, settings: Settings, 
     """The same template, prompt and size with a new seed, as a new image in the same batch (generatePose).
     The original stays."""
     original = get_pose(session, user=user, pose_id=pose_id)
-    g = get(session, user=user, generation_id=original.generation_id)
+    if original.status not in ("done", "failed"):
+        raise Conflict(f"Result {original.id} is still {original.status}; re-render it once it has finished.")
+    g = _locked(session, user=user, generation_id=original.generation_id)   # one new position at a time
     if g.status == "cancelled":
         raise Conflict(f"Generation {g.id} was cancelled; start a new batch instead.")
     price = credits.cost(APP, "generatePose")
@@ -278,6 +297,8 @@ def rerender(session: Session, *, user: User, pose_id: int, settings: Settings, 
     session.add(pose)
     credits.charge(session, user_id=user.id, app_id=APP, action="generatePose", ref_type="generation",
                    ref_id=g.id, idempotency_key=f"pose:{g.id}:{position}")
+    if g.status not in work.ACTIVE:
+        g.started_at = utcnow()   # the ETA counts from the re-opening
     g.status, g.completed_at, g.total_poses = "running", None, g.total_poses + 1
     session.add(g)
     session.flush()

@@ -22,13 +22,13 @@ from PIL import Image
 from pydantic import Field
 from sqlmodel import Session, select
 
-from core import avatars, brand_kits, credits, products, work
+from core import analytics, avatars, brand_kits, credits, products, work
 from core import pose_library as lib
 from core.errors import DomainError, ModelUnavailable, ValidationFailed
 from core.schemas import CamelModel
 from core.settings import Settings
 from core.storage import LocalFileStore
-from db.models import Avatar, BrandKit, GeneratedPose, PoseGeneration, PoseTemplate, Product, User, utcnow
+from db.models import Avatar, GeneratedPose, PoseGeneration, PoseTemplate, Product, User, utcnow
 
 log = logging.getLogger(__name__)
 APP = "pose-generator"
@@ -203,12 +203,14 @@ def render_poses(session: Session, *, generation_id: int, positions: list[int] |
     queue = []
     for pose in poses:
         template = session.get(PoseTemplate, pose.template_id) if pose.template_id else None
-        keypoints = template.keypoints if template else (options.get("keypoints") or {}).get(str(pose.position))
-        aspect = template.aspect if template else "2:3"
-        fitted = fit_to_aspect(keypoints, width / height, source_aspect=aspect).to_json()
+        session.commit()
+        if template is None:  # deleted from the library while the pose waited: fail it alone, refunded
+            _fail(session, generation, pose, "Its pose template was deleted from the library before it was "
+                  "rendered.", worker=worker)
+            continue
+        fitted = fit_to_aspect(template.keypoints, width / height, source_aspect=template.aspect).to_json()
         control = Image.fromarray(render_skeleton(fitted, width, height))
         queue.append(_Work(pose, fitted, control, started=time.perf_counter()))
-    session.commit()
     steps = options.get("steps")
     while queue:
         queue = _still_mine(session, queue, worker)
@@ -244,10 +246,11 @@ def _render_batch(session, generation, batch, *, engine, detect, cutout, product
                               w.pose.negative_prompt or "", ip_adapter_image=ip_image) for w in batch]
     t0 = time.perf_counter()
     results = engine.render(requests, steps=steps)
-    share = (time.perf_counter() - t0) / len(batch)
+    waited = (time.perf_counter() - t0) / len(batch)
     again = []
     for w, result in zip(batch, results):
-        w.pipeline += share
+        # the engine's own per-image time (taken after its lock), not time spent waiting for another job
+        w.pipeline += float(result.timings.get("per_image_s", waited))
         image, w.box = result.image, None
         if product is not None and cutout is not None:
             placed = place_product(image=image, cutout=cutout, keypoints=w.keypoints, placement=product.placement,
@@ -281,7 +284,8 @@ def _accept(session, generation, w: _Work, image, quality, store, *, worker: str
     data, ext, _ = encode_image(image)
     control_png = io.BytesIO()
     w.control.save(control_png, "PNG")
-    name = f"g{generation.id}-p{pose.position}-r{pose.round}"
+    seed = retry_seed(pose.seed, w.attempt - 1)
+    name = f"g{generation.id}-p{pose.position}-r{pose.round}-s{seed}"
     keys = {kind: store.fixed_key(user_id=pose.user_id, kind=kind, name=name, ext=e)
             for kind, e in (("pose", ext), ("pose-thumb", "jpg"), ("pose-control", "png"))}
     try:
@@ -290,17 +294,19 @@ def _accept(session, generation, w: _Work, image, quality, store, *, worker: str
             staged.put(keys["pose-thumb"], make_thumbnail(image))
             staged.put(keys["pose-control"], control_png.getvalue())
             values = dict(status="done", image_path=keys["pose"], thumbnail_path=keys["pose-thumb"],
-                          control_path=keys["pose-control"], seed=retry_seed(pose.seed, w.attempt - 1),
+                          control_path=keys["pose-control"], seed=seed,
                           attempts=w.attempt, error=None, quality_score=quality.score,
                           quality_checked=quality.checked, render_seconds=round(time.perf_counter() - w.started, 3),
                           pipeline_seconds=round(w.pipeline, 3), product_box=w.box, finished_at=utcnow())
             if session.execute(_mine(pose, worker).values(**values)).rowcount != 1:
                 session.rollback()
-                if _held_elsewhere(session, pose, worker):
-                    staged.keys.clear()  # the other worker writes these same keys: leave them
+                if _may_use(session, pose, worker, keys["pose"]):
+                    staged.keys.clear()  # another worker renders this very seed and writes these keys: leave them
                 raise _Lost()
-            lib.record_result(session, template_id=pose.template_id, accepted=True, quality_score=quality.score) \
-                if pose.template_id else None
+            if pose.template_id:
+                lib.record_result(session, template_id=pose.template_id, accepted=True, quality_score=quality.score)
+            analytics.record_created(session, user_id=pose.user_id, brand_kit_id=generation.brand_kit_id,
+                                     design_type="pose", seconds=values["render_seconds"], at=values["finished_at"])
             session.commit()
     except _Lost:
         log.info("pose %s of generation %s is no longer ours; result dropped", pose.position, generation.id)
@@ -309,10 +315,13 @@ def _accept(session, generation, w: _Work, image, quality, store, *, worker: str
         session.expire(pose)
 
 
-def _held_elsewhere(session, pose: GeneratedPose, worker: str) -> bool:
-    row = session.exec(select(GeneratedPose.status, GeneratedPose.worker_id).where(GeneratedPose.id == pose.id)).first()
+def _may_use(session, pose: GeneratedPose, worker: str, key: str) -> bool:
+    """Whether another worker that holds this pose now may store (or has stored) the same file key."""
+    row = session.exec(select(GeneratedPose.status, GeneratedPose.worker_id, GeneratedPose.image_path)
+                       .where(GeneratedPose.id == pose.id)).first()
     session.commit()
-    return row is not None and row[0] in ("running", "done") and row[1] != worker
+    return (row is not None and row[0] in ("running", "done") and row[1] != worker
+            and row[2] in (None, key))
 
 
 def _fail(session, generation, pose: GeneratedPose, reason: str, *, score=None, attempts=None,
@@ -345,7 +354,7 @@ def refresh(session, generation: PoseGeneration) -> PoseGeneration:
     """Recount a generation from its pose rows and its ledger: counts, progress, credits, final status."""
     from db.models import CreditLedger
 
-    session.refresh(generation)
+    session.refresh(generation, with_for_update=True)   # recounts run one at a time (Postgres row lock)
     G = GeneratedPose
     counts = dict(session.execute(select(G.status, sa.func.count()).where(G.generation_id == generation.id)
                                   .group_by(G.status)).all())

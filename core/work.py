@@ -30,7 +30,6 @@ from db.models import GeneratedPose, PoseGeneration, utcnow
 log = logging.getLogger(__name__)
 RENDER_JOB = "jobs.tasks:render_poses"
 ACTIVE = ("pending", "running")
-QUEUE_GRACE_SECONDS = 30  # a job just queued may not be visible to the runner yet
 
 
 def worker_id(tag: str | None = None) -> str:
@@ -124,7 +123,8 @@ def reap(session: Session, *, runner, settings: Settings) -> dict:
         log.warning("pose %s of generation %s: its worker stopped answering; handing it out again", pos, gid)
     if runner is None:
         return {"revived": len(revived), "requeued": 0}
-    queued_before = now - timedelta(seconds=QUEUE_GRACE_SECONDS)
+    # a job queued a moment ago may not be visible to the runner yet: give it one reaper period
+    queued_before = now - timedelta(seconds=settings.reaper_seconds)
     pending = session.execute(select(G.generation_id, G.position, G.job_id)
                               .where(G.status == "pending", G.generation_id.in_(active_gens),
                                      sa.or_(G.job_id.is_(None), G.heartbeat_at.is_(None),
@@ -154,3 +154,13 @@ def _job_alive(runner, job_id: str) -> bool | None:
     except Exception as exc:  # noqa: BLE001  (queue unreachable: decide next time)
         log.info("cannot ask the queue about %s: %s", job_id, exc)
         return None
+
+
+def release(session: Session, *, generation_id: int, worker: str) -> int:
+    """A job that crashed gives its unfinished poses back (pending, no job) for the reaper to queue again."""
+    G = GeneratedPose
+    n = session.execute(sa.update(G).where(G.generation_id == generation_id, G.worker_id == worker,
+                                           G.status == "running")
+                        .values(status="pending", worker_id=None, job_id=None, heartbeat_at=None)).rowcount
+    session.commit()
+    return n

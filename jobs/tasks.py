@@ -50,11 +50,16 @@ def render_poses(services, generation_id: int, positions: str = "", job_id: str 
 
     worker = work.worker_id(job_id)
     wanted = work.parse_positions(positions) if positions else None
-    with heartbeat(services, generation_id=generation_id, worker=worker):
-        with services.session() as session:
-            row = generation.render_poses(session, generation_id=generation_id, positions=wanted,
-                                          store=services.store, settings=services.settings, worker=worker)
-            return row.status if row else None
+    try:
+        with heartbeat(services, generation_id=generation_id, worker=worker):
+            with services.session() as session:
+                row = generation.render_poses(session, generation_id=generation_id, positions=wanted,
+                                              store=services.store, settings=services.settings, worker=worker)
+                return row.status if row else None
+    except Exception:
+        with services.session() as session:  # hand back what we held at once, not after STALE_AFTER_SECONDS
+            work.release(session, generation_id=generation_id, worker=worker)
+        raise
 
 
 def reap(services) -> dict:

@@ -35,8 +35,6 @@ def run(path: str, *args, **kwargs):
 
 
 def main(argv: list[str] | None = None) -> int:
-    from rq import Queue, SimpleWorker
-
     parser = argparse.ArgumentParser(prog="python -m jobs.worker", description="Run background jobs from Redis.")
     parser.add_argument("--burst", action="store_true", help="exit when the queue is empty")
     parser.add_argument("--name", default=None, help="worker name (default: host and pid)")
@@ -53,9 +51,44 @@ def main(argv: list[str] | None = None) -> int:
 
     svc.reaper = Reaper(svc).start()
     connection = svc.runner.connection
-    worker = SimpleWorker([Queue(QUEUE, connection=connection)], connection=connection, name=args.name)
-    worker.work(burst=args.burst, with_scheduler=False)
-    return 0
+    return serve(connection, name=args.name, burst=args.burst)
+
+
+def serve(connection, *, name: str | None, burst: bool, max_wait: float = 60.0) -> int:
+    """Run rq's SimpleWorker; when Redis goes away mid-job (rq then stops the worker), wait until it answers
+    again and start a fresh SimpleWorker in this same process, so the loaded model is kept. The job that was
+    running finished its database work; poses whose queue job was lost are queued again by the reaper."""
+    import time
+
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+    from rq import Queue, SimpleWorker
+
+    log = logging.getLogger("jobs.worker")
+    lost = (RedisConnectionError, RedisTimeoutError)
+    while True:
+        worker = SimpleWorker([Queue(QUEUE, connection=connection)], connection=connection, name=name)
+        try:
+            worker.work(burst=burst, with_scheduler=False)
+        except lost as exc:
+            log.warning("lost Redis (%s); waiting for it to come back", exc)
+        else:
+            if burst or not _redis_down(connection):   # a normal stop (queue empty in burst mode, SIGTERM)
+                return 0
+            log.warning("rq stopped because Redis went away; waiting for it to come back")
+        wait = 1.0
+        while _redis_down(connection):
+            time.sleep(wait)
+            wait = min(max_wait, wait * 2)
+        log.info("Redis is back; starting the worker again (models stay loaded)")
+
+
+def _redis_down(connection) -> bool:
+    try:
+        connection.ping()
+        return False
+    except Exception:  # noqa: BLE001
+        return True
 
 
 if __name__ == "__main__":
