@@ -1,7 +1,8 @@
-"""Generate page: "try one pose" — pick a brand kit, an avatar, a product, a pose template (by category,
-with its skeleton preview), a seed and a size, and render one checked image before launching a batch.
-The job runner renders it; a timer polls the generation until it is done and then shows the image next to
-its control skeleton with the score, seed, prompt and time. Batches come with the next release."""
+"""Generate page: pick a brand kit, an avatar and a product, then
+- "Try one pose": a pose template (by category, with its skeleton preview), a seed and a size; the job runner
+  renders one checked image and a timer shows it next to its control skeleton with score, seed, prompt, time;
+- "Batch": many poses, spread over the library's categories or picked by name, with size, quality, seed and
+  an optional project; the price shows before starting, and the Results page watches the batch arrive."""
 from __future__ import annotations
 
 import gradio as gr
@@ -12,8 +13,8 @@ from core.errors import DomainError
 from core.generation import APP, SEED_LIMIT, TryOne
 from core.schemas import file_url
 from ui.common import Failed, act, choice_id, credits_text, err, esc, header, ok, pydantic_message
+from ui.generate_batch import ALL, batch_section, templates_of
 
-ALL = "All"
 RESULT_BOX = "height:320px;aspect-ratio:auto;border:1px solid var(--border-color-primary);border-radius:8px"
 RESULT_IMG = "width:100%;height:100%;max-height:none;object-fit:contain"
 LABELS = {"brand_kit_id": "Brand kit", "avatar_id": "Avatar", "product_id": "Product", "template_id": "Pose",
@@ -80,39 +81,42 @@ def result_html(g, pose) -> str:
 def build(services, demo: gr.Blocks) -> None:
     cost = credits.cost(APP, "generatePose")
     badge = header(services, demo, "Generate",
-                   "Try one pose with your avatar and product before launching a batch.")
+                   "Launch a batch of on-model photos, or try one pose with your avatar and product first.")
     sizes = size_choices(services.settings)
     default_size = "portrait" if any(v == "portrait" for _, v in sizes) else (sizes[0][1] if sizes else None)
     with gr.Row():
-        with gr.Column(scale=3):
+        kit = gr.Dropdown(label="Brand kit", choices=[], value=None, elem_id="gen-kit")
+        avatar = gr.Dropdown(label="Avatar", choices=[], value=None, elem_id="gen-avatar")
+        product = gr.Dropdown(label="Product (with its cut-out ready)", choices=[], value=None,
+                              elem_id="gen-product")
+    with gr.Tabs():
+        with gr.Tab("Try one pose", elem_id="gen-tab-try"):
             with gr.Row():
-                kit = gr.Dropdown(label="Brand kit", choices=[], value=None, elem_id="gen-kit")
-                avatar = gr.Dropdown(label="Avatar", choices=[], value=None, elem_id="gen-avatar")
-                product = gr.Dropdown(label="Product (with its cut-out ready)", choices=[], value=None,
-                                      elem_id="gen-product")
-            with gr.Row():
-                category = gr.Dropdown(label="Pose category", choices=[ALL], value=ALL, elem_id="gen-category")
-                template = gr.Dropdown(label="Pose", choices=[], value=None, elem_id="gen-template")
-            with gr.Row():
-                seed = gr.Textbox(label="Seed (blank = random)", max_lines=1, placeholder="random",
-                                  elem_id="gen-seed")
-                size = gr.Dropdown(label="Size", choices=sizes, value=default_size, elem_id="gen-size")
-            extra = gr.Textbox(label="Extra prompt (optional)", max_length=500, lines=2,
-                               placeholder="e.g. soft morning light, pastel background", elem_id="gen-extra")
-            go = gr.Button(f"Try this pose ({cost} credits)", variant="primary", elem_id="gen-try")
-            gr.Markdown("Failed poses are refunded. *Batches of many poses come with the next release.*",
-                        elem_id="gen-batch-note")
-        with gr.Column(scale=2):
-            preview = gr.HTML(elem_id="gen-template-preview")
-    message = gr.HTML(elem_id="gen-message")
-    result = gr.HTML(elem_id="gen-result")
+                with gr.Column(scale=3):
+                    with gr.Row():
+                        category = gr.Dropdown(label="Pose category", choices=[ALL], value=ALL,
+                                               elem_id="gen-category")
+                        template = gr.Dropdown(label="Pose", choices=[], value=None, elem_id="gen-template")
+                    with gr.Row():
+                        seed = gr.Textbox(label="Seed (blank = random)", max_lines=1, placeholder="random",
+                                          elem_id="gen-seed")
+                        size = gr.Dropdown(label="Size", choices=sizes, value=default_size, elem_id="gen-size")
+                    extra = gr.Textbox(label="Extra prompt (optional)", max_length=500, lines=2,
+                                       placeholder="e.g. soft morning light, pastel background", elem_id="gen-extra")
+                    go = gr.Button(f"Try this pose ({cost} credits)", variant="primary", elem_id="gen-try")
+                    gr.Markdown("Failed poses are refunded. Happy with it? Launch many poses in the **Batch** tab.",
+                                elem_id="gen-batch-note")
+                with gr.Column(scale=2):
+                    preview = gr.HTML(elem_id="gen-template-preview")
+            message = gr.HTML(elem_id="gen-message")
+            result = gr.HTML(elem_id="gen-result")
+        with gr.Tab("Batch", elem_id="gen-tab-batch"):
+            batch_section(services, demo, badge, [kit, avatar, product], sizes, default_size)
     current = gr.State(None)
     timer = gr.Timer(1.0, active=False)
 
     def _templates(session, user, cat):
-        rows, _ = lib.search(session, user=user, settings=services.settings, active=True,
-                             category=None if cat in (None, "", ALL) else cat, sort="success", limit=200)
-        return rows
+        return templates_of(session, user, services.settings, cat)
 
     def on_load(request: gr.Request):
         def run(session, user):

@@ -346,3 +346,58 @@ def sign_in(page, app: LiveApp, username: str, password: str, *, next_path: str 
     if "/login" in page.url:
         error = page.locator(".err").inner_text() if page.locator(".err").count() else page.url
         raise AssertionError(f"sign-in as {username!r} failed: {error}")
+
+
+# --------------------------------------------------------------------------------------------------------
+# Seeding
+
+
+@dataclass
+class ShopLabels:
+    """What the Generate page's pickers show for a seeded shop ("<id> · <name>"), and the rows' ids."""
+
+    kit: str
+    avatar: str
+    product: str
+    kit_id: int
+    avatar_id: int
+    product_id: int
+
+
+def seed_ready_shop(app: LiveApp, username: str | None = None, *, load_library: bool = True) -> ShopLabels:
+    """The pose library plus a brand kit, an avatar and a hand-held product whose cut-out is ready (made from
+    a real mask: no rembg weights), for the user the UI acts as (the local admin with AUTH=none)."""
+    import numpy as np
+
+    from core import avatars, brand_kits, products
+    from core import pose_library as lib
+    from core.avatars import AvatarCreate
+    from core.background import cut_out_with_mask
+    from core.brand_kits import BrandKitCreate
+    from core.products import ProductCreate
+    from tests.factories import photo
+
+    store = app.services.store
+    with app.acting(username) as (s, user):
+        if load_library:
+            lib.load_library(s)
+        kit = brand_kits.create(s, user=user, data=BrandKitCreate(brand_name="Toko Sari", colors=["#AA3355"],
+                                                                  fonts=["Poppins"]))
+        avatar = avatars.upload(s, user=user, data=AvatarCreate(brand_kit_id=kit.id, name="Sari", gender="female"),
+                                source=photo((200, 170, 150)), filename="sari.png", store=store,
+                                settings=app.settings)
+        product = products.upload(s, user=user, data=ProductCreate(name="Serum", placement="hand-right",
+                                                                   product_type="bottle", brand_kit_id=kit.id),
+                                  source=photo((30, 120, 200)), filename="serum.png", store=store,
+                                  settings=app.settings, runner=None)
+        pixels = np.zeros((96, 64, 4), np.uint8)
+        pixels[..., :3], pixels[..., 3] = (30, 120, 200), 255
+        mask = np.zeros((96, 64), np.uint8)
+        mask[20:80, 20:44] = 255
+        product.cutout_path = store.save(cut_out_with_mask(pixels, mask).png, user_id=user.id, kind="cutout",
+                                         ext="png")
+        product.bg_status = "done"
+        s.add(product)
+        s.commit()
+        return ShopLabels(f"{kit.id} · {kit.brand_name}", f"{avatar.id} · {avatar.name}",
+                          f"{product.id} · {product.name}", kit.id, avatar.id, product.id)

@@ -1,0 +1,236 @@
+"""The Batch tab of the Generate page: many poses, spread over the library's categories or picked by name,
+with size, quality, seed and an optional project; the price shows before starting, and a link opens the
+Results page that watches the batch arrive."""
+from __future__ import annotations
+
+import gradio as gr
+
+from core import batches
+from core import pose_library as lib
+from core.batches import BatchRequest, ProjectCreate
+from core.generation import SEED_LIMIT
+from ui.common import Failed, act, choice_id, credits_text, err, esc, ok, pydantic_message
+
+ALL = "All"
+
+
+def templates_of(session, user, settings, cat) -> list:
+    """Active library templates of a category (or all), best success rate first."""
+    rows, _ = lib.search(session, user=user, settings=settings, active=True,
+                         category=None if cat in (None, "", ALL) else cat, sort="success", limit=200)
+    return rows
+
+
+
+# --- Batch tab ---------------------------------------------------------------------------------------------
+
+MAX_CATEGORIES = 16  # number boxes made up front; the library's categories fill them on load
+DEFAULT_TOTAL = 10
+BY_CATEGORY, BY_NAME = "Spread over categories", "Pick poses by name"
+NO_PROJECT = "— no project —"
+QUALITIES = [("Draft · fastest", "draft"), ("Standard", "standard"), ("High · most detail", "high")]
+BATCH_LABELS = {"brand_kit_id": "Brand kit", "avatar_id": "Avatar", "product_id": "Product",
+                "total_poses": "Total poses", "pose_distribution": "Poses per category", "template_ids": "Poses",
+                "seed": "Seed", "size": "Size", "quality": "Quality", "extra_prompt": "Extra prompt"}
+
+
+def spread(total: int, cats: list, repeats: bool) -> list[int]:
+    """`total` poses dealt round-robin over the categories ([name, available] pairs, in order); a category
+    gets no more than it has unless repeats are allowed."""
+    counts = [0] * len(cats)
+    left = max(0, int(total or 0))
+    while left:
+        room = [i for i, (_, n) in enumerate(cats) if repeats or counts[i] < n][:left]
+        if not room:
+            break
+        for i in room:
+            counts[i] += 1
+        left -= len(room)
+    return counts
+
+
+def cost_html(n) -> str:
+    """The price of a batch of n poses, before it starts (10 per pose; 5 per pose from 100 poses)."""
+    n = int(n or 0)
+    if n < 1:
+        return "<div class='apg-cost' id='gen-batch-cost-text'>Choose how many poses to render.</div>"
+    _, price = batches.unit_price(n)
+    _, bulk = batches.unit_price(batches.BULK_FROM)
+    note = "bulk price" if n >= batches.BULK_FROM else f"{bulk} each from {batches.BULK_FROM} poses"
+    return (f"<div class='apg-cost' id='gen-batch-cost-text'><span class='apg-cost-total'>{n * price} credits</span>"
+            f"<span class='apg-meta'>{n} pose{'s' if n != 1 else ''} × {price} credits ({esc(note)}). "
+            "Failed poses are refunded.</span></div>")
+
+
+def results_link(generation_id: int) -> str:
+    return (f"<a class='apg-go' id='gen-batch-open' href='/results?generation={generation_id}'>"
+            f"Watch batch #{generation_id} arrive on the Results page →</a>")
+
+
+def batch_section(services, demo: gr.Blocks, badge, pickers: list, sizes, default_size) -> None:
+    """The Batch tab; the brand kit, avatar and product pickers at the top of the page are shared."""
+    kit, avatar, product = pickers
+    with gr.Row():
+        project = gr.Dropdown(label="Project (optional)", choices=[NO_PROJECT], value=NO_PROJECT,
+                              elem_id="gen-batch-project")
+        project_new = gr.Textbox(label="…or start a new project", max_length=100, max_lines=1,
+                                 placeholder="e.g. Lebaran catalogue", elem_id="gen-batch-project-new")
+    with gr.Row(equal_height=True):
+        mode = gr.Radio([BY_CATEGORY, BY_NAME], value=BY_CATEGORY, label="Which poses", elem_id="gen-batch-mode",
+                        scale=2)
+        total = gr.Number(label="Total poses", value=DEFAULT_TOTAL, precision=0, elem_id="gen-batch-total", scale=1)
+        repeats = gr.Checkbox(label="Allow repeats (a repeated pose gets another seed)", value=False,
+                              elem_id="gen-batch-repeats", scale=2)
+    with gr.Column(visible=True, elem_id="gen-batch-by-category") as by_cat:
+        gr.Markdown("Poses per category — a new total is spread evenly; (n) is how many the library has.",
+                    elem_classes="apg-meta")
+        with gr.Row(elem_classes="apg-dist"):
+            slots = [gr.Number(label=f"category {i + 1}", value=0, precision=0, visible=False, min_width=150,
+                               elem_id=f"gen-batch-n{i}", elem_classes="apg-dist-slot") for i in range(MAX_CATEGORIES)]
+    with gr.Row(visible=False, elem_id="gen-batch-by-name") as by_name:
+        tcat = gr.Dropdown(label="Pose category", choices=[ALL], value=ALL, elem_id="gen-batch-tcat", scale=1)
+        picked = gr.Dropdown(label="Poses (best success rate first)", choices=[], value=[], multiselect=True,
+                             elem_id="gen-batch-templates", scale=3)
+    with gr.Row():
+        size = gr.Dropdown(label="Size", choices=sizes, value=default_size, elem_id="gen-batch-size")
+        quality = gr.Radio(QUALITIES, value="standard", label="Quality", elem_id="gen-batch-quality")
+        seed = gr.Textbox(label="Seed (blank = random)", max_lines=1, placeholder="random", elem_id="gen-batch-seed")
+    extra = gr.Textbox(label="Extra prompt (optional)", max_length=500, lines=2,
+                       placeholder="e.g. soft morning light, pastel background", elem_id="gen-batch-extra")
+    with gr.Row(equal_height=True, elem_classes="apg-start"):
+        cost_box = gr.HTML(cost_html(DEFAULT_TOTAL), elem_id="gen-batch-cost")
+        start = gr.Button("Start batch", variant="primary", elem_id="gen-batch-start", scale=0, min_width=200)
+    message = gr.HTML(elem_id="gen-batch-message")
+    link = gr.HTML(elem_id="gen-batch-link")
+    cats = gr.State([])  # [[category, available], ...] in the order of the number boxes
+
+    def project_choices(session, user) -> list[str]:
+        rows, _ = batches.list_projects(session, user=user, limit=200)
+        return [NO_PROJECT] + [f"{p.id} · {p.name}" for p in rows]
+
+    def on_load(request: gr.Request):
+        def run(session, user):
+            names = sorted(lib.facets(session, user=user)["category"])
+            found = [[c, lib.search(session, user=user, settings=services.settings, active=True, category=c,
+                                    limit=1)[1]] for c in names]
+            temps = templates_of(session, user, services.settings, ALL)
+            return project_choices(session, user), [c for c in found if c[1]], temps
+        try:
+            projects, found, temps = act(services, request, run)
+        except Failed as exc:
+            return *[gr.update()] * (5 + MAX_CATEGORIES), err(str(exc))
+        shown = found[:MAX_CATEGORIES]
+        counts = spread(DEFAULT_TOTAL, shown, False)
+        boxes = [gr.update(label=f"{c} ({n})", visible=True, value=k) for (c, n), k in zip(shown, counts)]
+        boxes += [gr.update(visible=False, value=0)] * (MAX_CATEGORIES - len(shown))
+        note = "" if shown else err("The pose library is empty: ask your admin to load it (Pose Library page).")
+        if len(found) > MAX_CATEGORIES:
+            note = err(f"Only the first {MAX_CATEGORIES} categories are listed; pick the others by name.")
+        return (gr.update(choices=projects, value=NO_PROJECT), shown, sum(counts),
+                gr.update(choices=[ALL, *[c for c, _ in found]], value=ALL),
+                gr.update(choices=[f"{t.id} · {t.name}" for t in temps], value=[]), *boxes, note)
+
+    demo.load(on_load, outputs=[project, cats, total, tcat, picked, *slots, message])
+
+    def on_mode(mode_v, picked_v, *slot_vals):
+        by_category = mode_v != BY_NAME
+        n = sum(int(v or 0) for v in slot_vals) if by_category else len(picked_v or [])
+        return gr.update(visible=by_category), gr.update(visible=not by_category), n
+
+    mode.input(on_mode, inputs=[mode, picked, *slots], outputs=[by_cat, by_name, total])
+
+    def on_total(mode_v, n, repeats_v, cats_v):
+        if mode_v == BY_NAME or not cats_v:
+            return gr.update(), *[gr.update()] * MAX_CATEGORIES
+        counts = spread(int(n or 0), cats_v, bool(repeats_v))
+        dealt = sum(counts)
+        boxes = [gr.update(value=counts[i]) if i < len(counts) else gr.update() for i in range(MAX_CATEGORIES)]
+        return (dealt if dealt != int(n or 0) else gr.update()), *boxes
+
+    # always_last: while someone types "12", the spread of "1" never lands after the one of "12"
+    total.input(on_total, inputs=[mode, total, repeats, cats], outputs=[total, *slots], show_progress="hidden",
+                trigger_mode="always_last")
+    for box in slots:
+        box.input(lambda *vals: sum(max(0, int(v or 0)) for v in vals), inputs=slots, outputs=total,
+                  show_progress="hidden", trigger_mode="always_last")
+    total.change(cost_html, inputs=total, outputs=cost_box, show_progress="hidden")
+
+    def on_tcat(cat, picked_v, request: gr.Request):
+        try:
+            temps = act(services, request, lambda s, u: templates_of(s, u, services.settings, cat))
+        except Failed as exc:
+            return gr.update(), err(str(exc))
+        keep = list(picked_v or [])
+        return gr.update(choices=keep + [c for c in (f"{t.id} · {t.name}" for t in temps) if c not in keep]), ""
+
+    tcat.input(on_tcat, inputs=[tcat, picked], outputs=[picked, message])
+
+    def on_picked(picked_v, n, repeats_v):
+        k = len(picked_v or [])
+        return max(k, int(n or 0)) if repeats_v else k
+
+    picked.input(on_picked, inputs=[picked, total, repeats], outputs=total, show_progress="hidden")
+
+    def do_start(request: gr.Request, kit_c, av_c, pr_c, proj_c, proj_name, mode_v, n, repeats_v, picked_v,
+                 size_v, quality_v, seed_text, extra_text, cats_v, *slot_vals):
+        def refused(text):
+            return err(text), "", gr.update(), gr.update(), gr.update()
+
+        for value, label in ((kit_c, "a brand kit"), (av_c, "an avatar"), (pr_c, "a product")):
+            if choice_id(value) is None:
+                return refused(f"Pick {label} first (at the top of the page).")
+        text = (seed_text or "").strip()
+        if text and not text.isdigit():
+            return refused(f"Seed: a whole number from 0 to {SEED_LIMIT}, or blank for a random one.")
+        fields = dict(brand_kit_id=choice_id(kit_c), avatar_id=choice_id(av_c), product_id=choice_id(pr_c),
+                      allow_repeats=bool(repeats_v), size=size_v or "portrait", quality=quality_v or "standard",
+                      seed=int(text) if text else None, extra_prompt=(extra_text or "").strip() or None)
+        if mode_v == BY_NAME:
+            ids = [choice_id(c) for c in picked_v or [] if choice_id(c) is not None]
+            want = int(n or 0) or len(ids)
+            if not ids:
+                return refused("Pick at least one pose, or spread the batch over categories.")
+            if want < len(ids):
+                return refused(f"You picked {len(ids)} poses but the total is {want}: pick fewer or raise the total.")
+            if want > len(ids) and not repeats_v:
+                return refused(f"You picked {len(ids)} poses for a total of {want}: pick more, lower the total, "
+                               "or allow repeats.")
+            fields["template_ids"] = [ids[i % len(ids)] for i in range(want)]
+        else:
+            dist = {}
+            for (name, _), v in zip(cats_v or [], slot_vals):
+                if v is not None and (v < 0 or v != int(v)):
+                    return refused(f"Poses for “{name}”: a whole number, 0 or more.")
+                if v:
+                    dist[name] = int(v)
+            if not dist:
+                return refused("Ask for at least one pose: type a total, or a number for a category.")
+            fields["pose_distribution"] = dist
+        try:
+            req = BatchRequest(**fields)
+            new_project = ProjectCreate(name=proj_name.strip(), brand_kit_id=req.brand_kit_id) \
+                if (proj_name or "").strip() else None
+        except ValueError as exc:
+            return refused(pydantic_message(exc, {**BATCH_LABELS, "name": "Project"}))
+
+        def run(session, user):
+            project_id = choice_id(proj_c)
+            if new_project is not None:  # the same name again reuses the project
+                rows, _ = batches.list_projects(session, user=user, limit=200)
+                same = [p for p in rows if p.name.casefold() == new_project.name.casefold()]
+                project_id = (same[0] if same else batches.create_project(session, user=user, data=new_project)).id
+            g = batches.start_batch(session, user=user, request=req.model_copy(update={"project_id": project_id}),
+                                    settings=services.settings, runner=services.runner)
+            choices = project_choices(session, user)
+            chosen = next((c for c in choices if choice_id(c) == project_id), NO_PROJECT)
+            return g.id, g.total_poses, g.credits_reserved, gr.update(choices=choices, value=chosen)
+        try:
+            gid, count, reserved, projects = act(services, request, run)
+        except Failed as exc:
+            return refused(str(exc))
+        return (ok(f"Started batch #{gid}: {count} poses, {reserved} credits reserved."), results_link(gid),
+                credits_text(services, request), projects, "")
+
+    start.click(do_start, inputs=[kit, avatar, product, project, project_new, mode, total, repeats, picked, size,
+                                  quality, seed, extra, cats, *slots],
+                outputs=[message, link, badge, project, project_new])
