@@ -80,8 +80,3 @@ def crop_avatar(avatar_id: int, body: CropRequest, session: SessionDep, user: Us
 @router.delete("/avatars/{avatar_id}", status_code=204)
 def delete_avatar(avatar_id: int, session: SessionDep, user: UserDep, services: Services):
     avatars.delete(session, user=user, avatar_id=avatar_id, store=services.store)
-
-
-@router.get("/stats")
-def stats(session: SessionDep, user: UserDep):
-    return avatars.stats(session, user=user)

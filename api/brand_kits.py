@@ -44,8 +44,3 @@ def upload_logo(kit_id: int, session: SessionDep, user: UserDep, services: Servi
     kit = kits.upload_logo(session, user=user, kit_id=kit_id, source=file.file, filename=file.filename,
                            store=services.store, settings=services.settings)
     return BrandKitPublic.of(kit)
-
-
-@router.get("/stats")
-def stats(session: SessionDep, user: UserDep):
-    return kits.stats(session, user=user)

@@ -77,8 +77,3 @@ def remove_background(product_id: int, session: SessionDep, user: UserDep, servi
 @router.delete("/products/{product_id}", status_code=204)
 def delete_product(product_id: int, session: SessionDep, user: UserDep, services: Services):
     products.delete(session, user=user, product_id=product_id, store=services.store)
-
-
-@router.get("/stats")
-def stats(session: SessionDep, user: UserDep):
-    return products.stats(session, user=user)

@@ -29,7 +29,7 @@ from PIL import Image, PngImagePlugin
 from pydantic import Field
 from sqlmodel import Session
 
-from core import brand_kits, credits
+from core import analytics, brand_kits, credits
 from core.avatars import APP, AvatarCreate, AvatarTraits
 from core.errors import InsufficientCredits, NotFound, ValidationFailed
 from core.prompts import avatar_prompt
@@ -179,6 +179,9 @@ def choose(session: Session, *, user: User, request: ChooseCandidate, store: Loc
                         generation_prompt=prompt or None, image_path=key, thumbnail_path=thumb,
                         width=image.width, height=image.height)
         session.add(avatar)
+        session.flush()
+        analytics.record_created(session, user_id=user.id, brand_kit_id=avatar.brand_kit_id, design_type="avatar",
+                                 seconds=None, at=avatar.created_at, settings=settings)
         session.commit()
     discard(store, user=user, key=request.candidate_key)
     return avatar

@@ -13,7 +13,7 @@ from PIL import Image
 from pydantic import Field
 from sqlmodel import Session, select
 
-from core import brand_kits, credits
+from core import analytics, brand_kits, credits
 from core.errors import ValidationFailed
 from core.records import changes_of, get_owned, list_owned
 from core.schemas import CamelModel, file_url
@@ -110,6 +110,8 @@ def upload(session: Session, *, user: User, data: AvatarCreate, source: BinaryIO
         session.flush()
         credits.charge(session, user_id=user.id, app_id=APP, action="uploadAvatar", ref_type="avatar",
                        ref_id=avatar.id)
+        analytics.record_created(session, user_id=user.id, brand_kit_id=avatar.brand_kit_id, design_type="avatar",
+                                 seconds=None, at=avatar.created_at, settings=settings)
         session.commit()
     return avatar
 

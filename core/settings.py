@@ -81,6 +81,22 @@ class Settings(BaseSettings):
     reaper_seconds: float = Field(
         30, gt=0, description="How often the app and each worker look for stale poses and lost queue jobs.")
 
+    # --- analytics: what the work saved (core/analytics.py; README "Analytics" explains each) -------
+    shoot_cost_idr: int = Field(
+        6_500_000, ge=0, description="Low-end price (Rupiah) of one product photoshoot with a model; savings use it.")
+    shoot_cost_high_idr: int = Field(
+        19_000_000, ge=0, description="High-end price (Rupiah) of one photoshoot; shown as the upper estimate.")
+    shoot_images: int = Field(40, ge=1, description="Edited photos one photoshoot delivers.")
+    subscription_idr_per_month: int = Field(
+        299_000, ge=0, description="Subscription price (Rupiah a month), taken off the savings for the net saving.")
+    minutes_saved_per_image: float = Field(
+        20, ge=0, description="Minutes one accepted image saves against a shoot plus retouching.")
+    minutes_saved_per_poster: float = Field(15, ge=0, description="Minutes one poster saves against laying it out by hand.")
+    gpu_cost_per_hour_idr: int = Field(
+        48_000, ge=0, description="Price of one GPU hour (Rupiah; an on-demand H100) for the cost per accepted image.")
+    analytics_utc_offset_hours: float = Field(
+        7, ge=-12, le=14, description="UTC offset the months of analytics are counted in (7 = WIB, Jakarta).")
+
     # --- generation engine (engine/pipeline.py; README "Settings" lists each) ------------------
     engine: Literal["sd15", "sdxl", "tiny", "tiny-sdxl"] = Field(
         "sd15", description="Model family: sd15 (SD 1.5 + OpenPose ControlNet), sdxl, or tiny / tiny-sdxl "
