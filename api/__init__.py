@@ -7,7 +7,8 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api import apps, auth, avatars, brand_kits, credits, files, generations, login, poses, products
+from api import (analytics, apps, auth, avatars, brand_kits, credits, files, generations, login, posters, poses,
+                 products)
 from api.errors import install_error_handlers
 from core.apps import VERSION
 from core.fonts import FONTS_DIR
@@ -28,6 +29,8 @@ def create_api(services) -> FastAPI:
     # The shipped fonts are public, open-licensed files: the UI shows brand kits in their real fonts.
     app.mount(FONTS_URL, StaticFiles(directory=FONTS_DIR), name="fonts")
     login.install_login_redirect(app, services)
-    for module in (login, auth, apps, credits, files, brand_kits, avatars, products, poses, generations):
+    # /api/apps/<app>/stats of every app live in api/analytics (the app's own numbers + the dashboard's)
+    for module in (login, auth, apps, analytics, credits, files, brand_kits, avatars, products, poses, generations,
+                   posters):
         app.include_router(module.router)
     return app

@@ -1,0 +1,202 @@
+"""Posters from generated images: N images x M formats x L layouts with the brand kit applied (core.posters
+draws them), stored as Poster rows, charged exportToPoster (3 credits) each, exported as one ZIP.
+
+All or nothing: every poster of a request is drawn into staged files first; the rows, the charge and the
+analytics totals are written in one transaction afterwards, so a failure leaves no file, row or charge.
+"""
+from __future__ import annotations
+
+import dataclasses
+import io
+import time
+from collections.abc import Callable
+
+from PIL import Image
+from pydantic import Field, field_validator
+from sqlmodel import Session
+
+from core import analytics, brand_kits, credits
+from core.errors import InsufficientCredits, ValidationFailed
+from core.generation import APP
+from core.records import get_owned, list_owned
+from core.schemas import CamelModel
+from core.storage import LocalFileStore
+from db.models import GeneratedPose, PoseGeneration, PoseTemplate, Poster, Product, User
+
+MAX_POSTERS_PER_REQUEST = 60
+MAX_RESULTS_PER_REQUEST = 20
+
+
+class PosterRequest(CamelModel):
+    result_ids: list[int] = Field(min_length=1, max_length=MAX_RESULTS_PER_REQUEST)
+    formats: list[str] = Field(min_length=1)
+    layouts: list[str] = Field(min_length=1)
+    brand_kit_id: int | None = None          # default: the kit of each image's batch
+    product_name: str | None = Field(default=None, max_length=80)   # default: the batch's product name
+    price: str | None = Field(default=None, max_length=40)
+    cta: str | None = Field(default=None, max_length=80)
+
+    @field_validator("result_ids", "formats", "layouts")
+    @classmethod
+    def _unique(cls, v):
+        return list(dict.fromkeys(v))
+
+
+def options() -> dict:
+    """The formats (with pixel sizes) and layouts a user can pick."""
+    from core.posters import FORMATS, LAYOUTS
+
+    return {"formats": [{"key": f.key, "label": f.label, "width": f.width, "height": f.height}
+                        for f in FORMATS.values()],
+            "layouts": [{"key": key, "label": getattr(layout, "label", key),
+                         "description": getattr(layout, "description", None)} for key, layout in LAYOUTS.items()]}
+
+
+def _check_choices(request: PosterRequest) -> None:
+    from core.posters import FORMATS, LAYOUTS
+
+    for field, values, allowed in (("formats", request.formats, FORMATS), ("layouts", request.layouts, LAYOUTS)):
+        bad = [v for v in values if v not in allowed]
+        if bad:
+            raise ValidationFailed(f"Unknown {field[:-1]} {bad[0]!r}: choose from {', '.join(allowed)}.", field=field)
+
+
+def brand_style(kit, store: LocalFileStore):
+    from core.posters import BrandStyle
+
+    logo = Image.open(io.BytesIO(store.read(kit.logo_path))).convert("RGBA") if kit.logo_path else None
+    return BrandStyle(brand_name=kit.brand_name, colors=list(kit.colors or ["#222222"]), fonts=list(kit.fonts or []),
+                      logo=logo, tagline=kit.tagline)
+
+
+def _fitted_keypoints(session: Session, pose: GeneratedPose, size: tuple[int, int]):
+    from core.poses.transforms import fit_to_aspect
+
+    template = session.get(PoseTemplate, pose.template_id) if pose.template_id else None
+    if template is None:
+        return None
+    return fit_to_aspect(template.keypoints, size[0] / size[1], source_aspect=template.aspect).to_json()
+
+
+def create_posters(session: Session, *, user: User, request: PosterRequest, store: LocalFileStore,
+                   progress: Callable[[int, int], None] | None = None) -> list[Poster]:
+    """Draw every (image, format, layout) poster, then store and charge them together."""
+    from core.images import encode_image, make_thumbnail
+    from core.posters import PosterText, render_poster
+
+    _check_choices(request)
+    count = len(request.result_ids) * len(request.formats) * len(request.layouts)
+    if count > MAX_POSTERS_PER_REQUEST:
+        raise ValidationFailed(f"That is {count} posters ({len(request.result_ids)} images x {len(request.formats)} "
+                               f"formats x {len(request.layouts)} layouts); one request makes at most "
+                               f"{MAX_POSTERS_PER_REQUEST}.", field="resultIds")
+    poses = [get_owned(session, GeneratedPose, rid, user_id=user.id, label="Result") for rid in request.result_ids]
+    for pose in poses:
+        if pose.status != "done" or not pose.image_path:
+            raise ValidationFailed(f"Result {pose.id} has no finished image ({pose.status}).", field="resultIds")
+    fixed_kit = brand_kits.get(session, user=user, kit_id=request.brand_kit_id) if request.brand_kit_id else None
+    price = credits.cost(APP, "exportToPoster", count)
+    have = credits.balance(session, user_id=user.id)
+    if have < price:
+        raise InsufficientCredits(f"Not enough credits: {count} posters need {price} credits "
+                                  f"({credits.cost(APP, 'exportToPoster')} each) and you have {have}.")
+    drawn = []
+    styles: dict[int, object] = {}
+    done = 0
+    with store.staged() as staged:
+        for pose in poses:
+            generation = session.get(PoseGeneration, pose.generation_id)
+            kit = fixed_kit
+            if kit is None:
+                if generation.brand_kit_id is None:
+                    raise ValidationFailed(f"Result {pose.id}'s brand kit was deleted; pick a brand kit.",
+                                           field="brandKitId")
+                kit = brand_kits.get(session, user=user, kit_id=generation.brand_kit_id)
+            if kit.id not in styles:
+                styles[kit.id] = brand_style(kit, store)
+            product = session.get(Product, generation.product_id) if generation.product_id else None
+            text = PosterText(product_name=request.product_name or (product.name if product else None),
+                              price=request.price, cta=request.cta)
+            photo = Image.open(io.BytesIO(store.read(pose.image_path))).convert("RGB")
+            keypoints = _fitted_keypoints(session, pose, photo.size)
+            box = tuple(pose.product_box) if pose.product_box else None
+            for fmt in request.formats:
+                for layout in request.layouts:
+                    t0 = time.perf_counter()
+                    poster = render_poster(photo=photo, keypoints=keypoints, product_box=box, brand=styles[kit.id],
+                                           text=text, format=fmt, layout=layout)
+                    image = poster.image
+                    data, ext, _ = encode_image(image, lossless=True)
+                    key = staged.save(data, user_id=user.id, kind="poster", ext=ext)
+                    thumb = staged.save(make_thumbnail(image), user_id=user.id, kind="poster-thumb", ext="jpg")
+                    drawn.append(Poster(user_id=user.id, brand_kit_id=kit.id, generated_pose_id=pose.id, format=fmt,
+                                        layout=layout, width=image.width, height=image.height, image_path=key,
+                                        thumbnail_path=thumb, text=dataclasses.asdict(text),
+                                        render_seconds=round(time.perf_counter() - t0, 3)))
+                    done += 1
+                    if progress:
+                        progress(done, count)
+        session.add_all(drawn)
+        session.flush()
+        credits.charge(session, user_id=user.id, app_id=APP, action="exportToPoster", quantity=count,
+                       ref_type="poster", ref_id=drawn[0].id)
+        for row in drawn:
+            analytics.record_created(session, user_id=user.id, brand_kit_id=row.brand_kit_id, design_type="poster",
+                                     seconds=row.render_seconds, format=row.format, at=row.created_at)
+        session.commit()
+    for row in drawn:
+        session.refresh(row)
+    return drawn
+
+
+def get_poster(session: Session, *, user: User, poster_id: int) -> Poster:
+    return get_owned(session, Poster, poster_id, user_id=user.id, label="Poster")
+
+
+def list_posters(session: Session, *, user: User, limit: int = 50, offset: int = 0, result_id: int | None = None):
+    return list_owned(session, Poster, user_id=user.id, filters={"generated_pose_id": result_id},
+                      order_by=(Poster.created_at.desc(), Poster.id.desc()), limit=limit, offset=offset)
+
+
+def delete_poster(session: Session, *, user: User, poster_id: int, store: LocalFileStore) -> None:
+    row = get_poster(session, user=user, poster_id=poster_id)
+    keys = (row.image_path, row.thumbnail_path)
+    session.delete(row)
+    session.commit()
+    for key in keys:
+        store.delete(key)
+
+
+def export_zip(session: Session, *, user: User, poster_ids: list[int], store: LocalFileStore):
+    """(path of a temporary ZIP, download name): posters named so a person finds things, e.g.
+    003_kemeja-batik_instagram-post_clean-frame.png. Records the export for analytics."""
+    import tempfile
+    import zipfile
+    from pathlib import Path
+
+    from core.posters import poster_filename
+
+    if not poster_ids:
+        raise ValidationFailed("Pick at least one poster to export.", field="ids")
+    rows = [get_poster(session, user=user, poster_id=pid) for pid in dict.fromkeys(poster_ids)]
+    tmp = tempfile.NamedTemporaryFile(prefix="apg-posters-", suffix=".zip", delete=False)
+    try:
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as zf:
+            for index, row in enumerate(rows, start=1):
+                name = poster_filename(index=index, product_name=(row.text or {}).get("product_name"),
+                                       format=row.format, layout=row.layout)
+                ext = row.image_path.rsplit(".", 1)[-1]
+                zf.writestr(f"{row.format}/{name.rsplit('.', 1)[0]}.{ext}", store.read(row.image_path))
+        tmp.close()
+    except BaseException:
+        tmp.close()
+        Path(tmp.name).unlink(missing_ok=True)
+        raise
+    by_kit: dict[int | None, int] = {}
+    for row in rows:
+        by_kit[row.brand_kit_id] = by_kit.get(row.brand_kit_id, 0) + 1
+    for kit_id, n in by_kit.items():
+        analytics.record_export(session, user_id=user.id, brand_kit_id=kit_id, design_type="poster", format="zip",
+                                count=n)
+    session.commit()
+    return Path(tmp.name), f"posters-{len(rows)}.zip"
