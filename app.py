@@ -3,6 +3,7 @@
     python app.py                                   serve on HOST:PORT (default 127.0.0.1:7860)
     python app.py create-user NAME --password PW [--admin]
     python app.py grant-credits NAME AMOUNT
+    python app.py rebuild-metrics [--user NAME] [--dry-run]   recompute analytics totals from the records
 
 No domain logic here; the web process never imports torch or diffusers.
 """
@@ -23,6 +24,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     from api import create_api
     from api.login import username_from_cookie
     from ui import build_ui, css
+    from ui.i18n import I18N, LangMiddleware
 
     settings = settings or get_settings()
     services = services or Services.build(settings)
@@ -35,7 +37,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     auth_dependency = username_from_cookie(services) if settings.auth == "password" else None
     # Uploads larger than our biggest limit are refused by Gradio before they reach its cache.
     biggest = max(settings.limit_bytes(kind) for kind in ("avatar", "product", "logo", "pose"))
-    return gr.mount_gradio_app(api, demo, path="/", auth_dependency=auth_dependency, css=css(),
+    api.add_middleware(LangMiddleware)   # the EN/ID switch: pages start in the language of the apg_lang cookie
+    return gr.mount_gradio_app(api, demo, path="/", auth_dependency=auth_dependency, css=css(), i18n=I18N,
                                allowed_paths=[], footer_links=["api"], ssr_mode=False, max_file_size=biggest)
 
 
@@ -47,6 +50,27 @@ def serve(settings: Settings) -> None:
           f"database={'SQLite' if settings.is_sqlite else 'Postgres'}, "
           f"runner={'rq' if settings.redis_url else 'in-process'})", flush=True)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+
+
+def rebuild_metrics(session, *, settings: Settings, username: str | None, dry_run: bool) -> int:
+    from core import analytics, users
+
+    user_id = None
+    if username is not None:
+        target = users.get_by_username(session, username)
+        if target is None:
+            print(f"error: no user named {username!r}", file=sys.stderr)
+            return 1
+        user_id = target.id
+    report = analytics.rebuild(session, user_id=user_id, settings=settings, dry_run=dry_run)
+    print(report["summary"])
+    for kind in ("added", "changed", "removed"):
+        for row in report[kind]:
+            where = f"user {row['userId']} kit {row['brandKitId']} {row['designType']} {row['period']}"
+            detail = ", ".join(f"{k}: {old} -> {new}" for k, (old, new) in row["fields"].items()) \
+                if kind == "changed" else f"created {row['times_created']}, exported {row['times_exported']}"
+            print(f"  {kind:8} {where}: {detail}")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -62,6 +86,9 @@ def main(argv: list[str] | None = None) -> int:
     gc = sub.add_parser("grant-credits", help="add credits to an account")
     gc.add_argument("username")
     gc.add_argument("amount", type=int)
+    rm = sub.add_parser("rebuild-metrics", help="recompute the analytics running totals from the records")
+    rm.add_argument("--user", metavar="NAME", help="only this account (default: everyone)")
+    rm.add_argument("--dry-run", action="store_true", help="only show what would change")
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -85,6 +112,8 @@ def main(argv: list[str] | None = None) -> int:
                 row = credits.grant(session, admin=admin, user_id=target.id, amount=args.amount,
                                     note="granted from the command line")
                 print(f"{target.username!r} now has {row.balance_after} credits")
+            elif args.command == "rebuild-metrics":
+                return rebuild_metrics(session, settings=settings, username=args.user, dry_run=args.dry_run)
     except DomainError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 1

@@ -1,4 +1,6 @@
-"""The Gradio app: one page per file, mounted with demo.route(); the navbar shows every page.
+"""The Gradio app: one page per file, mounted with demo.route(); every page starts with the navigation and the
+language switch (ui.i18n). Gradio's own navbar cannot translate page names, so it is hidden and ours, a
+row of links rendered on the server in the visitor's language, takes its place.
 
 ui/ imports core and the jobs facade only (never db, sqlmodel, torch, diffusers, rq).
 """
@@ -8,35 +10,59 @@ from pathlib import Path
 
 import gradio as gr
 
-from ui import avatars, brand_kits, generate, poses, products
+from ui import analytics, avatars, brand_kits, generate, poses, products, results
 from ui.coming_soon import page
+from ui.common import esc
+from ui.i18n import language_switch, tr
 
 CSS_PATH = Path(__file__).resolve().parent.parent / "assets" / "ui.css"
 
-# (navbar name, path, build(services, demo)). The first page is the home page at "/".
+# (translation key of the page name, path, build(services, demo)). The first page is the home page at "/".
 PAGES = [
-    ("Brand Kits", "", brand_kits.build),
-    ("Avatars", "avatars", avatars.build),
-    ("Products", "products", products.build),
-    ("Pose Library", "poses", poses.build),
-    ("Generate", "generate", generate.build),
-    ("Results", "results", page("Results", "Watch your batch arrive, rate and export.", [
-        "live gallery with progress", "retry failed poses", "download a ZIP"])),
-    ("Posters", "posters", page("Posters", "Turn the best photos into brand-kit posters.", [
+    ("nav.brand_kits", "", brand_kits.build),
+    ("nav.avatars", "avatars", avatars.build),
+    ("nav.products", "products", products.build),
+    ("nav.poses", "poses", poses.build),
+    ("nav.generate", "generate", generate.build),
+    ("nav.results", "results", results.build),
+    ("nav.posters", "posters", page("Posters", "Turn the best photos into brand-kit posters.", [
         "Instagram, Story, marketplace and Facebook formats", "your logo, colours and fonts applied"])),
-    ("Analytics", "analytics", page("Analytics", "What the product saved you.", [
-        "images created and exported", "savings in Rupiah against a photoshoot", "success rate by pose category"])),
+    ("nav.analytics", "analytics", analytics.build),
 ]
 
 
+def nav_html(request, current: str) -> str:
+    """The page links in the visitor's language; the current page is marked."""
+    links = []
+    for key, path, _ in PAGES:
+        here = " aria-current='page' class='apg-nav-here'" if path == current else ""
+        links.append(f"<a href='/{path}'{here}>{esc(tr(request, key))}</a>")
+    return f"<nav class='apg-nav' id='apg-nav'>{''.join(links)}</nav>"
+
+
+def chrome(demo: gr.Blocks, current: str) -> None:
+    """Navigation + language switch at the top of a page."""
+    gr.Navbar(main_page_name=False)
+    with gr.Row(elem_classes="apg-top"):
+        nav = gr.HTML("", elem_id="apg-nav-box")   # filled on load, in the visitor's language
+        language_switch()
+
+    def render(request: gr.Request):
+        return nav_html(request, current)
+
+    demo.load(render, outputs=nav, show_progress="hidden")
+
+
 def build_ui(services) -> gr.Blocks:
-    name, _path, build_home = PAGES[0]
+    from ui.i18n import EN
+
+    _key, path, build_home = PAGES[0]
     with gr.Blocks(title="Avatar & Pose Generator") as demo:
-        gr.Navbar(main_page_name=name)
+        chrome(demo, path)
         build_home(services, demo)
-    for name, path, build in PAGES[1:]:
-        with demo.route(name, f"/{path}"):
-            gr.Navbar(main_page_name=PAGES[0][0])
+    for key, path, build in PAGES[1:]:
+        with demo.route(EN[key], f"/{path}", show_in_navbar=False):
+            chrome(demo, path)
             build(services, demo)
     return demo
 
@@ -45,4 +71,5 @@ def css() -> str:
     """The page CSS plus @font-face rules for the shipped fonts (served by api at /assets/fonts)."""
     from core.fonts import font_face_css
 
-    return font_face_css("/assets/fonts") + "\n" + (CSS_PATH.read_text() if CSS_PATH.exists() else "")
+    return (font_face_css("/assets/fonts") + "\n" + (CSS_PATH.read_text() if CSS_PATH.exists() else "")
+            + "\n.nav-holder { display: none !important; }\n")

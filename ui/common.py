@@ -14,6 +14,7 @@ import gradio as gr
 
 from core import credits, users
 from core.errors import DomainError
+from ui.i18n import message, tr
 
 log = logging.getLogger(__name__)
 
@@ -34,11 +35,11 @@ def act(services, request: gr.Request | None, fn: Callable[[Any, Any], Any]):
             raise
         except DomainError as exc:
             session.rollback()
-            raise Failed(exc.message) from exc
+            raise Failed(message(request, exc.message)) from exc
         except Exception as exc:  # never show a traceback to a shop owner
             session.rollback()
             log.exception("UI action failed")
-            raise Failed("Something went wrong on our side; please try again.") from exc
+            raise Failed(tr(request, "common.failed")) from exc
 
 
 def ok(message: str) -> str:
@@ -51,7 +52,8 @@ def err(message: str) -> str:
 
 def credits_text(services, request: gr.Request | None) -> str:
     try:
-        return act(services, request, lambda s, u: f"**{u.username}** · **{credits.balance(s, user_id=u.id)}** credits")
+        return act(services, request, lambda s, u: tr(request, "common.credits", user=u.username,
+                                                      n=credits.balance(s, user_id=u.id)))
     except Failed as exc:
         return str(exc)
 

@@ -1,0 +1,130 @@
+"""English and Bahasa Indonesia for the whole interface (gr.I18n), picked from the browser's language, with a
+switch that remembers the choice in a cookie.
+
+- Static text of components: `t("page.key")` (labels, values, choices, info, placeholders, Markdown/HTML).
+  Gradio's frontend translates it from navigator.language; one key per string.
+- Text built in handlers (messages with numbers, HTML cards): `tr(request, "page.key", n=3)`, translated
+  on the server for the same language: the `apg_lang` cookie when set, else the Accept-Language header.
+- Messages core writes in English (intake, credits...): `message(request, text)` via ui/locales/errors.py.
+- The switch sets the cookie and reloads; `LangMiddleware` then makes the page start in that language by
+  overriding navigator.language before Gradio boots (Gradio has no other way to pick a language).
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import gradio as gr
+
+from ui.locales import EN, ID
+from ui.locales.errors import PATTERNS
+
+LANGS = ("en", "id")
+COOKIE = "apg_lang"
+I18N = gr.I18n(en=EN, id=ID)
+TABLES = {"en": EN, "id": ID}
+
+
+def t(key: str):
+    """A translated string for a component (resolved in the browser)."""
+    if key not in EN:
+        raise KeyError(f"no translation key {key!r}: add it to ui/locales/")
+    return I18N(key)
+
+
+def lang(request) -> str:
+    """The language of the person behind a Gradio or Starlette request: cookie, else Accept-Language."""
+    if request is None:
+        return "en"
+    cookies = getattr(request, "cookies", None) or {}
+    chosen = cookies.get(COOKIE)
+    if chosen in LANGS:
+        return chosen
+    headers = getattr(request, "headers", None) or {}
+    accept = (headers.get("accept-language") or "").lower()
+    for part in accept.split(","):
+        code = part.split(";")[0].strip()
+        if code.startswith("id") or code.startswith("in"):
+            return "id"
+        if code.startswith("en"):
+            return "en"
+    return "en"
+
+
+def tr(request, key: str, **values) -> str:
+    """A string in the request's language, formatted with `values` ({n}, {name}...)."""
+    if key not in EN:
+        raise KeyError(f"no translation key {key!r}: add it to ui/locales/")
+    text = TABLES[lang(request)].get(key) or EN[key]
+    return text.format(**values) if values else text
+
+
+@lru_cache(maxsize=1)
+def _patterns() -> list[tuple[re.Pattern, str]]:
+    return [(re.compile(p + r"\Z", re.S), repl) for p, repl in PATTERNS]
+
+
+def translate_message(text: str, language: str) -> str:
+    """An English message from core in `language` (unchanged when no pattern knows it)."""
+    if language == "en" or not text:
+        return text
+    for pattern, repl in _patterns():
+        m = pattern.match(text)
+        if m:
+            return m.expand(repl)
+    return text
+
+
+def message(request, text: str) -> str:
+    return translate_message(text, lang(request))
+
+
+_SET_LANG = ("(lang) => { document.cookie = '" + COOKIE + "=' + lang + '; path=/; max-age=31536000; samesite=lax';"
+             " location.reload(); }")
+_OVERRIDE = ("<script>(function(){var m=document.cookie.match(/(?:^|; )" + COOKIE + "=(en|id)(?:;|$)/);"
+             "if(m){var l=m[1];Object.defineProperty(Navigator.prototype,'language',{get:function(){return l},"
+             "configurable:true});Object.defineProperty(Navigator.prototype,'languages',{get:function(){return [l]},"
+             "configurable:true});}})();</script>").encode()
+
+
+def language_switch() -> None:
+    """The EN / ID buttons shown on every page."""
+    with gr.Row(elem_classes="apg-lang"):
+        gr.Button(t("lang.en"), size="sm", elem_id="apg-lang-en", scale=0, min_width=60).click(
+            None, js=f"() => ({_SET_LANG})('en')")
+        gr.Button(t("lang.id"), size="sm", elem_id="apg-lang-id", scale=0, min_width=60).click(
+            None, js=f"() => ({_SET_LANG})('id')")
+
+
+class LangMiddleware:
+    """Pure ASGI: in HTML pages, a tiny script at the top of <head> makes navigator.language follow the
+    apg_lang cookie, so Gradio starts in the chosen language. Other responses pass through untouched."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope.get("method") != "GET":
+            return await self.app(scope, receive, send)
+        state: dict = {}
+
+        async def wrapped(msg):
+            if msg["type"] == "http.response.start":
+                headers = {k.lower(): v for k, v in msg.get("headers", [])}
+                if headers.get(b"content-type", b"").startswith(b"text/html") and b"content-encoding" not in headers:
+                    state["start"], state["body"] = msg, b""
+                    return None
+                return await send(msg)
+            if msg["type"] == "http.response.body" and "start" in state:
+                state["body"] += msg.get("body", b"")
+                if msg.get("more_body"):
+                    return None
+                body = state["body"].replace(b"<head>", b"<head>" + _OVERRIDE, 1)
+                start = state.pop("start")
+                start["headers"] = [(k, v) for k, v in start["headers"] if k.lower() != b"content-length"] + [
+                    (b"content-length", str(len(body)).encode())]
+                await send(start)
+                return await send({"type": "http.response.body", "body": body})
+            return await send(msg)
+
+        return await self.app(scope, receive, wrapped)
