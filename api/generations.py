@@ -77,42 +77,23 @@ class GenerationSummary(CamelModel):
     completed_at: datetime | None
 
     @classmethod
+    def fields_of(cls, g) -> dict:
+        return {name: getattr(g, name) for name in GenerationSummary.model_fields}
+
+    @classmethod
     def of(cls, g) -> "GenerationSummary":
-        return cls(id=g.id, project_id=g.project_id, status=g.status, progress=g.progress, total_poses=g.total_poses,
-                   completed_count=g.completed_count, failed_count=g.failed_count,
-                   credits_reserved=g.credits_reserved, credits_used=g.credits_used,
-                   credits_refunded=g.credits_refunded, brand_kit_id=g.brand_kit_id, avatar_id=g.avatar_id,
-                   product_id=g.product_id, created_at=g.created_at, completed_at=g.completed_at)
+        return cls(**cls.fields_of(g))
 
 
-class GenerationPublic(CamelModel):
-    id: int
-    status: str
-    progress: float
-    total_poses: int
-    completed_count: int
-    failed_count: int
-    credits_reserved: int
-    credits_used: int
-    credits_refunded: int
-    brand_kit_id: int | None
-    avatar_id: int | None
-    product_id: int | None
+class GenerationPublic(GenerationSummary):
     options: dict | None
     error: str | None
-    created_at: datetime
     started_at: datetime | None
-    completed_at: datetime | None
     poses: list[GeneratedPosePublic]
 
     @classmethod
     def of(cls, g, poses) -> "GenerationPublic":
-        return cls(id=g.id, status=g.status, progress=g.progress, total_poses=g.total_poses,
-                   completed_count=g.completed_count, failed_count=g.failed_count,
-                   credits_reserved=g.credits_reserved, credits_used=g.credits_used,
-                   credits_refunded=g.credits_refunded, brand_kit_id=g.brand_kit_id, avatar_id=g.avatar_id,
-                   product_id=g.product_id, options=g.options, error=g.error, created_at=g.created_at,
-                   started_at=g.started_at, completed_at=g.completed_at,
+        return cls(**cls.fields_of(g), options=g.options, error=g.error, started_at=g.started_at,
                    poses=[GeneratedPosePublic.of(p) for p in poses])
 
 

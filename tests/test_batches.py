@@ -11,46 +11,26 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import select
 
-from core import batches, credits, generation, work
+from core import batches, generation, work
 from core import pose_library as lib
 from core.batches import BatchRequest
 from core.errors import Conflict, InsufficientCredits, NotFound, ValidationFailed
 from core.generation import SEED_LIMIT, retry_seed
-from core.services import Services
-from db.models import CreditLedger, GeneratedPose, PoseGeneration, PoseTemplate, User, utcnow
+from db.models import GeneratedPose, PoseGeneration, PoseTemplate, User, utcnow
+from tests.batch_support import (WAIT, balance, ledger, nobody_there, pose_files, poses, render,  # noqa: F401
+                                 row_files, services_factory, tiny_root)
 from tests.factories import ready_shop
 
-WAIT = 180          # seconds: an upper bound for the runner, never an assertion on speed
 SETUP_COST = 5 + 5 + 5 + 3  # ready_shop: brand kit, avatar, product upload, background removal
-POSE_KINDS = ("pose", "pose-thumb", "pose-control")
-
-
-@pytest.fixture(scope="session")
-def tiny_root(tmp_path_factory):
-    return tmp_path_factory.mktemp("tiny-engine-batches")
 
 
 @pytest.fixture
 def make_svc(make_settings, db_url, tiny_root):
     """Services on this test's database with the tiny engine: runner=False (nothing renders unless the test
     renders) or the in-process runner. Several may share the database (an app that starts again)."""
-    built = []
-
-    def make(*, runner: bool = False, **over) -> Services:
-        values = dict(database_url=db_url, engine="tiny", tiny_model_dir=tiny_root / "tiny",
-                      hf_cache_dir=tiny_root / "hf", model_downloads=False, engine_steps=2, engine_batch_size=2,
-                      max_attempts=2, job_chunk_size=2)
-        values.update(over)
-        s = Services.build(make_settings(**values), migrate=False, runner=None if runner else False)
-        if not built:
-            with s.session() as session:
-                lib.load_library(session)
-        built.append(s)
-        return s
-
+    make, close_all = services_factory(make_settings, db_url, tiny_root, runner_default=False)
     yield make
-    for s in reversed(built):
-        s.close()
+    close_all()
 
 
 @pytest.fixture
@@ -67,48 +47,9 @@ def plan(svc, shop, **fields) -> int:
                                    runner=svc.runner).id
 
 
-def poses(svc, gid) -> list[GeneratedPose]:
-    with svc.session() as s:
-        return list(s.exec(select(GeneratedPose).where(GeneratedPose.generation_id == gid)
-                           .order_by(GeneratedPose.position)))
-
-
 def gen(svc, gid) -> PoseGeneration:
     with svc.session() as s:
         return s.get(PoseGeneration, gid)
-
-
-def balance(svc, user) -> int:
-    with svc.session() as s:
-        return credits.balance(s, user_id=user.id)
-
-
-def ledger(svc, user, gid=None) -> list[CreditLedger]:
-    with svc.session() as s:
-        q = select(CreditLedger).where(CreditLedger.user_id == user.id, CreditLedger.app_id == generation.APP)
-        if gid is not None:
-            q = q.where(CreditLedger.ref_type == "generation", CreditLedger.ref_id == gid)
-        return list(s.exec(q.order_by(CreditLedger.id)))
-
-
-def pose_files(svc, user) -> set[str]:
-    """Every file under the user's pose folders (images, thumbnails, control skeletons)."""
-    return {k for k in svc.store.all_keys() if k.split("/")[0] == f"u{user.id}" and k.split("/")[1] in POSE_KINDS}
-
-
-def row_files(rows) -> set[str]:
-    return {k for p in rows for k in (p.image_path, p.thumbnail_path, p.control_path) if k}
-
-
-def render(svc, gid, positions=None, *, detector=None, worker=None, engine=None, settings=None):
-    with svc.session() as s:
-        return generation.render_poses(s, generation_id=gid, positions=positions, store=svc.store,
-                                       settings=settings or svc.settings, worker=worker, engine=engine,
-                                       detector=detector)
-
-
-def nobody_there(image):  # a detector that finds no person: every render fails the pose check
-    return []
 
 
 def snapshot(svc, gid, user):
