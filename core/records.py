@@ -13,7 +13,12 @@ from core.errors import NotFound, ValidationFailed
 R = TypeVar("R", bound=SQLModel)
 
 
+MAX_ID = 2**31 - 1  # ids are 32-bit integers; a bigger one names nothing (and Postgres would refuse the query)
+
+
 def get_owned(session: Session, model: type[R], record_id: int, *, user_id: int, label: str) -> R:
+    if not isinstance(record_id, int) or not 0 < record_id <= MAX_ID:
+        raise NotFound(f"{label} {record_id} not found.")
     row = session.get(model, record_id)
     if row is None or row.user_id != user_id:
         raise NotFound(f"{label} {record_id} not found.")
