@@ -3,10 +3,14 @@ draws them), stored as Poster rows, charged exportToPoster (3 credits) each, exp
 
 All or nothing: every poster of a request is drawn into staged files first; the rows, the charge and the
 analytics totals are written in one transaction afterwards, so a failure leaves no file, row or charge.
+
+For the Posters page: finished_photos (the images a poster can be made from) and previews (small JPEGs of the
+layouts with the user's photo and kit, or a drawn sample model; nothing stored or charged).
 """
 from __future__ import annotations
 
 import dataclasses
+import functools
 import io
 import time
 from collections.abc import Callable
@@ -16,7 +20,7 @@ from pydantic import Field, field_validator
 from sqlmodel import Session
 
 from core import analytics, brand_kits, credits
-from core.errors import InsufficientCredits, ValidationFailed
+from core.errors import InsufficientCredits, NotFound, ValidationFailed
 from core.generation import APP
 from core.records import get_owned, list_owned
 from core.schemas import CamelModel
@@ -25,6 +29,7 @@ from db.models import GeneratedPose, PoseGeneration, PoseTemplate, Poster, Produ
 
 MAX_POSTERS_PER_REQUEST = 60
 MAX_RESULTS_PER_REQUEST = 20
+ID_MAX = 2**31 - 1  # ids are 32-bit in the database: a larger one names nothing (Postgres would refuse the query)
 
 
 class PosterRequest(CamelModel):
@@ -52,6 +57,18 @@ def options() -> dict:
                          "description": getattr(layout, "description", None)} for key, layout in LAYOUTS.items()]}
 
 
+def _owned(session: Session, model, record_id: int, *, user: User, label: str):
+    if not 0 < record_id <= ID_MAX:
+        raise NotFound(f"{label} {record_id} not found.")
+    return get_owned(session, model, record_id, user_id=user.id, label=label)
+
+
+def _kit(session: Session, *, user: User, kit_id: int):
+    if not 0 < kit_id <= ID_MAX:
+        raise NotFound(f"Brand kit {kit_id} not found.")
+    return brand_kits.get(session, user=user, kit_id=kit_id)
+
+
 def _check_choices(request: PosterRequest) -> None:
     from core.posters import FORMATS, LAYOUTS
 
@@ -67,6 +84,15 @@ def brand_style(kit, store: LocalFileStore):
     logo = Image.open(io.BytesIO(store.read(kit.logo_path))).convert("RGBA") if kit.logo_path else None
     return BrandStyle(brand_name=kit.brand_name, colors=list(kit.colors or ["#222222"]), fonts=list(kit.fonts or []),
                       logo=logo, tagline=kit.tagline)
+
+
+def _photo(store: LocalFileStore, pose: GeneratedPose) -> Image.Image:
+    try:
+        data = store.read(pose.image_path)
+    except NotFound:
+        raise ValidationFailed(f"Result {pose.id}'s image file is missing; render it again.",
+                               field="resultIds") from None
+    return Image.open(io.BytesIO(data)).convert("RGB")
 
 
 def _fitted_keypoints(session: Session, pose: GeneratedPose, size: tuple[int, int]):
@@ -90,11 +116,11 @@ def create_posters(session: Session, *, user: User, request: PosterRequest, stor
         raise ValidationFailed(f"That is {count} posters ({len(request.result_ids)} images x {len(request.formats)} "
                                f"formats x {len(request.layouts)} layouts); one request makes at most "
                                f"{MAX_POSTERS_PER_REQUEST}.", field="resultIds")
-    poses = [get_owned(session, GeneratedPose, rid, user_id=user.id, label="Result") for rid in request.result_ids]
+    poses = [_owned(session, GeneratedPose, rid, user=user, label="Result") for rid in request.result_ids]
     for pose in poses:
         if pose.status != "done" or not pose.image_path:
             raise ValidationFailed(f"Result {pose.id} has no finished image ({pose.status}).", field="resultIds")
-    fixed_kit = brand_kits.get(session, user=user, kit_id=request.brand_kit_id) if request.brand_kit_id else None
+    fixed_kit = _kit(session, user=user, kit_id=request.brand_kit_id) if request.brand_kit_id else None
     price = credits.cost(APP, "exportToPoster", count)
     have = credits.balance(session, user_id=user.id)
     if have < price:
@@ -117,7 +143,7 @@ def create_posters(session: Session, *, user: User, request: PosterRequest, stor
             product = session.get(Product, generation.product_id) if generation.product_id else None
             text = PosterText(product_name=request.product_name or (product.name if product else None),
                               price=request.price, cta=request.cta)
-            photo = Image.open(io.BytesIO(store.read(pose.image_path))).convert("RGB")
+            photo = _photo(store, pose)
             keypoints = _fitted_keypoints(session, pose, photo.size)
             box = tuple(pose.product_box) if pose.product_box else None
             for fmt in request.formats:
@@ -149,11 +175,113 @@ def create_posters(session: Session, *, user: User, request: PosterRequest, stor
     return drawn
 
 
+@dataclasses.dataclass(frozen=True)
+class Photo:
+    """A finished image a poster can be made from."""
+
+    id: int
+    generation_id: int
+    position: int
+    product_name: str | None
+    brand_kit_id: int | None
+    image_path: str
+    thumbnail_path: str | None
+
+
+def finished_photos(session: Session, *, user: User, limit: int = 200, ids: list[int] | None = None) -> list[Photo]:
+    """The user's finished images, newest batch first (in batch order), or those of `ids` that are the user's and
+    finished (others are left out, never reported)."""
+    from sqlmodel import select
+
+    G, P = GeneratedPose, PoseGeneration
+    q = (select(G, P.brand_kit_id, Product.name).join(P, P.id == G.generation_id)
+         .outerjoin(Product, Product.id == P.product_id)
+         .where(G.user_id == user.id, G.status == "done", G.image_path.is_not(None)))
+    if ids is not None:
+        q = q.where(G.id.in_([i for i in ids if 0 < i <= ID_MAX] or [-1]))
+    rows = session.exec(q.order_by(P.created_at.desc(), P.id.desc(), G.position).limit(limit)).all()
+    return [Photo(id=g.id, generation_id=g.generation_id, position=g.position, product_name=name, brand_kit_id=kit_id,
+                  image_path=g.image_path, thumbnail_path=g.thumbnail_path) for g, kit_id, name in rows]
+
+
+SAMPLE_BRAND = ("Toko Sari", ["#8B1E3F", "#F2C14E"], ["Poppins", "Open Sans"])
+
+
+@functools.lru_cache(maxsize=1)
+def _sample_photo() -> tuple[Image.Image, list, tuple[int, int, int, int]]:
+    """A drawn model holding a product (512x768) with its OpenPose keypoints: previews before any photo is picked."""
+    from PIL import ImageDraw
+
+    w, h = 512, 768
+    img = Image.new("RGB", (w, h), (236, 231, 224))
+    d = ImageDraw.Draw(img)
+    for y in range(h):  # a soft studio backdrop
+        c = 236 - round(18 * y / h)
+        d.line([(0, y), (w, y)], fill=(c, c - 4, c - 10))
+    skin, shirt, trousers = (214, 170, 140), (72, 110, 140), (60, 60, 72)
+    d.rounded_rectangle((190, 225, 322, 450), 34, fill=shirt)            # torso
+    d.rounded_rectangle((200, 430, 312, 720), 24, fill=trousers)         # legs
+    d.line([(208, 440), (208, 710)], fill=(236, 231, 224), width=6)
+    d.line([(196, 240), (160, 330), (170, 420)], fill=shirt, width=34, joint="curve")   # right arm (viewer's left)
+    d.line([(316, 240), (350, 320), (330, 400)], fill=shirt, width=34, joint="curve")   # left arm, holding
+    d.rectangle((240, 195, 272, 230), fill=skin)                         # neck
+    d.ellipse((206, 100, 306, 205), fill=skin)                           # head
+    d.chord((202, 92, 310, 170), 180, 360, fill=(50, 38, 32))            # hair
+    for x in (238, 274):                                                 # eyes and a smile
+        d.ellipse((x - 5, 140, x + 5, 150), fill=(40, 30, 28))
+    d.arc((238, 150, 274, 182), 20, 160, fill=(150, 70, 60), width=4)
+    d.rounded_rectangle((322, 350, 372, 470), 10, fill=(240, 193, 78))   # the product
+    d.rectangle((335, 335, 359, 352), fill=(139, 30, 63))
+    pts = {0: (256, 160), 1: (256, 225), 2: (196, 240), 3: (160, 330), 4: (170, 420), 5: (316, 240),
+           6: (350, 320), 7: (330, 400), 8: (226, 440), 9: (228, 570), 10: (230, 700), 11: (286, 440),
+           12: (284, 570), 13: (282, 700), 14: (240, 145), 15: (272, 145), 16: (222, 155), 17: (290, 155)}
+    keypoints = [[pts[i][0] / w, pts[i][1] / h, 1.0] for i in range(18)]
+    return img, keypoints, (322, 335, 372, 470)
+
+
+def previews(session: Session, *, user: User, store: LocalFileStore, result_id: int | None, brand_kit_id: int | None,
+             text, format: str, layouts: list[str], max_side: int = 280) -> dict[str, bytes]:
+    """Small JPEG previews (layout -> bytes) of `layouts` in `format`: with the user's result, its batch's kit (or
+    brand_kit_id) and product name (unless text names one), else a drawn sample model. Nothing is stored or
+    charged."""
+    from core.images import make_thumbnail
+    from core.posters import BrandStyle, get_format, get_layout, render_poster
+
+    get_format(format)
+    for key in layouts:
+        get_layout(key)
+    kit = _kit(session, user=user, kit_id=brand_kit_id) if brand_kit_id else None
+    if result_id is not None:
+        pose = _owned(session, GeneratedPose, result_id, user=user, label="Result")
+        if pose.status != "done" or not pose.image_path:
+            raise ValidationFailed(f"Result {pose.id} has no finished image ({pose.status}).", field="resultIds")
+        generation = session.get(PoseGeneration, pose.generation_id)
+        if kit is None and generation.brand_kit_id is not None:
+            kit = brand_kits.get(session, user=user, kit_id=generation.brand_kit_id)
+        if text.product_name is None:  # as create_posters: the batch's product name
+            product = session.get(Product, generation.product_id) if generation.product_id else None
+            text = dataclasses.replace(text, product_name=product.name if product else None)
+        photo = _photo(store, pose)
+        keypoints = _fitted_keypoints(session, pose, photo.size)
+        box = tuple(pose.product_box) if pose.product_box else None
+    else:
+        photo, keypoints, box = _sample_photo()
+    brand = brand_style(kit, store) if kit is not None else BrandStyle(*SAMPLE_BRAND)
+    out = {}
+    for key in layouts:
+        poster = render_poster(photo=photo, keypoints=keypoints, product_box=box, brand=brand, text=text,
+                               format=format, layout=key)
+        out[key] = make_thumbnail(poster.image, max_side)
+    return out
+
+
 def get_poster(session: Session, *, user: User, poster_id: int) -> Poster:
-    return get_owned(session, Poster, poster_id, user_id=user.id, label="Poster")
+    return _owned(session, Poster, poster_id, user=user, label="Poster")
 
 
 def list_posters(session: Session, *, user: User, limit: int = 50, offset: int = 0, result_id: int | None = None):
+    if result_id is not None and not 0 < result_id <= ID_MAX:
+        result_id = -1  # names nothing
     return list_owned(session, Poster, user_id=user.id, filters={"generated_pose_id": result_id},
                       order_by=(Poster.created_at.desc(), Poster.id.desc()), limit=limit, offset=offset)
 

@@ -10,8 +10,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from ui import analytics, avatars, brand_kits, generate, poses, products, results
-from ui.coming_soon import page
+from ui import analytics, avatars, brand_kits, generate, poses, posters, products, results
 from ui.common import esc
 from ui.i18n import language_switch, tr
 
@@ -25,8 +24,7 @@ PAGES = [
     ("nav.poses", "poses", poses.build),
     ("nav.generate", "generate", generate.build),
     ("nav.results", "results", results.build),
-    ("nav.posters", "posters", page("Posters", "Turn the best photos into brand-kit posters.", [
-        "Instagram, Story, marketplace and Facebook formats", "your logo, colours and fonts applied"])),
+    ("nav.posters", "posters", posters.build),
     ("nav.analytics", "analytics", analytics.build),
 ]
 

@@ -13,13 +13,15 @@ import pandas as pd
 from core import analytics, brand_kits
 from core.analytics_report import rupiah
 from ui.common import Failed, act, choice_id, err, esc, header
+from ui.i18n import message, t, tr
+from ui.poses import named
 
-ALL = "All brand kits"
+ALL = "All brand kits"          # the filters' values for "no filter" (shown translated)
 FIRST = "From the first month"
 NOW = "Up to this month"
 CSV_URL = "/api/analytics/export.csv"
-TYPE_LABEL = {"avatar": "Avatars", "pose": "Images", "poster": "Posters"}
-TABLE_HEADERS = ["Month", "Kind", "Created", "Exported", "Avg. seconds", "Hours saved", "Saved (Rp)", "Formats"]
+TABLE_KEYS = ["analytics.th_month", "analytics.th_kind", "analytics.th_created", "analytics.th_exported",
+              "analytics.th_seconds", "analytics.th_hours", "analytics.th_saved", "analytics.th_formats"]
 TILE = ("display:grid;grid-template-columns:repeat(auto-fill,minmax(190px,1fr));gap:10px;margin:4px 0")
 CARD = "border:1px solid var(--border-color-primary);border-radius:10px;padding:10px 12px"
 BIG = "font-size:1.5em;font-weight:700;line-height:1.3"
@@ -29,8 +31,17 @@ def _hours(h: float) -> str:
     return f"{h:,.1f}".replace(",", "X").replace(".", ",").replace("X", ".")   # 1.234,5 (Indonesian)
 
 
-def _n(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
+def _n(request, count: int, key: str, **values) -> str:
+    """"1 poster" / "3 posters": `key`_one or `key`_many with {n}."""
+    return tr(request, f"{key}_one" if count == 1 else f"{key}_many", n=count, **values)
+
+
+def table_headers(request=None) -> list[str]:
+    return [tr(request, k) for k in TABLE_KEYS]
+
+
+def _kind(request, design_type: str) -> str:
+    return tr(request, f"analytics.type.{design_type}")
 
 
 def _tile(elem_id: str, label: str, value: str, note: str = "") -> str:
@@ -39,46 +50,58 @@ def _tile(elem_id: str, label: str, value: str, note: str = "") -> str:
             f"<div style='{BIG}' class='analytics-value'>{esc(value)}</div>{small}</div>")
 
 
-def headline_html(report: dict) -> str:
+def headline_html(report: dict, request=None) -> str:
     h, a = report["headline"], report["assumptions"]
     months = len(report["filters"]["months"])
     cost = "—" if h["costPerAcceptedImageIdr"] is None else rupiah(h["costPerAcceptedImageIdr"])
     rate = "—" if h["successRate"] is None else f"{h['successRate'] * 100:.0f}%".replace(".", ",")
+
+    def say(key, **values):
+        return tr(request, key, **values)
+
     tiles = [
-        _tile("analytics-images-created", "Images created", f"{h['imagesCreated']:,}".replace(",", "."),
-              f"{_n(h['postersCreated'], 'poster')} · {_n(h['avatarsCreated'], 'avatar')}"),
-        _tile("analytics-exported", "Items exported", f"{h['exported']:,}".replace(",", ".")),
-        _tile("analytics-hours-saved", "Hours saved", _hours(h["hoursSaved"]),
-              f"{a['minutesSavedPerImage']:g} min per image"),
-        _tile("analytics-savings", "Saved vs a photoshoot", rupiah(h["savingsIdr"]),
-              f"up to {rupiah(h['savingsHighIdr'])}"),
-        _tile("analytics-net", "Net of the subscription", rupiah(h["netSavingsIdr"]),
-              f"{rupiah(h['subscriptionIdr'])} for {_n(months, 'month')}"),
-        _tile("analytics-gpu", "GPU time", f"{h['gpuSeconds']:,.0f} s".replace(",", "."),
-              f"{rupiah(h['gpuCostIdr'])} at {rupiah(a['gpuCostPerHourIdr'])}/hour"),
-        _tile("analytics-cost-per-image", "GPU cost per accepted image", cost,
-              f"{h['acceptedImages']} accepted · {h['failedImages']} failed · {rate} success"),
+        _tile("analytics-images-created", say("analytics.images_created"),
+              f"{h['imagesCreated']:,}".replace(",", "."),
+              f"{_n(request, h['postersCreated'], 'analytics.posters')} · "
+              f"{_n(request, h['avatarsCreated'], 'analytics.avatars')}"),
+        _tile("analytics-exported", say("analytics.exported"), f"{h['exported']:,}".replace(",", ".")),
+        _tile("analytics-hours-saved", say("analytics.hours_saved"), _hours(h["hoursSaved"]),
+              say("analytics.minutes_per_image", n=f"{a['minutesSavedPerImage']:g}")),
+        _tile("analytics-savings", say("analytics.savings"), rupiah(h["savingsIdr"]),
+              say("analytics.up_to", amount=rupiah(h["savingsHighIdr"]))),
+        _tile("analytics-net", say("analytics.net"), rupiah(h["netSavingsIdr"]),
+              _n(request, months, "analytics.months", amount=rupiah(h["subscriptionIdr"]))),
+        _tile("analytics-gpu", say("analytics.gpu"),
+              say("analytics.seconds", n=f"{h['gpuSeconds']:,.0f}".replace(",", ".")),
+              say("analytics.gpu_rate", amount=rupiah(h["gpuCostIdr"]), rate=rupiah(a["gpuCostPerHourIdr"]))),
+        _tile("analytics-cost-per-image", say("analytics.cost_per_image"), cost,
+              say("analytics.accepted_line", accepted=h["acceptedImages"], failed=h["failedImages"], rate=rate)),
     ]
     return f"<div id='analytics-tiles' style='{TILE}'>{''.join(tiles)}</div>"
 
 
-def assumptions_html(report: dict) -> str:
-    notes = "".join(f"<li>{esc(n)}</li>" for n in report["assumptions"]["notes"])
+def assumptions_html(report: dict, request=None) -> str:
+    notes = "".join(f"<li>{esc(message(request, n))}</li>" for n in report["assumptions"]["notes"])
     f = report["filters"]
-    return (f"<details open><summary><b>How the savings are counted</b> ({esc(f['from'])} to {esc(f['to'])})"
+    period = tr(request, "analytics.period", lo=f["from"], hi=f["to"])
+    return (f"<details open><summary><b>{esc(tr(request, 'analytics.how'))}</b> {esc(period)}"
             f"</summary><ul>{notes}</ul></details>")
 
 
-def frames(report: dict) -> dict[str, pd.DataFrame]:
+def frames(report: dict, request=None) -> dict[str, pd.DataFrame]:
     """The charts' data: usage (created per month and kind), savings (Rp per month: saved and net), success by
-    pose category (%), formats (count)."""
-    usage = pd.DataFrame([{"month": u["period"], "kind": TYPE_LABEL[u["designType"]], "created": u["created"]}
-                          for u in report["usage"]], columns=["month", "kind", "created"])
+    pose category (%), formats (count). The series' column ("kind", "series") is named in the request's
+    language: the charts' legend and tooltip show it."""
+    kind, series = tr(request, "analytics.col_kind"), tr(request, "analytics.col_series")
+    usage = pd.DataFrame([{"month": u["period"], kind: _kind(request, u["designType"]), "created": u["created"]}
+                          for u in report["usage"]], columns=["month", kind, "created"])
+    saved, net = tr(request, "analytics.series_saved"), tr(request, "analytics.series_net")
     savings = pd.DataFrame([row for s in report["savings"] for row in (
-        {"month": s["period"], "series": "Saved", "rupiah": s["savingsIdr"]},
-        {"month": s["period"], "series": "Net of subscription", "rupiah": s["netIdr"]})],
-        columns=["month", "series", "rupiah"])
-    success = pd.DataFrame([{"category": c["category"], "success %": round(c["successRate"] * 100, 1),
+        {"month": s["period"], series: saved, "rupiah": s["savingsIdr"]},
+        {"month": s["period"], series: net, "rupiah": s["netIdr"]})],
+        columns=["month", series, "rupiah"])
+    success = pd.DataFrame([{"category": named(request, "category", c["category"]),
+                             "success %": round(c["successRate"] * 100, 1),
                              "images": c["done"] + c["failed"]} for c in report["successByCategory"]],
                            columns=["category", "success %", "images"])
     formats = pd.DataFrame([{"format": f["format"], "items": f["count"]} for f in report["formats"]],
@@ -86,19 +109,19 @@ def frames(report: dict) -> dict[str, pd.DataFrame]:
     return {"usage": usage, "savings": savings, "success": success, "formats": formats}
 
 
-def table_rows(report: dict) -> list[list]:
+def table_rows(report: dict, request=None) -> list[list]:
     """The months and kinds with something created or exported."""
-    return [[u["period"], TYPE_LABEL[u["designType"]], u["created"], u["exported"],
+    return [[u["period"], _kind(request, u["designType"]), u["created"], u["exported"],
              "" if u["avgCreationSeconds"] is None else u["avgCreationSeconds"], u["hoursSaved"],
              rupiah(u["savingsIdr"]), ", ".join(f"{k} {v}" for k, v in u["formats"].items())]
             for u in report["usage"] if u["created"] or u["exported"]]
 
 
-def csv_link(kit_id: int | None, period_from: str | None, period_to: str | None) -> str:
+def csv_link(kit_id: int | None, period_from: str | None, period_to: str | None, request=None) -> str:
     params = {k: v for k, v in (("brandKitId", kit_id), ("from", period_from), ("to", period_to)) if v}
     href = CSV_URL + (f"?{urlencode(params)}" if params else "")
     return (f"<a id='analytics-csv' class='lg secondary' href='{esc(href)}' download>"
-            "⬇ Download the monthly numbers (CSV)</a>")
+            f"{esc(tr(request, 'analytics.csv'))}</a>")
 
 
 def month_choices(report: dict) -> list[str]:
@@ -113,30 +136,35 @@ def month_choices(report: dict) -> list[str]:
 
 
 def build(services, demo: gr.Blocks) -> None:
-    header(services, demo, "Analytics",
-           "What your photos saved you: hours, Rupiah against a photoshoot, and what the GPU time cost.")
+    header(services, demo, "analytics.header")
     with gr.Row():
-        kit = gr.Dropdown(label="Brand kit", choices=[ALL], value=ALL, elem_id="analytics-kit")
-        lo = gr.Dropdown(label="From", choices=[FIRST], value=FIRST, elem_id="analytics-from")
-        hi = gr.Dropdown(label="To", choices=[NOW], value=NOW, elem_id="analytics-to")
-    message = gr.HTML(elem_id="analytics-message")
+        kit = gr.Dropdown(label=t("analytics.kit"), choices=[(t("analytics.all_kits"), ALL)], value=ALL,
+                          elem_id="analytics-kit")
+        lo = gr.Dropdown(label=t("analytics.from"), choices=[(t("analytics.first_month"), FIRST)], value=FIRST,
+                         elem_id="analytics-from")
+        hi = gr.Dropdown(label=t("analytics.to"), choices=[(t("analytics.this_month"), NOW)], value=NOW,
+                         elem_id="analytics-to")
+    message_box = gr.HTML(elem_id="analytics-message")
     headline = gr.HTML(elem_id="analytics-headline")
     assumptions = gr.HTML(elem_id="analytics-assumptions")
-    with gr.Row():
-        usage = gr.LinePlot(x="month", y="created", color="kind", title="Created per month", x_title="Month",
-                            y_title="Items", x_label_angle=-45, elem_id="analytics-usage-chart")
-        savings = gr.LinePlot(x="month", y="rupiah", color="series", title="Savings per month (Rp)",
-                              x_title="Month", y_title="Rupiah", x_label_angle=-45,
+    month, items = t("analytics.axis_month"), t("analytics.axis_items")
+    with gr.Row():   # the series columns ("kind", "series") are named per language: the load sets `color`
+        usage = gr.LinePlot(x="month", y="created", color="kind", title=t("analytics.chart_usage"), x_title=month,
+                            y_title=items, x_label_angle=-45, elem_id="analytics-usage-chart")
+        savings = gr.LinePlot(x="month", y="rupiah", color="series", title=t("analytics.chart_savings"),
+                              x_title=month, y_title=t("analytics.axis_rupiah"), x_label_angle=-45,
                               elem_id="analytics-savings-chart")
     with gr.Row():
-        success = gr.BarPlot(x="category", y="success %", title="Success rate by pose category", x_title="Category",
-                             y_title="Accepted (%)", y_lim=[0, 100], elem_id="analytics-success-chart")
-        formats = gr.BarPlot(x="format", y="items", title="Formats (exports and posters)", x_title="Format",
-                             y_title="Items", y_lim=[0, None], elem_id="analytics-formats-chart")
-    table = gr.Dataframe(headers=TABLE_HEADERS, interactive=False, wrap=True, elem_id="analytics-table")
+        success = gr.BarPlot(x="category", y="success %", title=t("analytics.chart_success"),
+                             x_title=t("analytics.axis_category"), y_title=t("analytics.axis_accepted"),
+                             y_lim=[0, 100], elem_id="analytics-success-chart")
+        formats = gr.BarPlot(x="format", y="items", title=t("analytics.chart_formats"),
+                             x_title=t("analytics.axis_format"), y_title=items, y_lim=[0, None],
+                             elem_id="analytics-formats-chart")
+    table = gr.Dataframe(headers=table_headers(), interactive=False, wrap=True, elem_id="analytics-table")
     download = gr.HTML(elem_id="analytics-csv-box")
     filters = [kit, lo, hi]
-    outputs = [message, headline, assumptions, usage, savings, success, formats, table, download, kit, lo, hi]
+    outputs = [message_box, headline, assumptions, usage, savings, success, formats, table, download, kit, lo, hi]
 
     def show(kit_choice, lo_choice, hi_choice, request: gr.Request):
         kit_id = choice_id(kit_choice)
@@ -152,12 +180,17 @@ def build(services, demo: gr.Blocks) -> None:
             report, kits = act(services, request, run)
         except Failed as exc:
             return err(str(exc)), *[gr.update()] * (len(outputs) - 1)
-        data = frames(report)
-        months = month_choices(report)
-        return ("", headline_html(report), assumptions_html(report), data["usage"], data["savings"],
-                data["success"], data["formats"], pd.DataFrame(table_rows(report), columns=TABLE_HEADERS),
-                csv_link(kit_id, period_from, period_to),
-                gr.update(choices=[ALL, *kits]), gr.update(choices=[FIRST, *months]), gr.update(choices=[NOW, *months]))
+        data = frames(report, request)
+        months = [(m, m) for m in month_choices(report)]
+        kind, series = tr(request, "analytics.col_kind"), tr(request, "analytics.col_series")
+        return ("", headline_html(report, request), assumptions_html(report, request),
+                gr.update(value=data["usage"], color=kind), gr.update(value=data["savings"], color=series),
+                data["success"], data["formats"],
+                pd.DataFrame(table_rows(report, request), columns=table_headers(request)),
+                csv_link(kit_id, period_from, period_to, request),
+                gr.update(choices=[(tr(request, "analytics.all_kits"), ALL), *((k, k) for k in kits)]),
+                gr.update(choices=[(tr(request, "analytics.first_month"), FIRST), *months]),
+                gr.update(choices=[(tr(request, "analytics.this_month"), NOW), *months]))
 
     demo.load(show, inputs=filters, outputs=outputs)
     for f in filters:

@@ -8,11 +8,20 @@ from core import avatar_ai, avatars, brand_kits
 from core.avatar_ai import ChooseCandidate, GenerateAvatar
 from core.avatars import AGE_RANGES, ETHNICITIES, GENDERS, STYLES, AvatarCreate, AvatarUpdate, CropRequest
 from core.schemas import file_url
-from ui.common import Failed, act, choice_id, credits_text, err, esc, gallery_html, header, ok, pydantic_message
+from ui.common import (Failed, act, choice_id, choices, credits_text, err, esc, gallery_html, header, ok,
+                       pydantic_message, shown)
+from ui.i18n import t, tr
 
 ALL = "All"
 NEW = "— pick an avatar —"
-CROP_LABELS = {"rotate": "Rotate", "x": "x", "y": "y", "width": "Width", "height": "Height"}
+CROP_LABELS = {"rotate": "avatars.rotate_short", "x": "x", "y": "y", "width": "avatars.width",
+               "height": "avatars.height"}
+KIT_LABELS = {"name": "common.name", "brand_kit_id": "common.brand_kit"}
+TRAIT_LABELS = {"name": "common.name", "gender": "avatars.gender", "age_range": "avatars.age_range",
+                "style": "avatars.style", "ethnicity": "avatars.ethnicity"}
+GENDER_CHOICES = choices("avatars.gender", GENDERS)
+STYLE_CHOICES = choices("avatars.style", STYLES)
+ETHNICITY_CHOICES = choices("avatars.ethnicity", ETHNICITIES)
 
 
 def _kit_choices(session, user) -> list[str]:
@@ -20,90 +29,103 @@ def _kit_choices(session, user) -> list[str]:
     return [f"{k.id} · {k.brand_name}" for k in rows]
 
 
-def _tiles(rows) -> list[dict]:
+def traits_line(request, a) -> str:
+    """"female · 25-34 · modest-hijab · southeast-asian", in the visitor's language."""
+    parts = (shown(request, "avatars.gender", a.gender), a.age_range, shown(request, "avatars.style", a.style),
+             shown(request, "avatars.ethnicity", a.ethnicity))
+    return " · ".join(v for v in parts if v)
+
+
+def _tiles(rows, request) -> list[dict]:
     return [{"id": a.id, "img": file_url(a.thumbnail_path), "title": a.name,
-             "lines": [" · ".join(v for v in (a.gender, a.age_range, a.style, a.ethnicity) if v),
+             "lines": [traits_line(request, a),
                        f"{a.width}×{a.height}px"],
              "badge": "AI" if a.source_type == "ai_generated" else None} for a in rows]
 
 
 def build(services, demo: gr.Blocks) -> None:
-    badge = header(services, demo, "Avatars", "The models who wear and hold your products. Each belongs to a brand kit.")
+    badge = header(services, demo, "avatars.header")
+    all_choice = (t("common.all"), ALL)
     with gr.Row():
-        kit_filter = gr.Dropdown(label="Brand kit", choices=[ALL], value=ALL, elem_id="avatar-kit-filter")
-        gender_filter = gr.Dropdown(label="Gender", choices=[ALL, *GENDERS], value=ALL, elem_id="avatar-gender-filter")
-        style_filter = gr.Dropdown(label="Style", choices=[ALL, *STYLES], value=ALL, elem_id="avatar-style-filter")
+        kit_filter = gr.Dropdown(label=t("common.brand_kit"), choices=[all_choice], value=ALL,
+                                 elem_id="avatar-kit-filter")
+        gender_filter = gr.Dropdown(label=t("avatars.gender"), choices=[all_choice, *GENDER_CHOICES], value=ALL,
+                                    elem_id="avatar-gender-filter")
+        style_filter = gr.Dropdown(label=t("avatars.style"), choices=[all_choice, *STYLE_CHOICES], value=ALL,
+                                   elem_id="avatar-style-filter")
     with gr.Row():
         with gr.Column(scale=3):
             gallery = gr.HTML(elem_id="avatar-gallery-box")
         with gr.Column(scale=2):
-            with gr.Tab("Upload", elem_id="avatar-tab-upload"):
-                file = gr.File(label="Photo (drag and drop a JPEG, PNG or WebP)", file_types=["image"],
-                               elem_id="avatar-file")
-                up_kit = gr.Dropdown(label="Brand kit", choices=[], elem_id="avatar-upload-kit")
-                up_name = gr.Textbox(label="Name", max_length=100, elem_id="avatar-name")
+            with gr.Tab(t("common.upload_tab"), elem_id="avatar-tab-upload"):
+                file = gr.File(label=t("avatars.photo"), file_types=["image"], elem_id="avatar-file")
+                up_kit = gr.Dropdown(label=t("common.brand_kit"), choices=[], elem_id="avatar-upload-kit")
+                up_name = gr.Textbox(label=t("common.name"), max_length=100, elem_id="avatar-name")
                 with gr.Row():
-                    up_gender = gr.Dropdown(label="Gender", choices=list(GENDERS), value=None, elem_id="avatar-gender")
-                    up_age = gr.Dropdown(label="Age range", choices=list(AGE_RANGES), value=None, elem_id="avatar-age")
+                    up_gender = gr.Dropdown(label=t("avatars.gender"), choices=GENDER_CHOICES, value=None,
+                                            elem_id="avatar-gender")
+                    up_age = gr.Dropdown(label=t("avatars.age_range"), choices=list(AGE_RANGES), value=None,
+                                         elem_id="avatar-age")
                 with gr.Row():
-                    up_style = gr.Dropdown(label="Style", choices=list(STYLES), value=None, elem_id="avatar-style")
-                    up_eth = gr.Dropdown(label="Ethnicity", choices=list(ETHNICITIES), value=None,
+                    up_style = gr.Dropdown(label=t("avatars.style"), choices=STYLE_CHOICES, value=None,
+                                           elem_id="avatar-style")
+                    up_eth = gr.Dropdown(label=t("avatars.ethnicity"), choices=ETHNICITY_CHOICES, value=None,
                                          elem_id="avatar-ethnicity")
-                upload = gr.Button("Upload avatar (5 credits)", variant="primary", elem_id="avatar-upload")
-            with gr.Tab("Generate with AI", elem_id="avatar-tab-ai"):
-                ai_text = gr.Textbox(label="Describe the model", max_length=500, lines=2,
-                                     placeholder="e.g. friendly batik seller, short hair, warm smile",
-                                     elem_id="avatar-ai-text")
+                upload = gr.Button(t("avatars.upload"), variant="primary", elem_id="avatar-upload")
+            with gr.Tab(t("avatars.ai_tab"), elem_id="avatar-tab-ai"):
+                ai_text = gr.Textbox(label=t("avatars.describe"), max_length=500, lines=2,
+                                     placeholder=t("avatars.describe_placeholder"), elem_id="avatar-ai-text")
                 with gr.Row():
-                    ai_gender = gr.Dropdown(label="Gender", choices=list(GENDERS), value=None,
+                    ai_gender = gr.Dropdown(label=t("avatars.gender"), choices=GENDER_CHOICES, value=None,
                                             elem_id="avatar-ai-gender")
-                    ai_age = gr.Dropdown(label="Age range", choices=list(AGE_RANGES), value=None,
+                    ai_age = gr.Dropdown(label=t("avatars.age_range"), choices=list(AGE_RANGES), value=None,
                                          elem_id="avatar-ai-age")
                 with gr.Row():
-                    ai_style = gr.Dropdown(label="Style", choices=list(STYLES), value=None, elem_id="avatar-ai-style")
-                    ai_eth = gr.Dropdown(label="Ethnicity", choices=list(ETHNICITIES), value=None,
+                    ai_style = gr.Dropdown(label=t("avatars.style"), choices=STYLE_CHOICES, value=None,
+                                           elem_id="avatar-ai-style")
+                    ai_eth = gr.Dropdown(label=t("avatars.ethnicity"), choices=ETHNICITY_CHOICES, value=None,
                                          elem_id="avatar-ai-ethnicity")
-                ai_seed = gr.Number(label="Seed (empty: random)", value=None, precision=0, elem_id="avatar-ai-seed")
-                ai_generate = gr.Button("Generate 4 candidates (20 credits)", variant="primary",
-                                        elem_id="avatar-ai-generate")
+                ai_seed = gr.Number(label=t("avatars.seed_label"), value=None, precision=0, elem_id="avatar-ai-seed")
+                ai_generate = gr.Button(t("avatars.generate"), variant="primary", elem_id="avatar-ai-generate")
                 ai_candidates = gr.HTML(elem_id="avatar-ai-candidates")
                 ai_keys = gr.State([])
-                ai_pick = gr.Radio(label="Keep", choices=[], value=None, elem_id="avatar-ai-pick")
-                ai_kit = gr.Dropdown(label="Brand kit", choices=[], elem_id="avatar-ai-kit")
-                ai_name = gr.Textbox(label="Name", max_length=100, elem_id="avatar-ai-name")
-                ai_save = gr.Button("Save the chosen one as an avatar", elem_id="avatar-ai-save")
-            with gr.Tab("Edit", elem_id="avatar-tab-edit"):
-                picker = gr.Dropdown(label="Avatar", choices=[NEW], value=NEW, elem_id="avatar-picker")
+                ai_pick = gr.Radio(label=t("avatars.keep"), choices=[], value=None, elem_id="avatar-ai-pick")
+                ai_kit = gr.Dropdown(label=t("common.brand_kit"), choices=[], elem_id="avatar-ai-kit")
+                ai_name = gr.Textbox(label=t("common.name"), max_length=100, elem_id="avatar-ai-name")
+                ai_save = gr.Button(t("avatars.save_chosen"), elem_id="avatar-ai-save")
+            with gr.Tab(t("common.edit_tab"), elem_id="avatar-tab-edit"):
+                picker = gr.Dropdown(label=t("avatars.avatar"), choices=[(t("avatars.pick"), NEW)], value=NEW,
+                                     elem_id="avatar-picker")
                 current = gr.HTML(elem_id="avatar-current")
-                ed_name = gr.Textbox(label="Name", max_length=100, elem_id="avatar-edit-name")
+                ed_name = gr.Textbox(label=t("common.name"), max_length=100, elem_id="avatar-edit-name")
                 with gr.Row():
-                    ed_gender = gr.Dropdown(label="Gender", choices=list(GENDERS), value=None,
+                    ed_gender = gr.Dropdown(label=t("avatars.gender"), choices=GENDER_CHOICES, value=None,
                                             elem_id="avatar-edit-gender")
-                    ed_age = gr.Dropdown(label="Age range", choices=list(AGE_RANGES), value=None,
+                    ed_age = gr.Dropdown(label=t("avatars.age_range"), choices=list(AGE_RANGES), value=None,
                                          elem_id="avatar-edit-age")
                 with gr.Row():
-                    ed_style = gr.Dropdown(label="Style", choices=list(STYLES), value=None, elem_id="avatar-edit-style")
-                    ed_eth = gr.Dropdown(label="Ethnicity", choices=list(ETHNICITIES), value=None,
+                    ed_style = gr.Dropdown(label=t("avatars.style"), choices=STYLE_CHOICES, value=None,
+                                           elem_id="avatar-edit-style")
+                    ed_eth = gr.Dropdown(label=t("avatars.ethnicity"), choices=ETHNICITY_CHOICES, value=None,
                                          elem_id="avatar-edit-ethnicity")
-                save = gr.Button("Save traits (2 credits)", elem_id="avatar-save")
-                gr.Markdown("**Crop and rotate** (rotation first, then the crop box in pixels of the rotated image; "
-                            "leave the box empty to only rotate)")
-                rotate = gr.Dropdown(label="Rotate (degrees, counter-clockwise)", choices=["0", "90", "180", "270"],
+                save = gr.Button(t("avatars.save_traits"), elem_id="avatar-save")
+                gr.Markdown(t("avatars.crop_help"))
+                rotate = gr.Dropdown(label=t("avatars.rotate"), choices=["0", "90", "180", "270"],
                                      value="0", elem_id="avatar-rotate")
                 with gr.Row():
                     # no `minimum` here: Gradio sends an empty Number as 0 and would refuse it before our
                     # handler runs; an all-empty (or all-0) box means "no crop", the rest is checked by core
                     cx = gr.Number(label="x", value=None, precision=0, elem_id="avatar-crop-x")
                     cy = gr.Number(label="y", value=None, precision=0, elem_id="avatar-crop-y")
-                    cw = gr.Number(label="width", value=None, precision=0, elem_id="avatar-crop-w")
-                    ch = gr.Number(label="height", value=None, precision=0, elem_id="avatar-crop-h")
-                apply_crop = gr.Button("Apply crop/rotate (2 credits)", elem_id="avatar-crop-apply")
+                    cw = gr.Number(label=t("avatars.width_short"), value=None, precision=0, elem_id="avatar-crop-w")
+                    ch = gr.Number(label=t("avatars.height_short"), value=None, precision=0, elem_id="avatar-crop-h")
+                apply_crop = gr.Button(t("avatars.apply_crop"), elem_id="avatar-crop-apply")
                 with gr.Row():
-                    delete = gr.Button("Delete…", variant="stop", elem_id="avatar-delete")
+                    delete = gr.Button(t("common.delete"), variant="stop", elem_id="avatar-delete")
                 with gr.Row(visible=False) as confirm_row:
-                    gr.Markdown("**Delete this avatar?** Its photo is removed for good.")
-                    confirm = gr.Button("Yes, delete", variant="stop", elem_id="avatar-delete-confirm")
-                    cancel = gr.Button("Cancel", elem_id="avatar-delete-cancel")
+                    gr.Markdown(t("avatars.confirm_delete"))
+                    confirm = gr.Button(t("common.yes_delete"), variant="stop", elem_id="avatar-delete-confirm")
+                    cancel = gr.Button(t("common.cancel"), elem_id="avatar-delete-cancel")
             message = gr.HTML(elem_id="avatar-message")
 
     filters = [kit_filter, gender_filter, style_filter]
@@ -116,11 +138,12 @@ def build(services, demo: gr.Blocks) -> None:
             all_rows, _ = avatars.list_avatars(session, user=user, limit=200)
             return rows, all_rows, _kit_choices(session, user)
         rows, all_rows, kits = act(services, request, run)
-        html_ = gallery_html(_tiles(rows), elem_id="avatar-gallery",
-                             empty="No avatars here yet. Upload a photo of your model on the right.")
-        picks = [NEW] + [f"{a.id} · {a.name}" for a in all_rows]
-        return (html_, gr.update(choices=[ALL, *kits]), gr.update(choices=kits, value=kits[0] if kits else None),
-                gr.update(choices=picks, value=selected if selected in picks else NEW),
+        html_ = gallery_html(_tiles(rows, request), elem_id="avatar-gallery", empty=tr(request, "avatars.empty"))
+        picks = [f"{a.id} · {a.name}" for a in all_rows]
+        return (html_, gr.update(choices=[(tr(request, "common.all"), ALL), *kits]),
+                gr.update(choices=kits, value=kits[0] if kits else None),
+                gr.update(choices=[(tr(request, "avatars.pick"), NEW), *picks],
+                          value=selected if selected in picks else NEW),
                 gr.update(choices=kits, value=kits[0] if kits else None))
 
     listing_out = [gallery, kit_filter, up_kit, picker, ai_kit]
@@ -143,14 +166,14 @@ def build(services, demo: gr.Blocks) -> None:
             return *[gr.update()] * len(listing_out), err(text), gr.update(), gr.update(), gr.update()
 
         if not path:
-            return refused("Choose a photo first.")
+            return refused(tr(request, "avatars.choose_photo"))
         try:
             data = AvatarCreate(brand_kit_id=choice_id(kit) or 0, name=name or "", gender=gender, age_range=age,
                                 style=style, ethnicity=eth)
         except ValueError as exc:
-            return refused(pydantic_message(exc, {"name": "Name", "brand_kit_id": "Brand kit"}))
+            return refused(pydantic_message(exc, {**TRAIT_LABELS, **KIT_LABELS}, request))
         if data.brand_kit_id == 0:
-            return refused("Create a brand kit first (Brand Kits page): every avatar belongs to one.")
+            return refused(tr(request, "avatars.kit_first"))
 
         def run(session, user):
             with open(path, "rb") as fh:
@@ -162,7 +185,8 @@ def build(services, demo: gr.Blocks) -> None:
             return refused(str(exc))
         listing = refresh(k, g, s, request, selected=f"{avatar.id} · {avatar.name}")
         # the photo and the name are cleared for the next avatar; the traits stay (often shared)
-        return (*listing, ok(f"Uploaded “{avatar.name}”."), credits_text(services, request), None, "")
+        return (*listing, ok(tr(request, "avatars.uploaded", name=avatar.name)), credits_text(services, request), None,
+                "")
 
     upload.click(do_upload, inputs=[file, up_kit, up_name, up_gender, up_age, up_style, up_eth, *filters],
                  outputs=[*listing_out, message, badge, file, up_name])
@@ -175,17 +199,22 @@ def build(services, demo: gr.Blocks) -> None:
             result = act(services, request, lambda ss, u: avatar_ai.generate(
                 ss, user=u, request=ask, store=services.store, settings=services.settings))
         except ValueError as exc:
-            return (*keep, err(pydantic_message(exc, {"text": "Description", "seed": "Seed"})), gr.update())
+            return (*keep, err(pydantic_message(exc, {**TRAIT_LABELS, "text": "avatars.description",
+                                                      "seed": "avatars.seed"}, request)), gr.update())
         except Failed as exc:
             return (*keep, err(str(exc)), gr.update())
+        # the value stays English ("Candidate 2 (seed 8)"): do_choose finds the candidate by it
         labels = [f"Candidate {i + 1} (seed {c.seed})" for i, c in enumerate(result.candidates)]
-        tiles = [{"id": i + 1, "img": c.url, "title": f"Candidate {i + 1}", "lines": [f"seed {c.seed}"]}
-                 for i, c in enumerate(result.candidates)]
-        html_ = (gallery_html(tiles, elem_id="avatar-ai-gallery", empty="No candidates.")
-                 + f"<div class='apg-meta'>Prompt: {esc(result.prompt)}</div>")
-        return (html_, [c.key for c in result.candidates], gr.update(choices=labels, value=labels[0]),
-                ok("4 candidates ready: pick one, name it and save it." if len(labels) == 4 else
-                   f"{len(labels)} candidates ready."), credits_text(services, request))
+        shown_labels = [(tr(request, "avatars.candidate_seed", i=i + 1, seed=c.seed), labels[i])
+                        for i, c in enumerate(result.candidates)]
+        tiles = [{"id": i + 1, "img": c.url, "title": tr(request, "avatars.candidate", i=i + 1),
+                  "lines": [tr(request, "avatars.seed_n", seed=c.seed)]} for i, c in enumerate(result.candidates)]
+        html_ = (gallery_html(tiles, elem_id="avatar-ai-gallery", empty=tr(request, "avatars.no_candidates"))
+                 + f"<div class='apg-meta'>{esc(tr(request, 'avatars.prompt', prompt=result.prompt))}</div>")
+        ready = (tr(request, "avatars.four_ready") if len(labels) == 4 else
+                 tr(request, "avatars.n_ready", n=len(labels)))
+        return (html_, [c.key for c in result.candidates], gr.update(choices=shown_labels, value=labels[0]),
+                ok(ready), credits_text(services, request))
 
     ai_generate.click(do_generate, inputs=[ai_text, ai_gender, ai_age, ai_style, ai_eth, ai_seed],
                       outputs=[ai_candidates, ai_keys, ai_pick, message, badge])
@@ -198,21 +227,22 @@ def build(services, demo: gr.Blocks) -> None:
         labels = [f"Candidate {i + 1}" for i in range(len(keys or []))]
         index = next((i for i, lab in enumerate(labels) if pick and pick.startswith(lab + " ")), None)
         if index is None:
-            return refused("Generate candidates, then pick the one to keep.")
+            return refused(tr(request, "avatars.pick_candidate"))
         try:
             data = ChooseCandidate(candidate_key=keys[index], brand_kit_id=choice_id(kit) or 0, name=name or "",
                                    gender=gender, age_range=age, style=style, ethnicity=eth)
         except ValueError as exc:
-            return refused(pydantic_message(exc, {"name": "Name", "brand_kit_id": "Brand kit"}))
+            return refused(pydantic_message(exc, {**TRAIT_LABELS, **KIT_LABELS}, request))
         if data.brand_kit_id == 0:
-            return refused("Create a brand kit first (Brand Kits page): every avatar belongs to one.")
+            return refused(tr(request, "avatars.kit_first"))
         try:
             avatar = act(services, request, lambda ss, u: avatar_ai.choose(
                 ss, user=u, request=data, store=services.store, settings=services.settings))
         except Failed as exc:
             return refused(str(exc))
         listing = refresh(k, g, s, request, selected=f"{avatar.id} · {avatar.name}")
-        return (*listing, ok(f"Saved “{avatar.name}” (AI-generated)."), credits_text(services, request), "", [],
+        return (*listing, ok(tr(request, "avatars.saved_ai", name=avatar.name)), credits_text(services, request), "",
+                [],
                 gr.update(choices=[], value=None), "")
 
     ai_save.click(do_choose, inputs=[ai_keys, ai_pick, ai_kit, ai_name, ai_gender, ai_age, ai_style, ai_eth,
@@ -248,15 +278,15 @@ def build(services, demo: gr.Blocks) -> None:
     def do_save(choice, name, gender, age, style, eth, k, g, s, request: gr.Request):
         avatar_id = choice_id(choice)
         if avatar_id is None:
-            return failed("Pick an avatar first.")
+            return failed(tr(request, "avatars.pick_first"))
         try:
             data = AvatarUpdate(name=name, gender=gender, age_range=age, style=style, ethnicity=eth)
             a = act(services, request, lambda ss, u: avatars.update(ss, user=u, avatar_id=avatar_id, data=data))
         except ValueError as exc:
-            return failed(pydantic_message(exc))
+            return failed(pydantic_message(exc, TRAIT_LABELS, request))
         except Failed as exc:
             return failed(exc)
-        return after(f"{a.id} · {a.name}", request, "Saved.", k, g, s)
+        return after(f"{a.id} · {a.name}", request, tr(request, "common.saved"), k, g, s)
 
     save.click(do_save, inputs=[picker, ed_name, ed_gender, ed_age, ed_style, ed_eth, *filters], outputs=full_out)
 
@@ -266,7 +296,7 @@ def build(services, demo: gr.Blocks) -> None:
         keep = [gr.update()] * len(crop_inputs)
         avatar_id = choice_id(choice)
         if avatar_id is None:
-            return [*failed("Pick an avatar first."), *keep]
+            return [*failed(tr(request, "avatars.pick_first")), *keep]
         box = [None if v is None else int(v) for v in (x, y, w, h)]
         if not any(box):  # empty fields arrive as None or 0: no crop box
             box = [None] * 4
@@ -277,17 +307,19 @@ def build(services, demo: gr.Blocks) -> None:
             act(services, request, lambda ss, u: avatars.crop(ss, user=u, avatar_id=avatar_id, request=req,
                                                                store=services.store))
         except ValueError as exc:
-            return [*failed(pydantic_message(exc, CROP_LABELS)), *keep]
+            return [*failed(pydantic_message(exc, CROP_LABELS, request)), *keep]
         except Failed as exc:
             return [*failed(exc), *keep]
         # done: back to "no change", so a second click does not rotate again
-        return [*after(choice, request, "New image saved.", k, g, s), "0", None, None, None, None]
+        return [*after(choice, request, tr(request, "avatars.new_image"), k, g, s), "0", None, None, None, None]
 
     apply_crop.click(do_crop, inputs=[picker, *crop_inputs, *filters], outputs=[*full_out, *crop_inputs])
 
-    delete.click(lambda c: (gr.update(visible=choice_id(c) is not None),
-                            "" if choice_id(c) is not None else err("Pick an avatar first.")),
-                 inputs=picker, outputs=[confirm_row, message])
+    def ask_delete(choice, request: gr.Request):
+        picked = choice_id(choice) is not None
+        return gr.update(visible=picked), "" if picked else err(tr(request, "avatars.pick_first"))
+
+    delete.click(ask_delete, inputs=picker, outputs=[confirm_row, message])
     cancel.click(lambda: gr.update(visible=False), outputs=confirm_row)
 
     def do_delete(choice, k, g, s, request: gr.Request):
@@ -296,6 +328,6 @@ def build(services, demo: gr.Blocks) -> None:
             act(services, request, lambda ss, u: avatars.delete(ss, user=u, avatar_id=avatar_id, store=services.store))
         except Failed as exc:
             return [*failed(exc), gr.update(visible=False)]
-        return [*after(NEW, request, "Deleted.", k, g, s), gr.update(visible=False)]
+        return [*after(NEW, request, tr(request, "common.deleted"), k, g, s), gr.update(visible=False)]
 
     confirm.click(do_delete, inputs=[picker, *filters], outputs=[*full_out, confirm_row])

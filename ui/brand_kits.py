@@ -14,15 +14,17 @@ from core import brand_kits as kits
 from core.brand_kits import CATEGORIES, TONES, BrandKitCreate, BrandKitUpdate
 from core.fonts import list_font_families, render_font_preview
 from core.schemas import file_url
-from ui.common import Failed, act, choice_id, credits_text, err, esc, header, ok, pydantic_message
+from ui.common import Failed, act, choice_id, choices, credits_text, err, esc, header, ok, pydantic_message, shown
+from ui.i18n import EN, message as core_text, t, tr
 
 MAX_COLORS = 10
 START_COLORS = 3
 DEFAULT_COLORS = ["#E4572E", "#17BEBB", "#FFC914", "#2E282A", "#76B041", "#FFFFFF", "#3F88C5", "#F49D37",
                   "#140F2D", "#D72638"]
 NEW = "+ New kit"
-LABELS = {"brand_name": "Brand name", "category": "Category", "tone": "Tone", "tagline": "Tagline",
-          "colors": "Colours", "fonts": "Fonts", "is_default": "Default"}
+LABELS = {"brand_name": "brand_kits.brand_name", "category": "common.category", "tone": "brand_kits.tone",
+          "tagline": "brand_kits.tagline", "colors": "brand_kits.colours", "fonts": "brand_kits.fonts_short",
+          "is_default": "brand_kits.default"}
 PREVIEW_SAMPLE = "Kulit cerah alami"
 
 # Clicking a card asks the server to load that kit into the form (event delegation: the cards re-render).
@@ -40,49 +42,58 @@ def _choice(kit) -> str:
     return f"{kit.id} · {kit.brand_name}"
 
 
-def cards_html(rows) -> str:
+def cards_html(rows, request) -> str:
     if not rows:
-        return ("<div class='apg-empty' id='brand-kit-cards'>No brand kits yet. Fill in the form to create your "
-                "first one — it becomes your default kit.</div>")
+        return f"<div class='apg-empty' id='brand-kit-cards'>{esc(tr(request, 'brand_kits.empty'))}</div>"
     out = ["<div class='apg-cards' id='brand-kit-cards'>"]
     for k in rows:
         swatches = "".join(f"<span class='apg-swatch' title='{esc(c)}' style='background:{esc(c)}'></span>"
                            for c in k.colors)
-        logo = (f"<img class='apg-logo' alt='{esc(k.brand_name)} logo' src='{esc(file_url(k.logo_path))}'>"
-                if k.logo_path else "<div class='apg-logo apg-nologo'>no logo</div>")
-        badge = "<span class='apg-badge'>Default</span>" if k.is_default else ""
+        logo = (f"<img class='apg-logo' alt='{esc(tr(request, 'brand_kits.logo_alt', name=k.brand_name))}' "
+                f"src='{esc(file_url(k.logo_path))}'>" if k.logo_path else
+                f"<div class='apg-logo apg-nologo'>{esc(tr(request, 'brand_kits.no_logo'))}</div>")
+        badge = f"<span class='apg-badge'>{esc(tr(request, 'brand_kits.default'))}</span>" if k.is_default else ""
         fonts = "".join(f"<span class='apg-font' style=\"font-family:'{esc(f)}', sans-serif\">{esc(f)}</span>"
                         for f in k.fonts)
         tagline = (f"<div class='apg-tagline' style=\"font-family:'{esc(k.fonts[0])}', sans-serif\">"
                    f"{esc(k.tagline)}</div>" if k.tagline and k.fonts else "")
         out.append(
-            f"<div class='apg-card' data-kit-id='{k.id}' role='button' tabindex='0' title='Click to edit'>"
+            f"<div class='apg-card' data-kit-id='{k.id}' role='button' tabindex='0' "
+            f"title='{esc(tr(request, 'brand_kits.click_to_edit'))}'>"
             f"{logo}<div class='apg-card-body'>"
             f"<div class='apg-card-title'><span class='apg-card-name'>{esc(k.brand_name)}</span>{badge}</div>"
             f"<div class='apg-swatches'>{swatches}</div>"
-            f"<div class='apg-meta'>{esc(k.category or 'other')} · {esc(k.tone)}</div>"
+            f"<div class='apg-meta'>{esc(shown(request, 'brand_kits.category', k.category or 'other'))} · "
+            f"{esc(shown(request, 'brand_kits.tone', k.tone))}</div>"
             f"<div class='apg-fonts'>{fonts}</div>{tagline}</div></div>")
     out.append("</div>")
     return "".join(out)
 
 
 def preview_html(family: str | None, name: str | None, tagline: str | None, color: str | None,
-                 background: str | None) -> str:
+                 background: str | None, request=None) -> str:
     """The brand name and tagline set in the chosen font by Pillow (the same files posters use), inline as a
     data: URL so the preview never lands in Gradio's shared file cache."""
     if not family:
-        return "<div class='apg-preview apg-empty'>Pick a font to see a preview.</div>"
+        return f"<div class='apg-preview apg-empty'>{esc(tr(request, 'brand_kits.pick_font'))}</div>"
     text = f"{(name or '').strip() or 'Nama Toko'}\n{(tagline or '').strip() or PREVIEW_SAMPLE}"
     try:
         image = render_font_preview(family, text[:300], color=_hex(color, "#111111"),
                                     background=_hex(background, "#FFFFFF"), size=40, width=640)
     except Exception as exc:  # noqa: BLE001 - a preview never breaks the form
-        return err(getattr(exc, "message", "No preview for this font."))
+        problem = getattr(exc, "message", None)
+        return err(core_text(request, problem) if problem else tr(request, "brand_kits.no_preview"))
     buf = io.BytesIO()
     image.save(buf, format="PNG", optimize=True)
     data = base64.b64encode(buf.getvalue()).decode()
-    return (f"<div class='apg-preview' id='kit-font-preview-img'><img alt='{esc(family)} preview' "
+    return (f"<div class='apg-preview' id='kit-font-preview-img'>"
+            f"<img alt='{esc(tr(request, 'brand_kits.preview_alt', font=family))}' "
             f"src='data:image/png;base64,{data}'><div class='apg-meta'>{esc(family)}</div></div>")
+
+
+def _font_choices(families: list[str]) -> list:
+    """Font names are shown as they are in every language (keys "brand_kits.font.<family>")."""
+    return [(t(f"brand_kits.font.{f}"), f) if f"brand_kits.font.{f}" in EN else f for f in families]
 
 
 def _hex(value: str | None, fallback: str) -> str:
@@ -91,8 +102,7 @@ def _hex(value: str | None, fallback: str) -> str:
 
 
 def build(services, demo: gr.Blocks) -> None:
-    badge = header(services, demo, "Brand Kits",
-                   "Your shop's name, colours, fonts, logo and tone — posters and prompts use them automatically.")
+    badge = header(services, demo, "brand_kits.header")
     fonts_all = list_font_families()
     first_font = fonts_all[:1]
 
@@ -100,50 +110,55 @@ def build(services, demo: gr.Blocks) -> None:
         with gr.Column(scale=3):
             cards = gr.HTML(elem_id="brand-kit-cards-box", js_on_load=CARD_CLICK_JS)
         with gr.Column(scale=2, elem_classes="apg-form"):
-            picker = gr.Dropdown(label="Edit kit", choices=[NEW], value=NEW, elem_id="kit-picker",
-                                 info="Click a card to edit it; pick “+ New kit” to start a new one.")
-            name = gr.Textbox(label="Brand name", max_length=100, placeholder="e.g. Toko Cantik", elem_id="kit-name")
+            picker = gr.Dropdown(label=t("brand_kits.edit_kit"), choices=[(t("brand_kits.new_kit"), NEW)], value=NEW,
+                                 elem_id="kit-picker", info=t("brand_kits.edit_kit_info"))
+            name = gr.Textbox(label=t("brand_kits.brand_name"), max_length=100,
+                              placeholder=t("brand_kits.brand_name_placeholder"), elem_id="kit-name")
             with gr.Row():
-                category = gr.Dropdown(label="Category", choices=list(CATEGORIES), value="other", elem_id="kit-category")
-                tone = gr.Dropdown(label="Tone", choices=list(TONES), value="friendly", elem_id="kit-tone")
-            tagline = gr.Textbox(label="Tagline (up to 140 characters)", max_length=140, elem_id="kit-tagline")
+                category = gr.Dropdown(label=t("common.category"), choices=choices("brand_kits.category", CATEGORIES),
+                                       value="other", elem_id="kit-category")
+                tone = gr.Dropdown(label=t("brand_kits.tone"), choices=choices("brand_kits.tone", TONES),
+                                   value="friendly", elem_id="kit-tone")
+            tagline = gr.Textbox(label=t("brand_kits.tagline_label"), max_length=140, elem_id="kit-tagline")
             with gr.Group(elem_classes="apg-colors"):
-                n_colors = gr.Slider(1, MAX_COLORS, value=START_COLORS, step=1, label="Colours",
+                n_colors = gr.Slider(1, MAX_COLORS, value=START_COLORS, step=1, label=t("brand_kits.colours"),
                                      elem_id="kit-n-colors")
                 with gr.Row(elem_classes="apg-color-row"):
-                    pickers = [gr.ColorPicker(value=DEFAULT_COLORS[i], label=f"Colour {i + 1}", min_width=72,
-                                              visible=i < START_COLORS, elem_id=f"kit-color-{i}",
+                    pickers = [gr.ColorPicker(value=DEFAULT_COLORS[i], label=t(f"brand_kits.colour_{i + 1}"),
+                                              min_width=72, visible=i < START_COLORS, elem_id=f"kit-color-{i}",
                                               elem_classes="apg-color") for i in range(MAX_COLORS)]
-            fonts = gr.Dropdown(label="Fonts (1–3, the first is the main one)", choices=fonts_all, value=first_font,
+            fonts = gr.Dropdown(label=t("brand_kits.fonts"), choices=_font_choices(fonts_all), value=first_font,
                                 multiselect=True, max_choices=3, elem_id="kit-fonts")
             preview = gr.HTML(elem_id="kit-font-preview")
             # image_mode=None: Gradio hands over the uploaded file as it is (with "RGB" it would flatten a
             # transparent logo onto black and re-encode it); core checks and re-encodes it.
-            logo = gr.Image(label="Logo (PNG, JPEG or WebP; replaces the current one; 3 credits)", type="filepath",
+            logo = gr.Image(label=t("brand_kits.logo"), type="filepath",
                             image_mode=None, sources=["upload"], height=140, elem_id="kit-logo")
             message = gr.HTML(elem_id="kit-message")
             with gr.Row(elem_classes="apg-actions"):
-                save = gr.Button("Save kit", variant="primary", elem_id="kit-save", min_width=90)
-                make_default = gr.Button("Make default", elem_id="kit-default", min_width=90)
-                delete = gr.Button("Delete…", variant="stop", elem_id="kit-delete", min_width=90)
+                save = gr.Button(t("brand_kits.save"), variant="primary", elem_id="kit-save", min_width=90)
+                make_default = gr.Button(t("brand_kits.make_default"), elem_id="kit-default", min_width=90)
+                delete = gr.Button(t("common.delete"), variant="stop", elem_id="kit-delete", min_width=90)
             with gr.Group(visible=False, elem_classes="apg-confirm") as confirm_row:
-                gr.Markdown("**Delete this kit?** Its avatars and products are deleted with it. (1 credit)")
+                gr.Markdown(t("brand_kits.confirm_delete"))
                 with gr.Row():
-                    confirm = gr.Button("Yes, delete", variant="stop", elem_id="kit-delete-confirm", min_width=90)
-                    cancel = gr.Button("Cancel", elem_id="kit-delete-cancel", min_width=90)
-            gr.Markdown("Costs: create 5 credits · edit 2 · logo 3 · delete 1.", elem_classes="apg-meta")
+                    confirm = gr.Button(t("common.yes_delete"), variant="stop", elem_id="kit-delete-confirm",
+                                        min_width=90)
+                    cancel = gr.Button(t("common.cancel"), elem_id="kit-delete-cancel", min_width=90)
+            gr.Markdown(t("brand_kits.costs"), elem_classes="apg-meta")
 
     form = [name, category, tone, tagline, n_colors, fonts, *pickers]
     preview_in = [fonts, name, tagline, n_colors, pickers[0], pickers[1]]
 
-    def live_preview(fonts_v, name_v, tagline_v, n, color1, color2):
+    def live_preview(fonts_v, name_v, tagline_v, n, color1, color2, request: gr.Request):
         return preview_html(fonts_v[0] if fonts_v else None, name_v, tagline_v, color1,
-                            color2 if int(n or 1) >= 2 else "#FFFFFF")
+                            color2 if int(n or 1) >= 2 else "#FFFFFF", request)
 
     def listing(request: gr.Request, selected: str | None = None):
         rows, _ = act(services, request, lambda s, u: kits.list_kits(s, user=u, limit=200))
-        choices = [NEW] + [_choice(k) for k in rows]
-        return cards_html(rows), gr.update(choices=choices, value=selected if selected in choices else NEW)
+        picks = [_choice(k) for k in rows]
+        return cards_html(rows, request), gr.update(choices=[(tr(request, "brand_kits.new_kit"), NEW), *picks],
+                                                    value=selected if selected in picks else NEW)
 
     def empty_form() -> list:
         return ["", "other", "friendly", "", START_COLORS, first_font, *DEFAULT_COLORS]
@@ -153,7 +168,8 @@ def build(services, demo: gr.Blocks) -> None:
                 *k.colors, *DEFAULT_COLORS[len(k.colors):]]
 
     def on_load(request: gr.Request):
-        preview_v = preview_html(first_font[0] if first_font else None, "", "", DEFAULT_COLORS[0], DEFAULT_COLORS[1])
+        preview_v = preview_html(first_font[0] if first_font else None, "", "", DEFAULT_COLORS[0], DEFAULT_COLORS[1],
+                                 request)
         try:
             return (*listing(request), preview_v)
         except Failed as exc:
@@ -197,7 +213,7 @@ def build(services, demo: gr.Blocks) -> None:
         try:
             data = BrandKitCreate(**fields) if kit_id is None else BrandKitUpdate(**fields)
         except ValueError as exc:  # pydantic validation: the first problem, named by its label
-            return *unchanged, err(pydantic_message(exc, LABELS)), gr.update(), gr.update()
+            return *unchanged, err(pydantic_message(exc, LABELS, request)), gr.update(), gr.update()
 
         def run(session, user):
             if kit_id is None:
@@ -208,7 +224,7 @@ def build(services, demo: gr.Blocks) -> None:
             kit = act(services, request, run)
         except Failed as exc:
             return *unchanged, err(str(exc)), credits_text(services, request), gr.update()
-        done = f"{'Created' if kit_id is None else 'Saved'} “{kit.brand_name}”."
+        done = tr(request, "brand_kits.created" if kit_id is None else "brand_kits.saved", name=kit.brand_name)
         note, keep_logo = ok(done), None
         if logo_path:
             def upload(session, user):
@@ -218,7 +234,7 @@ def build(services, demo: gr.Blocks) -> None:
             try:
                 kit = act(services, request, upload)
             except Failed as exc:  # the kit is saved; say so, and keep the refused file visible
-                note, keep_logo = err(f"{done} The logo was not saved: {exc}"), gr.update()
+                note, keep_logo = err(tr(request, "brand_kits.logo_not_saved", done=done, error=str(exc))), gr.update()
         return (*listing(request, selected=_choice(kit)), note, credits_text(services, request), keep_logo)
 
     save.click(do_save, inputs=[picker, *form, logo], outputs=[cards, picker, message, badge, logo])
@@ -226,18 +242,19 @@ def build(services, demo: gr.Blocks) -> None:
     def do_default(choice, request: gr.Request):
         kit_id = choice_id(choice)
         if kit_id is None:
-            return gr.update(), gr.update(), err("Pick a kit first (click its card).")
+            return gr.update(), gr.update(), err(tr(request, "brand_kits.pick_first"))
         try:
             kit = act(services, request, lambda s, u: kits.set_default(s, user=u, kit_id=kit_id))
         except Failed as exc:
             return gr.update(), gr.update(), err(str(exc))
-        return (*listing(request, selected=_choice(kit)), ok(f"“{kit.brand_name}” is now your default kit."))
+        return (*listing(request, selected=_choice(kit)),
+                ok(tr(request, "brand_kits.now_default", name=kit.brand_name)))
 
     make_default.click(do_default, inputs=picker, outputs=[cards, picker, message])
 
-    def ask_delete(choice):
+    def ask_delete(choice, request: gr.Request):
         if choice_id(choice) is None:
-            return gr.update(visible=False), err("Pick a kit first (click its card).")
+            return gr.update(visible=False), err(tr(request, "brand_kits.pick_first"))
         return gr.update(visible=True), ""
 
     delete.click(ask_delete, inputs=picker, outputs=[confirm_row, message])
@@ -251,7 +268,8 @@ def build(services, demo: gr.Blocks) -> None:
             return [gr.update(), gr.update(), err(str(exc)), gr.update(visible=False), gr.update(),
                     *[gr.update()] * len(form)]
         html_, pick = listing(request)
-        return [html_, pick, ok(f"Deleted “{choice.split(' · ', 1)[-1]}”."), gr.update(visible=False),
+        return [html_, pick, ok(tr(request, "brand_kits.deleted", name=choice.split(" · ", 1)[-1])),
+                gr.update(visible=False),
                 credits_text(services, request), *empty_form()]
 
     confirm.click(do_delete, inputs=picker, outputs=[cards, picker, message, confirm_row, badge, *form])

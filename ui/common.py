@@ -1,7 +1,9 @@
 """Helpers every page uses: who is acting, the credits badge, inline error messages, small HTML bits.
 
 Handlers call `act(services, request, fn)`: it opens a session, finds the acting user and runs
-fn(session, user); a DomainError comes back as an inline message, never a stack trace.
+fn(session, user); a DomainError comes back as an inline message (in the visitor's language), never a
+stack trace. Data choices (tone, gender, product type...) are shown translated with `choices(prefix, codes)`
+(components) and `shown(request, prefix, code)` (handler-built HTML); handlers keep the English codes.
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ import gradio as gr
 
 from core import credits, users
 from core.errors import DomainError
-from ui.i18n import message, tr
+from ui.i18n import EN, lang, message, t, translate_message, tr
 
 log = logging.getLogger(__name__)
 
@@ -58,11 +60,20 @@ def credits_text(services, request: gr.Request | None) -> str:
         return str(exc)
 
 
-def header(services, demo: gr.Blocks, title: str, subtitle: str) -> gr.Markdown:
+def header(services, demo: gr.Blocks, title: str, subtitle: str | None = None) -> gr.Markdown:
     """The page title with the user's credit balance on the right; refreshed on every page load.
-    Handlers that spend credits also return a new badge text."""
+    Handlers that spend credits also return a new badge text.
+
+    header(services, demo, "brand_kits.header"): a translation key whose text is "## Title\\nsubtitle".
+    The older header(services, demo, title, subtitle) still works (translated when a key has that text)."""
+    if subtitle is None:
+        text = t(title)
+    else:
+        text = f"## {title}\n{subtitle}"
+        key = next((k for k, v in EN.items() if v == text), None)
+        text = t(key) if key else text
     with gr.Row(elem_classes="apg-header"):
-        gr.Markdown(f"## {title}\n{subtitle}")
+        gr.Markdown(text)
         badge = gr.Markdown(elem_classes="apg-credits", elem_id="apg-credits")
 
     def refresh(request: gr.Request):
@@ -70,6 +81,19 @@ def header(services, demo: gr.Blocks, title: str, subtitle: str) -> gr.Markdown:
 
     demo.load(refresh, outputs=badge)
     return badge
+
+
+def choices(prefix: str, codes) -> list[tuple]:
+    """Dropdown/Radio choices that show "<prefix>.<code>" translated and hand the English code to handlers."""
+    return [(t(f"{prefix}.{code}"), code) for code in codes]
+
+
+def shown(request, prefix: str, code: str | None) -> str:
+    """A data code ("female", "hand-right"...) as the visitor reads it; an unknown code as it is."""
+    if not code:
+        return ""
+    key = f"{prefix}.{code}"
+    return tr(request, key) if key in EN else code
 
 
 def esc(value: Any) -> str:
@@ -102,18 +126,22 @@ def choice_id(choice: str | None) -> int | None:
     return int(head) if head.isdigit() else None
 
 
-def pydantic_message(exc: Exception, labels: dict[str, str] | None = None) -> str:
+def pydantic_message(exc: Exception, labels: dict[str, str] | None = None, request=None) -> str:
     """The first problem of a pydantic ValidationError, named by field, for an inline message.
-    `labels` maps field names to the labels the page shows ({"brand_name": "Brand name"})."""
+    `labels` maps field names to the labels the page shows: translation keys ({"brand_name":
+    "brand_kits.brand_name"}) or plain text. With `request`, label and problem are in the visitor's language."""
     errors = getattr(exc, "errors", None)
     if not callable(errors) or not exc.errors():
-        return str(exc)
+        return translate_message(str(exc), lang(request))
     first = exc.errors()[0]
     loc = [str(p) for p in first.get("loc", ())]
     where = ".".join(loc)
     if labels and loc and loc[0] in labels:
         where = labels[loc[0]]
+        where = tr(request, where) if where in EN else where
     text = first.get("msg", "").removeprefix("Value error, ")
     if first.get("type") == "string_too_short" and (first.get("ctx") or {}).get("min_length") == 1:
-        text = "this cannot be empty"
+        text = tr(request, "common.this_cannot_be_empty")
+    else:
+        text = translate_message(text, lang(request))
     return f"{where}: {text}" if where else text

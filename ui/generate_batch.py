@@ -5,13 +5,42 @@ from __future__ import annotations
 
 import gradio as gr
 
-from core import batches
+from core import batches, generation
 from core import pose_library as lib
 from core.batches import BatchRequest, ProjectCreate
+from core.errors import DomainError
 from core.generation import SEED_LIMIT
 from ui.common import Failed, act, choice_id, credits_text, err, esc, ok, pydantic_message
+from ui.i18n import t, tr
+from ui.locales import EN
+from ui.poses import named
 
 ALL = "All"
+
+
+def seed_error(text: str) -> bool:
+    """Whether a typed seed is not blank and not a whole number from 0 to SEED_LIMIT."""
+    return bool(text) and (not text.isdigit() or int(text) > SEED_LIMIT)
+
+
+def size_choices(settings, request=None, *, in_browser: bool = False) -> list[tuple]:
+    """(label, preset name) for every output size preset, e.g. ("portrait · 512×768", "portrait").
+    in_browser: the names only, translated by the browser (for the page as built; the load fills in the sizes)."""
+    raw = settings.output_sizes.strip()
+    names = ["square", "portrait", "landscape"] if raw == "auto" else [i.split("=", 1)[0] for i in raw.split(",")]
+    out = []
+    for name in names:
+        try:
+            w, h = generation.output_size(settings, name)
+        except DomainError:
+            continue
+        key = f"generate.size.{name}"
+        if in_browser:
+            out.append((t(key) if key in EN else name, name))
+        else:
+            shown = tr(request, key) if key in EN else name
+            out.append((tr(request, "generate.size_label", name=shown, w=w, h=h), name))
+    return out
 
 
 def templates_of(session, user, settings, cat) -> list:
@@ -26,12 +55,14 @@ def templates_of(session, user, settings, cat) -> list:
 
 MAX_CATEGORIES = 16  # number boxes made up front; the library's categories fill them on load
 DEFAULT_TOTAL = 10
-BY_CATEGORY, BY_NAME = "Spread over categories", "Pick poses by name"
+BY_CATEGORY, BY_NAME = "Spread over categories", "Pick poses by name"   # the mode's values (shown translated)
 NO_PROJECT = "— no project —"
-QUALITIES = [("Draft · fastest", "draft"), ("Standard", "standard"), ("High · most detail", "high")]
-BATCH_LABELS = {"brand_kit_id": "Brand kit", "avatar_id": "Avatar", "product_id": "Product",
-                "total_poses": "Total poses", "pose_distribution": "Poses per category", "template_ids": "Poses",
-                "seed": "Seed", "size": "Size", "quality": "Quality", "extra_prompt": "Extra prompt"}
+QUALITIES = ("draft", "standard", "high")
+BATCH_LABELS = {"brand_kit_id": "generate.kit", "avatar_id": "generate.avatar", "product_id": "generate.field.product",
+                "total_poses": "generate.total", "pose_distribution": "generate.field.pose_distribution",
+                "template_ids": "generate.field.template_ids", "seed": "generate.seed_word", "size": "generate.size",
+                "quality": "generate.quality", "extra_prompt": "generate.field.extra_prompt",
+                "name": "generate.field.project"}
 
 
 def spread(total: int, cats: list, repeats: bool) -> list[int]:
@@ -49,64 +80,68 @@ def spread(total: int, cats: list, repeats: bool) -> list[int]:
     return counts
 
 
-def cost_html(n) -> str:
+def cost_html(n, request=None) -> str:
     """The price of a batch of n poses, before it starts (10 per pose; 5 per pose from 100 poses)."""
     n = int(n or 0)
     if n < 1:
-        return "<div class='apg-cost' id='gen-batch-cost-text'>Choose how many poses to render.</div>"
+        return f"<div class='apg-cost' id='gen-batch-cost-text'>{esc(tr(request, 'generate.cost_none'))}</div>"
     _, price = batches.unit_price(n)
     _, bulk = batches.unit_price(batches.BULK_FROM)
-    note = "bulk price" if n >= batches.BULK_FROM else f"{bulk} each from {batches.BULK_FROM} poses"
-    return (f"<div class='apg-cost' id='gen-batch-cost-text'><span class='apg-cost-total'>{n * price} credits</span>"
-            f"<span class='apg-meta'>{n} pose{'s' if n != 1 else ''} × {price} credits ({esc(note)}). "
-            "Failed poses are refunded.</span></div>")
+    note = (tr(request, "generate.cost_bulk") if n >= batches.BULK_FROM
+            else tr(request, "generate.cost_bulk_from", bulk=bulk, n=batches.BULK_FROM))
+    line = tr(request, "generate.cost_line_one" if n == 1 else "generate.cost_line_many", n=n, price=price, note=note)
+    return (f"<div class='apg-cost' id='gen-batch-cost-text'><span class='apg-cost-total'>"
+            f"{esc(tr(request, 'generate.cost_total', n=n * price))}</span><span class='apg-meta'>{esc(line)}</span>"
+            f"</div>")
 
 
-def results_link(generation_id: int) -> str:
+def results_link(generation_id: int, request=None) -> str:
     return (f"<a class='apg-go' id='gen-batch-open' href='/results?generation={generation_id}'>"
-            f"Watch batch #{generation_id} arrive on the Results page →</a>")
+            f"{esc(tr(request, 'generate.watch', id=generation_id))}</a>")
 
 
 def batch_section(services, demo: gr.Blocks, badge, pickers: list, sizes, default_size) -> None:
     """The Batch tab; the brand kit, avatar and product pickers at the top of the page are shared."""
     kit, avatar, product = pickers
     with gr.Row():
-        project = gr.Dropdown(label="Project (optional)", choices=[NO_PROJECT], value=NO_PROJECT,
-                              elem_id="gen-batch-project")
-        project_new = gr.Textbox(label="…or start a new project", max_length=100, max_lines=1,
-                                 placeholder="e.g. Lebaran catalogue", elem_id="gen-batch-project-new")
+        project = gr.Dropdown(label=t("generate.project"), choices=[(t("generate.no_project"), NO_PROJECT)],
+                              value=NO_PROJECT, elem_id="gen-batch-project")
+        project_new = gr.Textbox(label=t("generate.project_new"), max_length=100, max_lines=1,
+                                 placeholder=t("generate.project_placeholder"), elem_id="gen-batch-project-new")
     with gr.Row(equal_height=True):
-        mode = gr.Radio([BY_CATEGORY, BY_NAME], value=BY_CATEGORY, label="Which poses", elem_id="gen-batch-mode",
-                        scale=2)
-        total = gr.Number(label="Total poses", value=DEFAULT_TOTAL, precision=0, elem_id="gen-batch-total", scale=1)
-        repeats = gr.Checkbox(label="Allow repeats (a repeated pose gets another seed)", value=False,
-                              elem_id="gen-batch-repeats", scale=2)
+        mode = gr.Radio([(t("generate.mode_category"), BY_CATEGORY), (t("generate.mode_name"), BY_NAME)],
+                        value=BY_CATEGORY, label=t("generate.mode"), elem_id="gen-batch-mode", scale=2)
+        total = gr.Number(label=t("generate.total"), value=DEFAULT_TOTAL, precision=0, elem_id="gen-batch-total",
+                          scale=1)
+        repeats = gr.Checkbox(label=t("generate.repeats"), value=False, elem_id="gen-batch-repeats", scale=2)
     with gr.Column(visible=True, elem_id="gen-batch-by-category") as by_cat:
-        gr.Markdown("Poses per category — a new total is spread evenly; (n) is how many the library has.",
-                    elem_classes="apg-meta")
+        gr.Markdown(t("generate.dist_help"), elem_classes="apg-meta")
         with gr.Row(elem_classes="apg-dist"):
-            slots = [gr.Number(label=f"category {i + 1}", value=0, precision=0, visible=False, min_width=150,
+            slots = [gr.Number(label=t("generate.slot"), value=0, precision=0, visible=False, min_width=150,
                                elem_id=f"gen-batch-n{i}", elem_classes="apg-dist-slot") for i in range(MAX_CATEGORIES)]
     with gr.Row(visible=False, elem_id="gen-batch-by-name") as by_name:
-        tcat = gr.Dropdown(label="Pose category", choices=[ALL], value=ALL, elem_id="gen-batch-tcat", scale=1)
-        picked = gr.Dropdown(label="Poses (best success rate first)", choices=[], value=[], multiselect=True,
+        tcat = gr.Dropdown(label=t("generate.category"), choices=[(t("generate.all"), ALL)], value=ALL,
+                           elem_id="gen-batch-tcat", scale=1)
+        picked = gr.Dropdown(label=t("generate.templates"), choices=[], value=[], multiselect=True,
                              elem_id="gen-batch-templates", scale=3)
     with gr.Row():
-        size = gr.Dropdown(label="Size", choices=sizes, value=default_size, elem_id="gen-batch-size")
-        quality = gr.Radio(QUALITIES, value="standard", label="Quality", elem_id="gen-batch-quality")
-        seed = gr.Textbox(label="Seed (blank = random)", max_lines=1, placeholder="random", elem_id="gen-batch-seed")
-    extra = gr.Textbox(label="Extra prompt (optional)", max_length=500, lines=2,
-                       placeholder="e.g. soft morning light, pastel background", elem_id="gen-batch-extra")
+        size = gr.Dropdown(label=t("generate.size"), choices=sizes, value=default_size, elem_id="gen-batch-size")
+        quality = gr.Radio([(t(f"generate.quality.{q}"), q) for q in QUALITIES], value="standard",
+                           label=t("generate.quality"), elem_id="gen-batch-quality")
+        seed = gr.Textbox(label=t("generate.seed"), max_lines=1, placeholder=t("generate.seed_placeholder"),
+                          elem_id="gen-batch-seed")
+    extra = gr.Textbox(label=t("generate.extra"), max_length=500, lines=2,
+                       placeholder=t("generate.extra_placeholder"), elem_id="gen-batch-extra")
     with gr.Row(equal_height=True, elem_classes="apg-start"):
-        cost_box = gr.HTML(cost_html(DEFAULT_TOTAL), elem_id="gen-batch-cost")
-        start = gr.Button("Start batch", variant="primary", elem_id="gen-batch-start", scale=0, min_width=200)
-    message = gr.HTML(elem_id="gen-batch-message")
+        cost_box = gr.HTML(elem_id="gen-batch-cost")   # filled on load, in the visitor's language
+        start = gr.Button(t("generate.start"), variant="primary", elem_id="gen-batch-start", scale=0, min_width=200)
+    message_box = gr.HTML(elem_id="gen-batch-message")
     link = gr.HTML(elem_id="gen-batch-link")
     cats = gr.State([])  # [[category, available], ...] in the order of the number boxes
 
-    def project_choices(session, user) -> list[str]:
+    def project_choices(session, user, request) -> list[tuple[str, str]]:
         rows, _ = batches.list_projects(session, user=user, limit=200)
-        return [NO_PROJECT] + [f"{p.id} · {p.name}" for p in rows]
+        return [(tr(request, "generate.no_project"), NO_PROJECT)] + [(f"{p.id} · {p.name}",) * 2 for p in rows]
 
     def on_load(request: gr.Request):
         def run(session, user):
@@ -114,23 +149,27 @@ def batch_section(services, demo: gr.Blocks, badge, pickers: list, sizes, defaul
             found = [[c, lib.search(session, user=user, settings=services.settings, active=True, category=c,
                                     limit=1)[1]] for c in names]
             temps = templates_of(session, user, services.settings, ALL)
-            return project_choices(session, user), [c for c in found if c[1]], temps
+            return project_choices(session, user, request), [c for c in found if c[1]], temps
+        labels = (gr.update(choices=size_choices(services.settings, request)), cost_html(DEFAULT_TOTAL, request))
         try:
             projects, found, temps = act(services, request, run)
         except Failed as exc:
-            return *[gr.update()] * (5 + MAX_CATEGORIES), err(str(exc))
+            return *[gr.update()] * (5 + MAX_CATEGORIES), err(str(exc)), *labels
         shown = found[:MAX_CATEGORIES]
         counts = spread(DEFAULT_TOTAL, shown, False)
-        boxes = [gr.update(label=f"{c} ({n})", visible=True, value=k) for (c, n), k in zip(shown, counts)]
+        boxes = [gr.update(label=tr(request, "generate.slot_label", category=named(request, "category", c), n=n),
+                           visible=True, value=k) for (c, n), k in zip(shown, counts)]
         boxes += [gr.update(visible=False, value=0)] * (MAX_CATEGORIES - len(shown))
-        note = "" if shown else err("The pose library is empty: ask your admin to load it (Pose Library page).")
+        note = "" if shown else err(tr(request, "generate.library_empty"))
         if len(found) > MAX_CATEGORIES:
-            note = err(f"Only the first {MAX_CATEGORIES} categories are listed; pick the others by name.")
+            note = err(tr(request, "generate.too_many_categories", n=MAX_CATEGORIES))
+        labels = (labels[0], cost_html(sum(counts), request))
         return (gr.update(choices=projects, value=NO_PROJECT), shown, sum(counts),
-                gr.update(choices=[ALL, *[c for c, _ in found]], value=ALL),
-                gr.update(choices=[f"{t.id} · {t.name}" for t in temps], value=[]), *boxes, note)
+                gr.update(choices=[(tr(request, "generate.all"), ALL),
+                                   *((named(request, "category", c), c) for c, _ in found)], value=ALL),
+                gr.update(choices=[f"{tpl.id} · {tpl.name}" for tpl in temps], value=[]), *boxes, note, *labels)
 
-    demo.load(on_load, outputs=[project, cats, total, tcat, picked, *slots, message])
+    demo.load(on_load, outputs=[project, cats, total, tcat, picked, *slots, message_box, size, cost_box])
 
     def on_mode(mode_v, picked_v, *slot_vals):
         by_category = mode_v != BY_NAME
@@ -153,7 +192,10 @@ def batch_section(services, demo: gr.Blocks, badge, pickers: list, sizes, defaul
     for box in slots:
         box.input(lambda *vals: sum(max(0, int(v or 0)) for v in vals), inputs=slots, outputs=total,
                   show_progress="hidden", trigger_mode="always_last")
-    total.change(cost_html, inputs=total, outputs=cost_box, show_progress="hidden")
+    def on_cost(n, request: gr.Request):
+        return cost_html(n, request)
+
+    total.change(on_cost, inputs=total, outputs=cost_box, show_progress="hidden")
 
     def on_tcat(cat, picked_v, request: gr.Request):
         try:
@@ -161,9 +203,9 @@ def batch_section(services, demo: gr.Blocks, badge, pickers: list, sizes, defaul
         except Failed as exc:
             return gr.update(), err(str(exc))
         keep = list(picked_v or [])
-        return gr.update(choices=keep + [c for c in (f"{t.id} · {t.name}" for t in temps) if c not in keep]), ""
+        return gr.update(choices=keep + [c for c in (f"{tpl.id} · {tpl.name}" for tpl in temps) if c not in keep]), ""
 
-    tcat.input(on_tcat, inputs=[tcat, picked], outputs=[picked, message])
+    tcat.input(on_tcat, inputs=[tcat, picked], outputs=[picked, message_box])
 
     def on_picked(picked_v, n, repeats_v):
         k = len(picked_v or [])
@@ -173,15 +215,16 @@ def batch_section(services, demo: gr.Blocks, badge, pickers: list, sizes, defaul
 
     def do_start(request: gr.Request, kit_c, av_c, pr_c, proj_c, proj_name, mode_v, n, repeats_v, picked_v,
                  size_v, quality_v, seed_text, extra_text, cats_v, *slot_vals):
-        def refused(text):
-            return err(text), "", gr.update(), gr.update(), gr.update()
+        def refused(key, **values):
+            return err(tr(request, key, **values)), "", gr.update(), gr.update(), gr.update()
 
-        for value, label in ((kit_c, "a brand kit"), (av_c, "an avatar"), (pr_c, "a product")):
+        for value, key in ((kit_c, "generate.pick_kit_top"), (av_c, "generate.pick_avatar_top"),
+                           (pr_c, "generate.pick_product_top")):
             if choice_id(value) is None:
-                return refused(f"Pick {label} first (at the top of the page).")
+                return refused(key)
         text = (seed_text or "").strip()
-        if text and not text.isdigit():
-            return refused(f"Seed: a whole number from 0 to {SEED_LIMIT}, or blank for a random one.")
+        if seed_error(text):
+            return refused("generate.seed_invalid", max=SEED_LIMIT)
         fields = dict(brand_kit_id=choice_id(kit_c), avatar_id=choice_id(av_c), product_id=choice_id(pr_c),
                       allow_repeats=bool(repeats_v), size=size_v or "portrait", quality=quality_v or "standard",
                       seed=int(text) if text else None, extra_prompt=(extra_text or "").strip() or None)
@@ -189,29 +232,28 @@ def batch_section(services, demo: gr.Blocks, badge, pickers: list, sizes, defaul
             ids = [choice_id(c) for c in picked_v or [] if choice_id(c) is not None]
             want = int(n or 0) or len(ids)
             if not ids:
-                return refused("Pick at least one pose, or spread the batch over categories.")
+                return refused("generate.pick_one")
             if want < len(ids):
-                return refused(f"You picked {len(ids)} poses but the total is {want}: pick fewer or raise the total.")
+                return refused("generate.picked_fewer", picked=len(ids), total=want)
             if want > len(ids) and not repeats_v:
-                return refused(f"You picked {len(ids)} poses for a total of {want}: pick more, lower the total, "
-                               "or allow repeats.")
+                return refused("generate.picked_more", picked=len(ids), total=want)
             fields["template_ids"] = [ids[i % len(ids)] for i in range(want)]
         else:
             dist = {}
             for (name, _), v in zip(cats_v or [], slot_vals):
                 if v is not None and (v < 0 or v != int(v)):
-                    return refused(f"Poses for “{name}”: a whole number, 0 or more.")
+                    return refused("generate.slot_invalid", name=named(request, "category", name))
                 if v:
                     dist[name] = int(v)
             if not dist:
-                return refused("Ask for at least one pose: type a total, or a number for a category.")
+                return refused("generate.ask_one")
             fields["pose_distribution"] = dist
         try:
             req = BatchRequest(**fields)
             new_project = ProjectCreate(name=proj_name.strip(), brand_kit_id=req.brand_kit_id) \
                 if (proj_name or "").strip() else None
         except ValueError as exc:
-            return refused(pydantic_message(exc, {**BATCH_LABELS, "name": "Project"}))
+            return err(pydantic_message(exc, BATCH_LABELS, request)), "", gr.update(), gr.update(), gr.update()
 
         def run(session, user):
             project_id = choice_id(proj_c)
@@ -221,16 +263,16 @@ def batch_section(services, demo: gr.Blocks, badge, pickers: list, sizes, defaul
                 project_id = (same[0] if same else batches.create_project(session, user=user, data=new_project)).id
             g = batches.start_batch(session, user=user, request=req.model_copy(update={"project_id": project_id}),
                                     settings=services.settings, runner=services.runner)
-            choices = project_choices(session, user)
-            chosen = next((c for c in choices if choice_id(c) == project_id), NO_PROJECT)
+            choices = project_choices(session, user, request)
+            chosen = next((v for _, v in choices if choice_id(v) == project_id), NO_PROJECT)
             return g.id, g.total_poses, g.credits_reserved, gr.update(choices=choices, value=chosen)
         try:
             gid, count, reserved, projects = act(services, request, run)
         except Failed as exc:
-            return refused(str(exc))
-        return (ok(f"Started batch #{gid}: {count} poses, {reserved} credits reserved."), results_link(gid),
-                credits_text(services, request), projects, "")
+            return err(str(exc)), "", gr.update(), gr.update(), gr.update()
+        return (ok(tr(request, "generate.batch_started", id=gid, n=count, credits=reserved)),
+                results_link(gid, request), credits_text(services, request), projects, "")
 
     start.click(do_start, inputs=[kit, avatar, product, project, project_new, mode, total, repeats, picked, size,
                                   quality, seed, extra, cats, *slots],
-                outputs=[message, link, badge, project, project_new])
+                outputs=[message_box, link, badge, project, project_new])

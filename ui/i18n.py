@@ -5,7 +5,8 @@ switch that remembers the choice in a cookie.
   Gradio's frontend translates it from navigator.language; one key per string.
 - Text built in handlers (messages with numbers, HTML cards): `tr(request, "page.key", n=3)`, translated
   on the server for the same language: the `apg_lang` cookie when set, else the Accept-Language header.
-- Messages core writes in English (intake, credits...): `message(request, text)` via ui/locales/errors.py.
+- Messages core writes in English (intake, credits...): `message(request, text)` via the PATTERNS of
+  ui/locales/errors.py and of the pages' own modules (errors_batches.py...).
 - The switch sets the cookie and reloads; `LangMiddleware` then makes the page start in that language by
   overriding navigator.language before Gradio boots (Gradio has no other way to pick a language).
 """
@@ -17,7 +18,6 @@ from functools import lru_cache
 import gradio as gr
 
 from ui.locales import EN, ID
-from ui.locales.errors import PATTERNS
 
 LANGS = ("en", "id")
 COOKIE = "apg_lang"
@@ -61,7 +61,16 @@ def tr(request, key: str, **values) -> str:
 
 @lru_cache(maxsize=1)
 def _patterns() -> list[tuple[re.Pattern, str]]:
-    return [(re.compile(p + r"\Z", re.S), repl) for p, repl in PATTERNS]
+    """The PATTERNS of every ui/locales module: the pages' own (errors_batches.py...) first, then errors.py's
+    shared and more general ones, so a specific pattern wins."""
+    import importlib
+    import pkgutil
+
+    import ui.locales
+
+    names = sorted(m.name for m in pkgutil.iter_modules(ui.locales.__path__) if m.name != "errors") + ["errors"]
+    found = [p for name in names for p in getattr(importlib.import_module(f"ui.locales.{name}"), "PATTERNS", [])]
+    return [(re.compile(p + r"\Z", re.S), repl) for p, repl in found]
 
 
 def translate_message(text: str, language: str) -> str:

@@ -7,115 +7,148 @@ import tempfile
 from pathlib import Path
 
 import gradio as gr
+import pandas as pd
 
 from core import pose_import
 from core import pose_library as lib
-from core.pose_library import CATEGORIES, DIFFICULTIES, GENDERS, PLACEMENTS, TemplateUpdate
+from core.pose_library import CATEGORIES, DIFFICULTIES, GENDERS, PLACEMENTS, SORTS, TemplateUpdate
 from ui.common import Failed, act, choice_id, err, esc, header, ok, pydantic_message
+from ui.i18n import message, t, tr
+from ui.locales import EN
 
 ANY = "Any"
 PAGE_SIZE = 48
-DETAIL_HINT = "<div class='apg-meta'>Pick a template above to see it larger, with its mirrored twin.</div>"
-SORT_LABELS = {"success": "Success rate", "usage": "Most used", "newest": "Newest", "name": "Name"}
+BULK_ACTIONS = ("activate", "deactivate", "add tag", "remove tag", "set category")
+EDIT_LABELS = {"name": "poses.name", "category": "poses.category", "subcategory": "poses.subcategory",
+               "difficulty": "poses.difficulty", "gender": "poses.gender", "product_placement": "poses.placement",
+               "description": "poses.description", "tags": "poses.tags"}
 
 
-def _grid(rows, settings, total: int, page: int) -> str:
+def vocab(kind: str, code: str):
+    """A choice (label, code) for a pose-library code ("category", "sitting"): the label is translated in the
+    browser; a code the vocabulary does not know (a custom subcategory) shows as it is."""
+    key = f"poses.{kind}.{code}"
+    return (t(key), code) if key in EN else (code, code)
+
+
+def named(request, kind: str, code: str | None) -> str:
+    """A pose-library code in the request's language (unknown codes as they are)."""
+    key = f"poses.{kind}.{code}"
+    return tr(request, key) if key in EN else (code or "")
+
+
+def detail_hint(request) -> str:
+    return f"<div class='apg-meta'>{esc(tr(request, 'poses.detail_hint'))}</div>"
+
+
+def _grid(rows, settings, total: int, page: int, request=None) -> str:
     if not rows:
-        return "<div class='apg-empty' id='pose-grid'>No templates match these filters.</div>"
+        return f"<div class='apg-empty' id='pose-grid'>{esc(tr(request, 'poses.no_match'))}</div>"
     pages = max(1, -(-total // PAGE_SIZE))
-    out = [f"<div class='apg-meta'>{total} templates · page {page} of {pages}</div><div class='apg-gallery apg-poses' "
-           f"id='pose-grid'>"]
-    for t in rows:
+    count = tr(request, "poses.count", total=total, page=page, pages=pages)
+    out = [f"<div class='apg-meta'>{esc(count)}</div><div class='apg-gallery apg-poses' id='pose-grid'>"]
+    for tpl in rows:
         badges = []
-        if not t.is_active:
-            badges.append("<span class='apg-status apg-status-info'>inactive</span>")
-        if lib.is_flagged(t, settings):
-            badges.append("<span class='apg-status apg-status-bad'>low success</span>")
-        rate = f"{t.success_rate:.0%} of {t.usage_count}" if t.success_rate is not None else "not used yet"
-        out.append(f"<figure class='apg-tile' data-id='{t.id}'><div class='apg-thumb apg-skeleton'>"
-                   f"<img loading='lazy' alt='{esc(t.name)}' src='{esc(lib.preview_url(t))}'></div>"
-                   f"<figcaption><b>#{t.id}</b> {esc(t.name)} {''.join(badges)}"
-                   f"<div class='apg-meta'>{esc(t.category)} · {esc(t.subcategory or '')} · {esc(t.product_placement or '')}"
-                   f"</div><div class='apg-meta'>{esc(rate)}</div></figcaption></figure>")
+        if not tpl.is_active:
+            badges.append(f"<span class='apg-status apg-status-info'>{esc(tr(request, 'poses.active_no'))}</span>")
+        if lib.is_flagged(tpl, settings):
+            badges.append(f"<span class='apg-status apg-status-bad'>{esc(tr(request, 'poses.low_success'))}</span>")
+        rate = (tr(request, "poses.rate", rate=f"{tpl.success_rate:.0%}", n=tpl.usage_count)
+                if tpl.success_rate is not None else tr(request, "poses.not_used"))
+        where = " · ".join((named(request, "category", tpl.category), named(request, "subcategory", tpl.subcategory),
+                            named(request, "placement", tpl.product_placement)))
+        out.append(f"<figure class='apg-tile' data-id='{tpl.id}'><div class='apg-thumb apg-skeleton'>"
+                   f"<img loading='lazy' alt='{esc(tpl.name)}' src='{esc(lib.preview_url(tpl))}'></div>"
+                   f"<figcaption><b>#{tpl.id}</b> {esc(tpl.name)} {''.join(badges)}"
+                   f"<div class='apg-meta'>{esc(where)}</div><div class='apg-meta'>{esc(rate)}</div>"
+                   f"</figcaption></figure>")
     out.append("</div>")
     return "".join(out)
 
 
 def build(services, demo: gr.Blocks) -> None:
-    header(services, demo, "Pose Library",
-           "Every generated photo starts from one of these poses. Filter, look closer, and pick.")
+    header(services, demo, "poses.header")
+    any_choice = (t("poses.any"), ANY)
     with gr.Row():
-        f_cat = gr.Dropdown(label="Category", choices=[ANY, *CATEGORIES], value=ANY, elem_id="pose-filter-category")
-        f_sub = gr.Dropdown(label="Subcategory", choices=[ANY], value=ANY, allow_custom_value=True)
-        f_place = gr.Dropdown(label="Product placement", choices=[ANY, *PLACEMENTS], value=ANY)
-        f_gender = gr.Dropdown(label="Gender", choices=[ANY, *GENDERS], value=ANY)
-        f_diff = gr.Dropdown(label="Difficulty", choices=[ANY, *DIFFICULTIES], value=ANY)
+        f_cat = gr.Dropdown(label=t("poses.category"),
+                            choices=[any_choice, *(vocab("category", c) for c in CATEGORIES)], value=ANY,
+                            elem_id="pose-filter-category")
+        f_sub = gr.Dropdown(label=t("poses.subcategory"), choices=[any_choice], value=ANY, allow_custom_value=True)
+        f_place = gr.Dropdown(label=t("poses.product_placement"),
+                              choices=[any_choice, *(vocab("placement", p) for p in PLACEMENTS)], value=ANY)
+        f_gender = gr.Dropdown(label=t("poses.gender"), choices=[any_choice, *(vocab("gender", g) for g in GENDERS)],
+                               value=ANY)
+        f_diff = gr.Dropdown(label=t("poses.difficulty"),
+                             choices=[any_choice, *(vocab("difficulty", d) for d in DIFFICULTIES)], value=ANY)
     with gr.Row():
-        f_tags = gr.Textbox(label="Tags (comma-separated, all must match)", placeholder="e.g. front, chest")
-        f_text = gr.Textbox(label="Search name or description")
-        f_active = gr.Dropdown(label="Active", choices=[ANY, "active", "inactive"], value=ANY, visible=False,
-                               elem_id="pose-filter-active")
-        f_min = gr.Slider(0, 1, value=0, step=0.05, label="Success rate from")
-        f_max = gr.Slider(0, 1, value=1, step=0.05, label="to")
-        f_flag = gr.Checkbox(label="Only flagged (low success)", value=False)
-        f_sort = gr.Dropdown(label="Sort", choices=[(v, k) for k, v in SORT_LABELS.items()], value="success",
-                             elem_id="pose-sort")
+        f_tags = gr.Textbox(label=t("poses.tags_filter"), placeholder=t("poses.tags_placeholder"))
+        f_text = gr.Textbox(label=t("poses.search"))
+        f_active = gr.Dropdown(label=t("poses.active"), choices=[any_choice, (t("poses.active_yes"), "active"),
+                                                                 (t("poses.active_no"), "inactive")],
+                               value=ANY, visible=False, elem_id="pose-filter-active")
+        f_min = gr.Slider(0, 1, value=0, step=0.05, label=t("poses.success_from"))
+        f_max = gr.Slider(0, 1, value=1, step=0.05, label=t("poses.success_to"))
+        f_flag = gr.Checkbox(label=t("poses.only_flagged"), value=False)
+        f_sort = gr.Dropdown(label=t("poses.sort"), choices=[(t(f"poses.sort.{k}"), k) for k in SORTS],
+                             value="success", elem_id="pose-sort")
     with gr.Row(equal_height=True):  # compact: not three full-width thirds
-        prev_btn = gr.Button("◀ Previous", size="sm", scale=0, min_width=120, elem_id="pose-prev")
-        page = gr.Number(value=1, precision=0, minimum=1, label="Page", show_label=False, container=False,
+        prev_btn = gr.Button(t("poses.prev"), size="sm", scale=0, min_width=120, elem_id="pose-prev")
+        page = gr.Number(value=1, precision=0, minimum=1, label=t("poses.page"), show_label=False, container=False,
                          scale=0, min_width=90, elem_id="pose-page")
-        next_btn = gr.Button("Next ▶", size="sm", scale=0, min_width=120, elem_id="pose-next")
+        next_btn = gr.Button(t("poses.next"), size="sm", scale=0, min_width=120, elem_id="pose-next")
     with gr.Row():
         with gr.Column(scale=3):
             grid = gr.HTML(elem_id="pose-grid-box")
         with gr.Column(scale=2):
-            picker = gr.Dropdown(label="Template (of this page)", choices=[], value=None, elem_id="pose-picker")
-            detail = gr.HTML(DETAIL_HINT, elem_id="pose-detail")
+            picker = gr.Dropdown(label=t("poses.picker"), choices=[], value=None, elem_id="pose-picker")
+            detail = gr.HTML(f"<div class='apg-meta'>{t('poses.detail_hint')}</div>", elem_id="pose-detail")
             with gr.Group(visible=False) as admin_edit:
-                ed_name = gr.Textbox(label="Name", max_length=200, elem_id="pose-edit-name")
+                ed_name = gr.Textbox(label=t("poses.name"), max_length=200, elem_id="pose-edit-name")
                 with gr.Row():
-                    ed_cat = gr.Dropdown(label="Category", choices=list(CATEGORIES), value=None,
-                                         allow_custom_value=True)
-                    ed_sub = gr.Textbox(label="Subcategory", max_length=64)
+                    ed_cat = gr.Dropdown(label=t("poses.category"), choices=[vocab("category", c) for c in CATEGORIES],
+                                         value=None, allow_custom_value=True)
+                    ed_sub = gr.Textbox(label=t("poses.subcategory"), max_length=64)
                 with gr.Row():
-                    ed_diff = gr.Dropdown(label="Difficulty", choices=list(DIFFICULTIES), value=None)
-                    ed_gender = gr.Dropdown(label="Gender", choices=list(GENDERS), value=None)
-                    ed_place = gr.Dropdown(label="Placement", choices=list(PLACEMENTS), value=None)
-                ed_tags = gr.Textbox(label="Tags (comma-separated)")
-                ed_desc = gr.Textbox(label="Description (used in prompts)", max_length=500)
-                ed_active = gr.Checkbox(label="Active (users can pick it)", elem_id="pose-active")
+                    ed_diff = gr.Dropdown(label=t("poses.difficulty"),
+                                          choices=[vocab("difficulty", d) for d in DIFFICULTIES], value=None)
+                    ed_gender = gr.Dropdown(label=t("poses.gender"), choices=[vocab("gender", g) for g in GENDERS],
+                                            value=None)
+                    ed_place = gr.Dropdown(label=t("poses.placement"),
+                                           choices=[vocab("placement", p) for p in PLACEMENTS], value=None)
+                ed_tags = gr.Textbox(label=t("poses.tags"))
+                ed_desc = gr.Textbox(label=t("poses.description"), max_length=500)
+                ed_active = gr.Checkbox(label=t("poses.active_edit"), elem_id="pose-active")
                 with gr.Row():
-                    save = gr.Button("Save", variant="primary", elem_id="pose-save")
-                    delete = gr.Button("Delete…", variant="stop", elem_id="pose-delete")
+                    save = gr.Button(t("poses.save"), variant="primary", elem_id="pose-save")
+                    delete = gr.Button(t("poses.delete"), variant="stop", elem_id="pose-delete")
                 with gr.Row(visible=False) as confirm_row:
-                    gr.Markdown("**Delete this template for everyone?**")
-                    confirm = gr.Button("Yes, delete", variant="stop", elem_id="pose-delete-confirm")
-                    cancel = gr.Button("Cancel", elem_id="pose-delete-cancel")
-            message = gr.HTML(elem_id="pose-message")
-    with gr.Accordion("Bulk changes (data team)", open=False, visible=False, elem_id="pose-admin-bulk") as admin_bulk:
-        selection = gr.CheckboxGroup(label="Templates on this page", choices=[], elem_id="pose-selection")
+                    gr.Markdown(t("poses.delete_confirm"))
+                    confirm = gr.Button(t("poses.delete_yes"), variant="stop", elem_id="pose-delete-confirm")
+                    cancel = gr.Button(t("poses.cancel"), elem_id="pose-delete-cancel")
+            message_box = gr.HTML(elem_id="pose-message")
+    with gr.Accordion(t("poses.bulk"), open=False, visible=False, elem_id="pose-admin-bulk") as admin_bulk:
+        selection = gr.CheckboxGroup(label=t("poses.selection"), choices=[], elem_id="pose-selection")
         with gr.Row():
-            bulk_action = gr.Dropdown(label="Action", choices=["activate", "deactivate", "add tag", "remove tag",
-                                                               "set category"], value="deactivate")
-            bulk_value = gr.Textbox(label="Tag or category")
-            bulk_apply = gr.Button("Apply to selected")
+            bulk_action = gr.Dropdown(label=t("poses.action"),
+                                      choices=[(t(f"poses.action.{a}"), a) for a in BULK_ACTIONS], value="deactivate")
+            bulk_value = gr.Textbox(label=t("poses.bulk_value"))
+            bulk_apply = gr.Button(t("poses.bulk_apply"))
         with gr.Row():
-            export_fmt = gr.Radio(["zip", "json"], value="zip", label="Export selected as")
-            export_btn = gr.Button("Export selected")
-            export_file = gr.File(label="Download", interactive=False)
-    with gr.Accordion("Import poses (data team)", open=False, visible=False,
+            export_fmt = gr.Radio([("ZIP", "zip"), ("JSON", "json")], value="zip", label=t("poses.export_as"))
+            export_btn = gr.Button(t("poses.export"))
+            export_file = gr.File(label=t("poses.download"), interactive=False)
+    with gr.Accordion(t("poses.import_title"), open=False, visible=False,
                       elem_id="pose-admin-import") as admin_import:
-        gr.Markdown("OpenPose JSON (BODY_25 or COCO-18), ControlNet skeleton images, or photos of people. "
-                    "Every pose is checked against the library; duplicates are skipped and reported. "
-                    "Imported poses start inactive: review them, then activate.")
-        imp_files = gr.File(label="Files", file_count="multiple", elem_id="pose-import-files")
+        gr.Markdown(t("poses.import_help"))
+        imp_files = gr.File(label=t("poses.files"), file_count="multiple", elem_id="pose-import-files")
         with gr.Row():
-            imp_cat = gr.Dropdown(label="Category", choices=list(CATEGORIES), value=CATEGORIES[0],
-                                  elem_id="pose-import-category")
-            imp_sub = gr.Textbox(label="Subcategory", max_length=64)
-            imp_place = gr.Dropdown(label="Placement", choices=list(PLACEMENTS), value=None)
-            imp_active = gr.Checkbox(label="Activate right away", value=False, elem_id="pose-import-activate")
-        imp_btn = gr.Button("Import", variant="primary", elem_id="pose-import")
+            imp_cat = gr.Dropdown(label=t("poses.category"), choices=[vocab("category", c) for c in CATEGORIES],
+                                  value=CATEGORIES[0], elem_id="pose-import-category")
+            imp_sub = gr.Textbox(label=t("poses.subcategory"), max_length=64)
+            imp_place = gr.Dropdown(label=t("poses.placement"), choices=[vocab("placement", p) for p in PLACEMENTS],
+                                    value=None)
+            imp_active = gr.Checkbox(label=t("poses.activate_now"), value=False, elem_id="pose-import-activate")
+        imp_btn = gr.Button(t("poses.import"), variant="primary", elem_id="pose-import")
         imp_report = gr.Dataframe(headers=["file", "result", "details"], wrap=True, visible=False,
                                   elem_id="pose-import-report")
 
@@ -129,7 +162,7 @@ def build(services, demo: gr.Blocks) -> None:
                 session, user=user, settings=services.settings, category=None if cat == ANY else cat,
                 subcategory=None if sub in (ANY, "", None) else sub, placement=None if place == ANY else place,
                 gender=None if gender == ANY else gender, difficulty=None if diff == ANY else diff,
-                tags=[t.strip() for t in (tags or "").split(",") if t.strip()], text=text or None,
+                tags=[x.strip() for x in (tags or "").split(",") if x.strip()], text=text or None,
                 active=None if active == ANY else active == "active",
                 min_success=lo if lo and lo > 0 else None, max_success=hi if hi is not None and hi < 1 else None,
                 flagged=True if flagged else None, sort=sort or "success", limit=PAGE_SIZE,
@@ -137,9 +170,10 @@ def build(services, demo: gr.Blocks) -> None:
             subs = sorted(lib.facets(session, user=user)["subcategory"])
             return rows, total, subs, user.is_admin
         rows, total, subs, is_admin = act(services, request, run)
-        picks = [f"{t.id} · {t.name}" for t in rows]
-        return (_grid(rows, services.settings, total, pg), gr.update(choices=picks),
-                gr.update(choices=picks, value=[]), gr.update(choices=[ANY, *subs]), is_admin)
+        picks = [f"{row.id} · {row.name}" for row in rows]
+        sub_choices = [(tr(request, "poses.any"), ANY), *((named(request, "subcategory", s), s) for s in subs)]
+        return (_grid(rows, services.settings, total, pg, request), gr.update(choices=picks),
+                gr.update(choices=picks, value=[]), gr.update(choices=sub_choices), is_admin)
 
     def listing(request: gr.Request, *values):
         try:
@@ -174,40 +208,43 @@ def build(services, demo: gr.Blocks) -> None:
     def fill(choice, request: gr.Request):
         template_id = choice_id(choice)
         if template_id is None:
-            return [DETAIL_HINT] + [gr.update()] * (len(editor) - 1)
+            return [detail_hint(request)] + [gr.update()] * (len(editor) - 1)
         try:
-            t = act(services, request, lambda s, u: lib.get(s, user=u, template_id=template_id))
+            tpl = act(services, request, lambda s, u: lib.get(s, user=u, template_id=template_id))
         except Failed as exc:
             return [err(str(exc))] + [gr.update()] * (len(editor) - 1)
-        url = lib.preview_url(t)
-        html_ = (f"<div class='apg-compare'><figure><div class='apg-thumb apg-skeleton'><img alt='pose' src='{esc(url)}'>"
-                 f"</div><figcaption>{esc(t.name)}</figcaption></figure><figure><div class='apg-thumb apg-skeleton'>"
-                 f"<img alt='mirrored' src='{esc(url)}&mirrored=true'></div><figcaption>Mirrored twin</figcaption>"
-                 f"</figure></div><div class='apg-meta'>{esc(t.description or '')}</div>"
-                 f"<div class='apg-meta'>key {esc(t.key)} · {esc(t.aspect)} · {esc(t.difficulty)} · {esc(t.gender)} · "
-                 f"tags: {esc(', '.join(t.tags))}</div>")
-        return [html_, t.name, t.category, t.subcategory or "", t.difficulty, t.gender, t.product_placement,
-                ", ".join(t.tags), t.description or "", t.is_active]
+        url = lib.preview_url(tpl)
+        meta = tr(request, "poses.detail_meta", code=tpl.key, aspect=tpl.aspect,
+                  difficulty=named(request, "difficulty", tpl.difficulty), gender=named(request, "gender", tpl.gender),
+                  tags=", ".join(tpl.tags))
+        html_ = (f"<div class='apg-compare'><figure><div class='apg-thumb apg-skeleton'>"
+                 f"<img alt='{esc(tr(request, 'poses.alt_pose'))}' src='{esc(url)}'></div>"
+                 f"<figcaption>{esc(tpl.name)}</figcaption></figure><figure><div class='apg-thumb apg-skeleton'>"
+                 f"<img alt='{esc(tr(request, 'poses.alt_mirrored'))}' src='{esc(url)}&mirrored=true'></div>"
+                 f"<figcaption>{esc(tr(request, 'poses.mirrored'))}</figcaption></figure></div>"
+                 f"<div class='apg-meta'>{esc(tpl.description or '')}</div><div class='apg-meta'>{esc(meta)}</div>")
+        return [html_, tpl.name, tpl.category, tpl.subcategory or "", tpl.difficulty, tpl.gender,
+                tpl.product_placement, ", ".join(tpl.tags), tpl.description or "", tpl.is_active]
 
     picker.change(fill, inputs=picker, outputs=editor)
 
     def do_save(request: gr.Request, choice, name, cat, sub, diff, gender, place, tags, desc, active, *values):
         template_id = choice_id(choice)
         if template_id is None:
-            return err("Pick a template first."), *[gr.update()] * len(list_out)
+            return err(tr(request, "poses.pick_first")), *[gr.update()] * len(list_out)
         try:
             data = TemplateUpdate(name=name, category=cat, subcategory=sub or None, difficulty=diff, gender=gender,
                                   product_placement=place, description=desc or None, is_active=bool(active),
-                                  tags=[t.strip() for t in (tags or "").split(",") if t.strip()])
-            t = act(services, request, lambda s, u: lib.update(s, user=u, template_id=template_id, data=data))
+                                  tags=[x.strip() for x in (tags or "").split(",") if x.strip()])
+            tpl = act(services, request, lambda s, u: lib.update(s, user=u, template_id=template_id, data=data))
         except ValueError as exc:
-            return err(pydantic_message(exc)), *[gr.update()] * len(list_out)
+            return err(pydantic_message(exc, EDIT_LABELS, request)), *[gr.update()] * len(list_out)
         except Failed as exc:
             return err(str(exc)), *[gr.update()] * len(list_out)
         listed = listing(request, *values)
-        return ok(f"Saved “{t.name}”{'' if t.is_active else ' (inactive: users no longer see it)'}."), *listed
+        return ok(tr(request, "poses.saved" if tpl.is_active else "poses.saved_inactive", name=tpl.name)), *listed
 
-    save.click(do_save, inputs=[picker, *editor[1:], *filters], outputs=[message, *list_out])
+    save.click(do_save, inputs=[picker, *editor[1:], *filters], outputs=[message_box, *list_out])
     delete.click(lambda c: gr.update(visible=choice_id(c) is not None), inputs=picker, outputs=confirm_row)
     cancel.click(lambda: gr.update(visible=False), outputs=confirm_row)
 
@@ -217,17 +254,18 @@ def build(services, demo: gr.Blocks) -> None:
             act(services, request, lambda s, u: lib.delete(s, user=u, template_id=template_id))
         except Failed as exc:
             return err(str(exc)), gr.update(visible=False), *[gr.update()] * len(list_out)
-        return ok("Deleted."), gr.update(visible=False), *listing(request, *values)
+        return ok(tr(request, "poses.deleted")), gr.update(visible=False), *listing(request, *values)
 
-    confirm.click(do_delete, inputs=[picker, *filters], outputs=[message, confirm_row, *list_out])
+    confirm.click(do_delete, inputs=[picker, *filters], outputs=[message_box, confirm_row, *list_out])
 
     def do_bulk(request: gr.Request, selected, action, value, *values):
         ids = [choice_id(c) for c in selected or [] if choice_id(c) is not None]
         if not ids:
-            return err("Tick at least one template."), *[gr.update()] * len(list_out)
+            return err(tr(request, "poses.tick_one")), *[gr.update()] * len(list_out)
         value = (value or "").strip()
+        action_name = tr(request, f"poses.action.{action}")
         if action in ("add tag", "remove tag", "set category") and not value:
-            return err(f"“{action}” needs a value."), *[gr.update()] * len(list_out)
+            return err(tr(request, "poses.needs_value", action=action_name)), *[gr.update()] * len(list_out)
         kwargs = {"activate": {"is_active": True}, "deactivate": {"is_active": False},
                   "add tag": {"add_tags": [value]}, "remove tag": {"remove_tags": [value]},
                   "set category": {"category": value}}[action]
@@ -235,14 +273,16 @@ def build(services, demo: gr.Blocks) -> None:
             n = act(services, request, lambda s, u: lib.bulk_update(s, user=u, template_ids=ids, **kwargs))
         except Failed as exc:
             return err(str(exc)), *[gr.update()] * len(list_out)
-        return ok(f"{action.capitalize()}: {n} template(s) changed."), *listing(request, *values)
+        done = tr(request, "poses.bulk_done", action=action_name[:1].upper() + action_name[1:], n=n)
+        return ok(done), *listing(request, *values)
 
-    bulk_apply.click(do_bulk, inputs=[selection, bulk_action, bulk_value, *filters], outputs=[message, *list_out])
+    bulk_apply.click(do_bulk, inputs=[selection, bulk_action, bulk_value, *filters],
+                     outputs=[message_box, *list_out])
 
     def do_export(selected, fmt, request: gr.Request):
         ids = [choice_id(c) for c in selected or [] if choice_id(c) is not None]
         if not ids:
-            return None, err("Tick the templates to export first.")
+            return None, err(tr(request, "poses.tick_export"))
         try:
             data, _media, name = act(services, request, lambda s, u: pose_import.export(s, user=u, template_ids=ids,
                                                                                         fmt=fmt))
@@ -250,13 +290,13 @@ def build(services, demo: gr.Blocks) -> None:
             return None, err(str(exc))
         out = Path(tempfile.mkdtemp(prefix="pose-export-")) / name
         out.write_bytes(data)  # library templates are shared, not private: a download link is fine
-        return str(out), ok(f"Exported {len(ids)} template(s).")
+        return str(out), ok(tr(request, "poses.exported", n=len(ids)))
 
-    export_btn.click(do_export, inputs=[selection, export_fmt], outputs=[export_file, message])
+    export_btn.click(do_export, inputs=[selection, export_fmt], outputs=[export_file, message_box])
 
     def do_import(request: gr.Request, paths, cat, sub, place, active, *values):
         if not paths:
-            return gr.update(), err("Choose files to import."), *[gr.update()] * len(list_out)
+            return gr.update(), err(tr(request, "poses.choose_files")), *[gr.update()] * len(list_out)
         files = [(Path(p).read_bytes(), Path(p).name) for p in paths]
         try:
             report = act(services, request, lambda s, u: pose_import.import_files(
@@ -264,14 +304,30 @@ def build(services, demo: gr.Blocks) -> None:
                 placement=place, activate=bool(active)))
         except Failed as exc:
             return gr.update(), err(str(exc)), *[gr.update()] * len(list_out)
-        rows = ([[r["file"], "imported", f"#{r['id']} {r['person']} ({r['kind']})"] for r in report["imported"]]
-                + [[r["file"], "skipped", f"{r['person']}: {r['reason']}"
-                    + (f" — #{r['duplicateOf']['id']} {r['duplicateOf']['key']}" if r.get("duplicateOf") else "")]
-                   for r in report["skipped"]]
-                + [[r["file"], "error", r["error"]] for r in report["errors"]])
-        text = (f"{len(report['imported'])} imported, {len(report['skipped'])} skipped, "
-                f"{len(report['errors'])} failed.")
-        return gr.update(value=rows, visible=True), ok(text), *listing(request, *values)
+        return (gr.update(value=import_report(request, report), visible=True),
+                ok(tr(request, "poses.import_summary", imported=len(report["imported"]),
+                      skipped=len(report["skipped"]), failed=len(report["errors"]))),
+                *listing(request, *values))
 
     imp_btn.click(do_import, inputs=[imp_files, imp_cat, imp_sub, imp_place, imp_active, *filters],
-                  outputs=[imp_report, message, *list_out])
+                  outputs=[imp_report, message_box, *list_out])
+
+
+def import_report(request, report: dict) -> pd.DataFrame:
+    """The import's rows (file, result, details) with the column names and texts in the request's language."""
+    def kind(code):
+        key = f"poses.kind.{code}"
+        return tr(request, key) if key in EN else code
+
+    def duplicate(r):
+        d = r.get("duplicateOf")
+        return f" — #{d['id']} {d['key']}" if d else ""
+
+    rows = ([[r["file"], tr(request, "poses.imported"),
+              f"#{r['id']} {message(request, r['person'])} ({kind(r['kind'])})"] for r in report["imported"]]
+            + [[r["file"], tr(request, "poses.skipped"),
+                f"{message(request, r['person'])}: {message(request, r['reason'])}{duplicate(r)}"]
+               for r in report["skipped"]]
+            + [[r["file"], tr(request, "poses.error"), message(request, r["error"])] for r in report["errors"]])
+    columns = [tr(request, k) for k in ("poses.col_file", "poses.col_result", "poses.col_details")]
+    return pd.DataFrame(rows, columns=columns)

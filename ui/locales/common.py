@@ -14,6 +14,22 @@ EN = {
     "common.credits": "**{user}** · **{n}** credits",
     "common.failed": "Something went wrong on our side; please try again.",
     "common.this_cannot_be_empty": "this cannot be empty",
+    "common.all": "All",
+    "common.none": "— none —",
+    "common.brand_kit": "Brand kit",
+    "common.name": "Name",
+    "common.category": "Category",
+    "common.upload_tab": "Upload",
+    "common.edit_tab": "Edit",
+    "common.delete": "Delete…",
+    "common.yes_delete": "Yes, delete",
+    "common.cancel": "Cancel",
+    "common.saved": "Saved.",
+    "common.deleted": "Deleted.",
+    "coming_soon.posters": "## Posters\nTurn the best photos into brand-kit posters.",
+    "coming_soon.posters_body": "**Coming soon.** This page is being built. It will let you:\n"
+                                "- Instagram, Story, marketplace and Facebook formats\n"
+                                "- your logo, colours and fonts applied",
 }
 
 ID = {
@@ -30,4 +46,20 @@ ID = {
     "common.credits": "**{user}** · **{n}** kredit",
     "common.failed": "Terjadi kesalahan di sistem kami; silakan coba lagi.",
     "common.this_cannot_be_empty": "tidak boleh kosong",
+    "common.all": "Semua",
+    "common.none": "— tidak ada —",
+    "common.brand_kit": "Kit merek",
+    "common.name": "Nama",
+    "common.category": "Kategori",
+    "common.upload_tab": "Unggah",
+    "common.edit_tab": "Ubah",
+    "common.delete": "Hapus…",
+    "common.yes_delete": "Ya, hapus",
+    "common.cancel": "Batal",
+    "common.saved": "Tersimpan.",
+    "common.deleted": "Terhapus.",
+    "coming_soon.posters": "## Poster\nUbah foto terbaik jadi poster sesuai kit merek.",
+    "coming_soon.posters_body": "**Segera hadir.** Halaman ini sedang dibuat. Nantinya Anda bisa:\n"
+                                "- membuat format Instagram, Story, marketplace, dan Facebook\n"
+                                "- memakai logo, warna, dan font Anda secara otomatis",
 }
