@@ -99,9 +99,9 @@ _OVERRIDE = ("<script>(function(){var m=document.cookie.match(/(?:^|; )" + COOKI
 def language_switch() -> None:
     """The EN / ID buttons shown on every page."""
     with gr.Row(elem_classes="apg-lang"):
-        gr.Button(t("lang.en"), size="sm", elem_id="apg-lang-en", scale=0, min_width=60).click(
+        gr.Button(t("lang.en"), size="sm", elem_id="apg-lang-en", scale=0, min_width=90).click(
             None, js=f"() => ({_SET_LANG})('en')")
-        gr.Button(t("lang.id"), size="sm", elem_id="apg-lang-id", scale=0, min_width=60).click(
+        gr.Button(t("lang.id"), size="sm", elem_id="apg-lang-id", scale=0, min_width=150).click(
             None, js=f"() => ({_SET_LANG})('id')")
 
 

@@ -26,10 +26,6 @@ EN = {
     "common.cancel": "Cancel",
     "common.saved": "Saved.",
     "common.deleted": "Deleted.",
-    "coming_soon.posters": "## Posters\nTurn the best photos into brand-kit posters.",
-    "coming_soon.posters_body": "**Coming soon.** This page is being built. It will let you:\n"
-                                "- Instagram, Story, marketplace and Facebook formats\n"
-                                "- your logo, colours and fonts applied",
 }
 
 ID = {
@@ -58,8 +54,4 @@ ID = {
     "common.cancel": "Batal",
     "common.saved": "Tersimpan.",
     "common.deleted": "Terhapus.",
-    "coming_soon.posters": "## Poster\nUbah foto terbaik jadi poster sesuai kit merek.",
-    "coming_soon.posters_body": "**Segera hadir.** Halaman ini sedang dibuat. Nantinya Anda bisa:\n"
-                                "- membuat format Instagram, Story, marketplace, dan Facebook\n"
-                                "- memakai logo, warna, dan font Anda secara otomatis",
 }
