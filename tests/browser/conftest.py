@@ -1,5 +1,6 @@
 """Fixtures for browser tests: the real app on a free port, Debian's Chromium driven by Playwright.
 
+    start_tiny_app(**over) the app with ENGINE=tiny (toy models written once per session)
     live_app            AUTH=none app with a fresh migrated SQLite DB + empty storage dir -> LiveApp
                         (.base_url, .url(path), .services for DB assertions, .settings)
     start_app(**over)   factory: the app for other Settings overrides (auth="password", ...), fresh state
@@ -113,6 +114,24 @@ def start_app(app_pool):
 @pytest.fixture
 def live_app(start_app) -> LiveApp:
     return start_app()
+
+
+@pytest.fixture(scope="session")
+def tiny_root(tmp_path_factory):
+    """One folder for the tiny engine's toy models, written once per session."""
+    return tmp_path_factory.mktemp("browser-tiny-engine")
+
+
+@pytest.fixture
+def start_tiny_app(start_app, tiny_root):
+    """Factory: start_tiny_app(**settings_overrides) -> LiveApp rendering with ENGINE=tiny (2 steps, 1 attempt)."""
+    def start(**over) -> LiveApp:
+        values = dict(engine="tiny", tiny_model_dir=str(tiny_root / "tiny"), hf_cache_dir=str(tiny_root / "hf"),
+                      model_downloads=False, engine_steps=2, max_attempts=1)
+        values.update(over)
+        return start_app(**values)
+
+    return start
 
 
 @pytest.fixture

@@ -15,15 +15,9 @@ from db.models import Avatar
 RENDER_MS = 240_000  # the first tiny pipeline of the server process is written and loaded; a loaded box is slow
 
 
-@pytest.fixture(scope="session")
-def tiny_root(tmp_path_factory):
-    return tmp_path_factory.mktemp("browser-tiny-engine-avatar-ai")
-
-
 @pytest.fixture
-def tiny_app(start_app, tiny_root):
-    return start_app(engine="tiny", tiny_model_dir=str(tiny_root / "tiny"), hf_cache_dir=str(tiny_root / "hf"),
-                     model_downloads=False, engine_steps=2, max_attempts=1)
+def tiny_app(start_tiny_app):
+    return start_tiny_app()
 
 
 @pytest.fixture

@@ -24,16 +24,10 @@ RENDER_MS = 240_000  # the first tiny pipeline of the server process is written 
 SHOTS = "/tmp"
 
 
-@pytest.fixture(scope="session")
-def tiny_root(tmp_path_factory):
-    return tmp_path_factory.mktemp("browser-tiny-batch")
-
-
 @pytest.fixture
-def batch_app(start_app, tiny_root):
+def batch_app(start_tiny_app):
     # one pose per pipeline call and two per job: the gallery fills image by image
-    return start_app(engine="tiny", tiny_model_dir=str(tiny_root / "tiny"), hf_cache_dir=str(tiny_root / "hf"),
-                     model_downloads=False, engine_steps=2, max_attempts=1, engine_batch_size=1, job_chunk_size=2)
+    return start_tiny_app(engine_batch_size=1, job_chunk_size=2)
 
 
 @pytest.fixture

@@ -24,15 +24,9 @@ SHOTS = "/tmp"
 SIZES = {"instagram-post": (1080, 1080), "story": (1080, 1920)}
 
 
-@pytest.fixture(scope="session")
-def tiny_root(tmp_path_factory):
-    return tmp_path_factory.mktemp("browser-tiny-posters")
-
-
 @pytest.fixture
-def batch_app(start_app, tiny_root):
-    return start_app(engine="tiny", tiny_model_dir=str(tiny_root / "tiny"), hf_cache_dir=str(tiny_root / "hf"),
-                     model_downloads=False, engine_steps=2, max_attempts=1, engine_batch_size=2, job_chunk_size=2)
+def batch_app(start_tiny_app):
+    return start_tiny_app(engine_batch_size=2, job_chunk_size=2)
 
 
 @pytest.fixture
