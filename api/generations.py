@@ -12,8 +12,9 @@ from pydantic import Field
 from starlette.background import BackgroundTask
 
 from api.deps import Limit, Offset, Services, SessionDep, UserDep
-from core import batch_export, batches, generation
-from core.batches import BatchRequest, BatchStatus, ProjectCreate
+from core import batch_export, batches, generation, projects
+from core.batches import BatchRequest, BatchStatus
+from core.projects import ProjectCreate
 from core.errors import ValidationFailed
 from core.generation import TryOne
 from core.schemas import CamelModel, Page, file_url
@@ -242,18 +243,18 @@ def _project_out(p, generations=None) -> ProjectPublic:
 
 @router.post("/projects", response_model=ProjectPublic, response_model_by_alias=True, status_code=201)
 def create_project(body: ProjectCreate, session: SessionDep, user: UserDep):
-    return _project_out(batches.create_project(session, user=user, data=body))
+    return _project_out(projects.create_project(session, user=user, data=body))
 
 
 @router.get("/projects", response_model=Page[ProjectPublic], response_model_by_alias=True)
 def list_projects(session: SessionDep, user: UserDep, limit: Limit = 50, offset: Offset = 0):
-    rows, total = batches.list_projects(session, user=user, limit=limit, offset=offset)
+    rows, total = projects.list_projects(session, user=user, limit=limit, offset=offset)
     return Page(items=[_project_out(p) for p in rows], total=total, limit=limit, offset=offset)
 
 
 @router.get("/projects/{project_id}", response_model=ProjectPublic, response_model_by_alias=True)
 def get_project(project_id: int, session: SessionDep, user: UserDep):
-    project = batches.get_project(session, user=user, project_id=project_id)
+    project = projects.get_project(session, user=user, project_id=project_id)
     gens, _ = batches.list_generations(session, user=user, project_id=project.id, limit=200, offset=0)
     return _project_out(project, gens)
 

@@ -17,14 +17,14 @@ import sqlalchemy as sa
 from pydantic import Field, model_validator
 from sqlmodel import Session, select
 
-from core import credits, work
+from core import credits, projects, work
 from core import pose_library as lib
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.generation import APP, SEED_LIMIT, _inputs, output_size, refresh, refund_pose
 from core.records import get_owned
 from core.schemas import CamelModel
 from core.settings import Settings
-from db.models import CreditLedger, GeneratedPose, PoseGeneration, PoseGenerationProject, PoseTemplate, User, utcnow
+from db.models import CreditLedger, GeneratedPose, PoseGeneration, PoseTemplate, User, utcnow
 
 BULK_FROM = 100
 QUALITY_STEPS = {"draft": 0.5, "standard": 1.0, "high": 1.6}   # x ENGINE_STEPS
@@ -123,12 +123,6 @@ def choose_templates(session: Session, *, distribution: dict[str, int], rng: ran
 
 # --- starting ------------------------------------------------------------------------------------------
 
-def _project(session: Session, *, user: User, project_id: int | None) -> PoseGenerationProject | None:
-    if project_id is None:
-        return None
-    return get_owned(session, PoseGenerationProject, project_id, user_id=user.id, label="Project")
-
-
 def start_batch(session: Session, *, user: User, request: BatchRequest, settings: Settings, runner) -> PoseGeneration:
     """Plan one row per pose, reserve the credits and queue the work, in one transaction. Any check that
     fails (limit, credits, someone else's avatar...) leaves nothing planned."""
@@ -140,7 +134,8 @@ def start_batch(session: Session, *, user: User, request: BatchRequest, settings
                                f"{total}.", field="totalPoses")
     kit, avatar, product = _inputs(session, user=user, kit_id=request.brand_kit_id, avatar_id=request.avatar_id,
                                    product_id=request.product_id)
-    project = _project(session, user=user, project_id=request.project_id)
+    project = projects.get_project(session, user=user, project_id=request.project_id) \
+        if request.project_id is not None else None
     width, height = output_size(settings, request.size)
     batch_seed = request.seed if request.seed is not None else secrets.randbelow(SEED_LIMIT)
     rng = random.Random(batch_seed)
@@ -352,44 +347,6 @@ def list_generations(session: Session, *, user: User, project_id: int | None = N
     return list_owned(session, PoseGeneration, user_id=user.id, filters={"project_id": project_id},
                       order_by=(PoseGeneration.created_at.desc(), PoseGeneration.id.desc()), limit=limit,
                       offset=offset)
-
-
-# --- projects ----------------------------------------------------------------------------------------------
-
-class ProjectCreate(CamelModel):
-    name: str = Field(min_length=1, max_length=100)
-    description: str | None = Field(default=None, max_length=2000)
-    brand_kit_id: int | None = None
-
-
-def create_project(session: Session, *, user: User, data: ProjectCreate) -> PoseGenerationProject:
-    from core import brand_kits
-
-    if data.brand_kit_id is not None:
-        brand_kits.get(session, user=user, kit_id=data.brand_kit_id)
-    row = PoseGenerationProject(user_id=user.id, name=data.name.strip(), description=data.description,
-                                brand_kit_id=data.brand_kit_id)
-    if not row.name:
-        raise ValidationFailed("A project needs a name.", field="name")
-    session.add(row)
-    session.commit()
-    session.refresh(row)
-    return row
-
-
-def get_project(session: Session, *, user: User, project_id: int) -> PoseGenerationProject:
-    row = _project(session, user=user, project_id=project_id)
-    if row is None:
-        raise NotFound("Project not found.")
-    return row
-
-
-def list_projects(session: Session, *, user: User, limit: int = 50, offset: int = 0):
-    from core.records import list_owned
-
-    return list_owned(session, PoseGenerationProject, user_id=user.id, filters={},
-                      order_by=(PoseGenerationProject.created_at.desc(), PoseGenerationProject.id.desc()),
-                      limit=limit, offset=offset)
 
 
 # --- stats ----------------------------------------------------------------------------------------------

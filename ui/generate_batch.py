@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import gradio as gr
 
-from core import batches, generation
+from core import batches, generation, projects
 from core import pose_library as lib
-from core.batches import BatchRequest, ProjectCreate
+from core.batches import BatchRequest
+from core.projects import ProjectCreate
 from core.errors import DomainError
 from core.generation import SEED_LIMIT
 from ui.common import Failed, act, choice_id, credits_text, err, esc, ok, pydantic_message
@@ -140,7 +141,7 @@ def batch_section(services, demo: gr.Blocks, badge, pickers: list, sizes, defaul
     cats = gr.State([])  # [[category, available], ...] in the order of the number boxes
 
     def project_choices(session, user, request) -> list[tuple[str, str]]:
-        rows, _ = batches.list_projects(session, user=user, limit=200)
+        rows, _ = projects.list_projects(session, user=user, limit=200)
         return [(tr(request, "generate.no_project"), NO_PROJECT)] + [(f"{p.id} · {p.name}",) * 2 for p in rows]
 
     def on_load(request: gr.Request):
@@ -258,9 +259,9 @@ def batch_section(services, demo: gr.Blocks, badge, pickers: list, sizes, defaul
         def run(session, user):
             project_id = choice_id(proj_c)
             if new_project is not None:  # the same name again reuses the project
-                rows, _ = batches.list_projects(session, user=user, limit=200)
+                rows, _ = projects.list_projects(session, user=user, limit=200)
                 same = [p for p in rows if p.name.casefold() == new_project.name.casefold()]
-                project_id = (same[0] if same else batches.create_project(session, user=user, data=new_project)).id
+                project_id = (same[0] if same else projects.create_project(session, user=user, data=new_project)).id
             g = batches.start_batch(session, user=user, request=req.model_copy(update={"project_id": project_id}),
                                     settings=services.settings, runner=services.runner)
             choices = project_choices(session, user, request)

@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlparse
 
 import gradio as gr
 
-from core import batches, credits, products
+from core import batches, credits, products, projects
 from core import pose_library as lib
 from core.errors import DomainError
 from core.generation import APP
@@ -324,7 +324,7 @@ def build(services, demo: gr.Blocks) -> None:
             except DomainError:
                 pass  # someone else's, or gone: on_load says so
         pname = {p.id: p.name for p in products.list_products(session, user=user, limit=200)[0]}
-        jname = {p.id: p.name for p in batches.list_projects(session, user=user, limit=200)[0]}
+        jname = {p.id: p.name for p in projects.list_projects(session, user=user, limit=200)[0]}
         out = []
         removed = tr(request, "results.product_removed")
         for g in gens:

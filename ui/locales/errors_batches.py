@@ -67,7 +67,6 @@ PATTERNS: list[tuple[str, str]] = [
     *[(rf"Only finished images can be rated; this one is {_E(s)}\.",
        rf"Hanya foto yang sudah jadi yang bisa dinilai; foto ini {s_id}.") for s, s_id in _STATUS.items()],
     (_E("A project needs a name."), "Proyek perlu nama."),
-    (_E("Project not found."), "Proyek tidak ditemukan."),
     (r"show must be one of (?P<list>.+)\.", r"Tampilan harus salah satu dari \g<list>."),
     (_E("limit must be 1-500 and offset 0 or more."), "limit harus 1-500 dan offset 0 atau lebih."),
     # a pose's error (shown on the Results and Generate pages)
