@@ -153,7 +153,7 @@ def batch_section(services, demo: gr.Blocks, badge, pickers: list, sizes, defaul
             return project_choices(session, user, request), [c for c in found if c[1]], temps
         labels = (gr.update(choices=size_choices(services.settings, request)), cost_html(DEFAULT_TOTAL, request))
         try:
-            projects, found, temps = act(services, request, run)
+            project_names, found, temps = act(services, request, run)
         except Failed as exc:
             return *[gr.update()] * (5 + MAX_CATEGORIES), err(str(exc)), *labels
         shown = found[:MAX_CATEGORIES]
@@ -165,7 +165,7 @@ def batch_section(services, demo: gr.Blocks, badge, pickers: list, sizes, defaul
         if len(found) > MAX_CATEGORIES:
             note = err(tr(request, "generate.too_many_categories", n=MAX_CATEGORIES))
         labels = (labels[0], cost_html(sum(counts), request))
-        return (gr.update(choices=projects, value=NO_PROJECT), shown, sum(counts),
+        return (gr.update(choices=project_names, value=NO_PROJECT), shown, sum(counts),
                 gr.update(choices=[(tr(request, "generate.all"), ALL),
                                    *((named(request, "category", c), c) for c, _ in found)], value=ALL),
                 gr.update(choices=[f"{tpl.id} · {tpl.name}" for tpl in temps], value=[]), *boxes, note, *labels)
@@ -268,11 +268,11 @@ def batch_section(services, demo: gr.Blocks, badge, pickers: list, sizes, defaul
             chosen = next((v for _, v in choices if choice_id(v) == project_id), NO_PROJECT)
             return g.id, g.total_poses, g.credits_reserved, gr.update(choices=choices, value=chosen)
         try:
-            gid, count, reserved, projects = act(services, request, run)
+            gid, count, reserved, project_names = act(services, request, run)
         except Failed as exc:
             return err(str(exc)), "", gr.update(), gr.update(), gr.update()
         return (ok(tr(request, "generate.batch_started", id=gid, n=count, credits=reserved)),
-                results_link(gid, request), credits_text(services, request), projects, "")
+                results_link(gid, request), credits_text(services, request), project_names, "")
 
     start.click(do_start, inputs=[kit, avatar, product, project, project_new, mode, total, repeats, picked, size,
                                   quality, seed, extra, cats, *slots],
