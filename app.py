@@ -49,7 +49,8 @@ def serve(settings: Settings) -> None:
     print(f"Avatar & Pose Generator on http://{settings.host}:{settings.port}  (AUTH={settings.auth}, "
           f"database={'SQLite' if settings.is_sqlite else 'Postgres'}, "
           f"runner={'rq' if settings.redis_url else 'in-process'})", flush=True)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+    # Proxy headers are read inside the app, trusting FORWARDED_ALLOW_IPS only (api.login.install_proxy_headers).
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", proxy_headers=False)
 
 
 def rebuild_metrics(session, *, settings: Settings, username: str | None, dry_run: bool) -> int:

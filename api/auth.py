@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from api.deps import Services, SessionDep, UserDep
-from api.login import token_from_request
+from api.login import client_address, login_limiter, token_from_request
 from core import users
 from core.errors import ValidationFailed
+from core.login_limits import TooManyAttempts
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
@@ -29,11 +31,26 @@ class MeOut(BaseModel):
     credits: int
 
 
-@router.post("/login", response_model=TokenOut)
-def login(body: LoginIn, session: SessionDep, services: Services):
+class ErrorOut(BaseModel):
+    detail: str
+    code: str
+
+
+@router.post("/login", response_model=TokenOut, responses={
+    401: {"model": ErrorOut, "description": "Wrong username or password (one message for both)."},
+    429: {"model": ErrorOut, "description": "Too many sign-in attempts for this account or from this address "
+                                            "(LOGIN_ATTEMPTS_PER_ACCOUNT / _PER_ADDRESS per LOGIN_WINDOW_SECONDS); "
+                                            "the Retry-After header says how many seconds to wait.",
+          "headers": {"Retry-After": {"description": "Seconds until the next attempt is counted.",
+                                      "schema": {"type": "integer"}}}}})
+def login(body: LoginIn, request: Request, session: SessionDep, services: Services):
     if services.settings.auth == "none":
         raise ValidationFailed("This server runs without accounts (AUTH=none); no token is needed.")
-    user = users.authenticate(session, username=body.username, password=body.password)
+    try:
+        user = users.sign_in(session, username=body.username, password=body.password,
+                             address=client_address(request), limiter=login_limiter(request))
+    except TooManyAttempts as exc:
+        return JSONResponse(exc.to_dict(), status_code=exc.status, headers=exc.headers)
     return TokenOut(token=users.issue_token(session, user=user, settings=services.settings))
 
 

@@ -156,6 +156,25 @@ class Settings(BaseSettings):
     tiny_model_dir: Path | None = Field(
         None, description="Where ENGINE=tiny writes its toy models. Unset: <storage_dir>/cache/tiny-engine.")
 
+
+    # --- workers and sign-in (jobs/worker.py, core/login_limits.py, api/login.py) ------------------
+    worker_name_lease_seconds: float = Field(
+        15, ge=1, le=600, description="How long a worker's --name stays claimed after the worker dies without "
+                                      "stopping (SIGKILL, power loss); a live worker renews its claim every third of it.")
+    login_attempts_per_account: int = Field(
+        10, ge=1, description="Sign-in attempts one account accepts per LOGIN_WINDOW_SECONDS (REST and the form); "
+                              "then 429 with Retry-After.")
+    login_attempts_per_address: int = Field(
+        30, ge=1, description="Sign-in attempts one client address may make per LOGIN_WINDOW_SECONDS, over all "
+                              "accounts (an office or a proxy can share one address).")
+    login_window_seconds: int = Field(60, ge=1, le=86400, description="The moving window the sign-in limits count in.")
+    login_limit_storage: str | None = Field(
+        None, description="Where sign-in attempts are counted: a `limits` storage URI (memory://, redis://...). "
+                          "Unset: REDIS_URL when set (shared by every app process), else memory:// (this process).")
+    forwarded_allow_ips: str = Field(
+        "127.0.0.1", description="Proxies trusted to set X-Forwarded-For / X-Forwarded-Proto (comma-separated "
+                                 "IPs or networks, * for any): the client address and https come from them.")
+
     @field_validator("sd15_base_revision", "sd15_controlnet_revision", "sdxl_base_revision",
                      "sdxl_controlnet_revision", "model_dir", "hf_cache_dir", "fast_lora", "fast_lora_weight_name",
                      "ip_adapter_weight", "tiny_model_dir", mode="before")
@@ -163,7 +182,7 @@ class Settings(BaseSettings):
     def _engine_empty_is_none(cls, v):
         return v or None
 
-    @field_validator("redis_url", mode="before")
+    @field_validator("redis_url", "login_limit_storage", mode="before")
     @classmethod
     def _empty_is_none(cls, v):
         return v or None

@@ -87,6 +87,13 @@ def authenticate(session: Session, *, username: str, password: str) -> User:
     return user
 
 
+def sign_in(session: Session, *, username: str, password: str, address: str | None, limiter) -> User:
+    """authenticate(), after counting the attempt against the sign-in limits (core.login_limits.LoginLimiter):
+    TooManyAttempts (429) once this account or this client address has used up its window."""
+    limiter.count_attempt(username=username or "", address=address)
+    return authenticate(session, username=username, password=password)
+
+
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 

@@ -40,18 +40,20 @@ def free_port() -> int:
 
 
 class WorkerProcess:
-    """One `python -m jobs.worker` subprocess configured by `values` (Settings fields, as environment
-    variables); its output goes to <log_dir>/worker-<name>.log (tail() shows it when a test fails)."""
+    """One `python -m jobs.worker --name <name>` subprocess configured by `values` (Settings fields, as environment
+    variables); name: a fresh <label>-<random> unless given. Its output goes to <log_dir>/worker-<label>-*.log
+    (tail() shows it when a test fails)."""
 
-    def __init__(self, values: dict, log_dir, label: str = "worker", extra_env: dict | None = None):
+    def __init__(self, values: dict, log_dir, label: str = "worker", extra_env: dict | None = None,
+                 name: str | None = None):
         import subprocess
         import sys
         import uuid
         from pathlib import Path
 
         root = Path(__file__).resolve().parent.parent
-        self.name = f"{label}-{uuid.uuid4().hex[:8]}"
-        self.log_path = Path(log_dir) / f"worker-{self.name}.log"
+        self.name = name or f"{label}-{uuid.uuid4().hex[:8]}"
+        self.log_path = Path(log_dir) / f"worker-{label}-{uuid.uuid4().hex[:8]}.log"
         self.terminated = False
         env = {**os.environ, **settings_env(values), "PYTHONPATH": str(root), "PYTHONUNBUFFERED": "1",
                **(extra_env or {})}

@@ -117,7 +117,10 @@ def test_password_mode_browser_signs_in_and_its_cookie_opens_own_files(services,
         # Bob (by his own token, which beats the cookie) gets a 404 for Alice's file.
         assert client.get(logo_url, headers={"Authorization": f"Bearer {bob_token}"}).status_code == 404
 
-        r = client.get("/logout")
+        confirm = client.get("/logout")  # a link only asks: signing out is a POST
+        assert confirm.status_code == 200 and 'method="post" action="/logout"' in confirm.text
+        assert client.get("/api/auth/me").status_code == 200
+        r = client.post("/logout")
         assert r.status_code == 303 and r.headers["location"] == "/login"
         client.cookies.clear()
         assert client.get(logo_url).status_code == 401
