@@ -156,6 +156,11 @@ class Settings(BaseSettings):
     tiny_model_dir: Path | None = Field(
         None, description="Where ENGINE=tiny writes its toy models. Unset: <storage_dir>/cache/tiny-engine.")
 
+    # --- Gradio's upload cache (ui/upload_guard.py) ------------------------------------------
+    upload_cache_seconds: int = Field(
+        3600, ge=1, description="How long an upload that no action used stays in Gradio's upload cache; "
+                                "uploads that were saved or refused leave it at once.")
+
     @field_validator("sd15_base_revision", "sd15_controlnet_revision", "sdxl_base_revision",
                      "sdxl_controlnet_revision", "model_dir", "hf_cache_dir", "fast_lora", "fast_lora_weight_name",
                      "ip_adapter_weight", "tiny_model_dir", mode="before")
