@@ -17,6 +17,7 @@ from pathlib import Path
 import gradio
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 from PIL import Image
 from sqlmodel import func, select
 
@@ -261,6 +262,11 @@ def test_user_b_cannot_fetch_user_a_upload_from_the_cache_by_url(world, cache):
             assert r.status_code in (401, 404), (url, r.status_code)
             assert r.content != png((7, 7, 7))
         assert b.http.head(url).status_code in (401, 404), url
+    # behind a proxy that mounts the app under a prefix (root_path) the same holds
+    asgi = world["live"].server.config.app
+    for person, expected in ((a, 200), (b, 404)):
+        proxied = TestClient(asgi, root_path="/shop", cookies=dict(person.http.cookies))
+        assert proxied.get(f"/shop/gradio_api/file={path}").status_code == expected
     # Gradio's fetch-any-URL-through-the-server is closed too
     assert b.http.get("/gradio_api/file=http://127.0.0.1:9/x.png").status_code == 404
 

@@ -189,7 +189,10 @@ class _Doors:
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "http":
-            path = "/" + scope["path"].lstrip("/")
+            path, root = scope["path"], scope.get("root_path") or ""
+            if root and path.startswith(root + "/"):  # behind a proxy prefix: what Starlette routes on
+                path = path[len(root):]
+            path = "/" + path.lstrip("/")
             if path == UPLOAD_ROUTE and scope["method"] == "POST":
                 return await self._upload(scope, receive, send)
             if path.startswith(FILE_ROUTES) and scope["method"] in ("GET", "HEAD"):
