@@ -88,9 +88,9 @@ class Person:
                     self.loaded[self.comps[comp]["props"].get("elem_id")] = value
         return session
 
-    def call(self, fn: int, data: list, session: str) -> dict:
+    def call(self, fn: int, data: list, session: str, event_data=None) -> dict:
         r = self.http.post("/gradio_api/queue/join", json={"data": data, "fn_index": fn, "session_hash": session,
-                                                           "event_data": None, "trigger_id": None})
+                                                           "event_data": event_data, "trigger_id": None})
         assert r.status_code == 200, r.text
         event = r.json()["event_id"]
         with self.http.stream("GET", "/gradio_api/queue/data", params={"session_hash": session}) as stream:
@@ -233,6 +233,10 @@ def test_every_file_handler_refuses_any_path_that_is_not_the_callers_upload(worl
             both = [file_data(bob_photo), file_data(alice_photo)]
             msg = b.call(fn, fill(b, fn, pos, both, world["bob_kit"]), session)
             assert msg["success"] is False and msg["output"]["error"] == UPLOAD_AGAIN, (elem, msg)
+        # his own photo, with someone else's file in the event data a handler could read
+        msg = b.call(fn, fill(b, fn, pos, file_data(bob_photo), world["bob_kit"]), session,
+                     event_data={"value": file_data(logo)})
+        assert msg["success"] is False and msg["output"]["error"] == UPLOAD_AGAIN, (elem, msg)
         # a data: URL beside his own path would have Gradio decode bytes into the cache instead
         msg = b.call(fn, fill(b, fn, pos, file_data(bob_photo, url="data:image/png;base64,AAAA"),
                               world["bob_kit"]), session)

@@ -7,7 +7,8 @@ it only asks whether the file lies somewhere in the upload cache, which holds ev
 
 - POST /gradio_api/upload: the cache paths Gradio answers with are noted under the uploader's name.
 - Blocks.process_api, where the queue, /run and /call all end: before Gradio touches an event's inputs,
-  every FileData in them must name a file this user uploaded that is still in the cache. Anything else
+  every FileData in them (and in its event data) must name a file this user uploaded that is still in
+  the cache. Anything else
   (another user's upload, a file under STORAGE_DIR or inside the gradio package, a path that climbs out
   of the cache with `..`, a URL) stops the event with a gr.Error that names no path. Files an event hands
   back (a pose export) are noted as that user's.
@@ -167,7 +168,8 @@ def _guard_events(demo: gr.Blocks, guard: UploadGuard) -> None:
         request = bound.arguments.get("request")
         owner = owner_of(request)
         if not bound.arguments.get("explicit_call"):  # an explicit call comes from our own code, not a client
-            bad = guard.refused(owner, bound.arguments.get("inputs"))
+            event = getattr(bound.arguments.get("event_data"), "_data", None)  # what a handler's gr.EventData reads
+            bad = guard.refused(owner, [bound.arguments.get("inputs"), event])
             if bad:
                 log.warning("refused a file input of %r that is not theirs: %s", owner, bad)
                 first = request[0] if isinstance(request, list) and request else request
