@@ -23,7 +23,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     from api import create_api
     from api.login import username_from_cookie
-    from ui import build_ui, css
+    from ui import build_ui, css, upload_guard
     from ui.i18n import I18N, LangMiddleware
 
     settings = settings or get_settings()
@@ -38,8 +38,14 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     # Uploads larger than our biggest limit are refused by Gradio before they reach its cache.
     biggest = max(settings.limit_bytes(kind) for kind in ("avatar", "product", "logo", "pose"))
     api.add_middleware(LangMiddleware)   # the EN/ID switch: pages start in the language of the apg_lang cookie
+    # Every file input reads only what this user uploaded; Gradio's cache is served to a file's owner only.
+    upload_guard.install(api, demo, who=auth_dependency or (lambda request: ""),
+                         max_age_seconds=settings.upload_cache_seconds)
+    # show_error=False: an unexpected exception reaches the browser as a bare "Error", never its text (paths,
+    # object addresses); our own messages are inline or gr.Error, which Gradio always shows.
     return gr.mount_gradio_app(api, demo, path="/", auth_dependency=auth_dependency, css=css(), i18n=I18N,
-                               allowed_paths=[], footer_links=["api"], ssr_mode=False, max_file_size=biggest)
+                               allowed_paths=[], footer_links=["api"], ssr_mode=False, max_file_size=biggest,
+                               show_error=False)
 
 
 def serve(settings: Settings) -> None:

@@ -174,6 +174,10 @@ class Settings(BaseSettings):
     forwarded_allow_ips: str = Field(
         "127.0.0.1", description="Proxies trusted to set X-Forwarded-For / X-Forwarded-Proto (comma-separated "
                                  "IPs or networks, * for any): the client address and https come from them.")
+    # --- Gradio's upload cache (ui/upload_guard.py) ------------------------------------------
+    upload_cache_seconds: int = Field(
+        3600, ge=1, description="How long an upload that no action used stays in Gradio's upload cache; "
+                                "uploads that were saved or refused leave it at once.")
 
     @field_validator("sd15_base_revision", "sd15_controlnet_revision", "sdxl_base_revision",
                      "sdxl_controlnet_revision", "model_dir", "hf_cache_dir", "fast_lora", "fast_lora_weight_name",

@@ -11,6 +11,7 @@ from core.schemas import file_url
 from ui.common import (Failed, act, choice_id, choices, credits_text, err, esc, gallery_html, header, ok,
                        pydantic_message, shown)
 from ui.i18n import t, tr
+from ui.upload_guard import release
 
 ALL = "All"
 NEW = "— pick an avatar —"
@@ -181,8 +182,10 @@ def build(services, demo: gr.Blocks) -> None:
                                       store=services.store, settings=services.settings)
         try:
             avatar = act(services, request, run)
-        except Failed as exc:
-            return refused(str(exc))
+        except Failed as exc:  # the photo was read: it is gone from the upload cache, so the widget empties too
+            return *[gr.update()] * len(listing_out), err(str(exc)), gr.update(), None, gr.update()
+        finally:
+            release(demo, request, path)
         listing = refresh(k, g, s, request, selected=f"{avatar.id} · {avatar.name}")
         # the photo and the name are cleared for the next avatar; the traits stay (often shared)
         return (*listing, ok(tr(request, "avatars.uploaded", name=avatar.name)), credits_text(services, request), None,

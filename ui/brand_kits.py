@@ -16,6 +16,7 @@ from core.fonts import list_font_families, render_font_preview
 from core.schemas import file_url
 from ui.common import Failed, act, choice_id, choices, credits_text, err, esc, header, ok, pydantic_message, shown
 from ui.i18n import EN, message as core_text, t, tr
+from ui.upload_guard import release
 
 MAX_COLORS = 10
 START_COLORS = 3
@@ -225,7 +226,7 @@ def build(services, demo: gr.Blocks) -> None:
         except Failed as exc:
             return *unchanged, err(str(exc)), credits_text(services, request), gr.update()
         done = tr(request, "brand_kits.created" if kit_id is None else "brand_kits.saved", name=kit.brand_name)
-        note, keep_logo = ok(done), None
+        note = ok(done)
         if logo_path:
             def upload(session, user):
                 with open(logo_path, "rb") as fh:
@@ -233,9 +234,11 @@ def build(services, demo: gr.Blocks) -> None:
                                             store=services.store, settings=services.settings)
             try:
                 kit = act(services, request, upload)
-            except Failed as exc:  # the kit is saved; say so, and keep the refused file visible
-                note, keep_logo = err(tr(request, "brand_kits.logo_not_saved", done=done, error=str(exc))), gr.update()
-        return (*listing(request, selected=_choice(kit)), note, credits_text(services, request), keep_logo)
+            except Failed as exc:  # the kit is saved; say so (the refused file has left the cache)
+                note = err(tr(request, "brand_kits.logo_not_saved", done=done, error=str(exc)))
+            finally:
+                release(demo, request, logo_path)
+        return (*listing(request, selected=_choice(kit)), note, credits_text(services, request), None)
 
     save.click(do_save, inputs=[picker, *form, logo], outputs=[cards, picker, message, badge, logo])
 

@@ -131,8 +131,9 @@ def pydantic_message(exc: Exception, labels: dict[str, str] | None = None, reque
     `labels` maps field names to the labels the page shows: translation keys ({"brand_name":
     "brand_kits.brand_name"}) or plain text. With `request`, label and problem are in the visitor's language."""
     errors = getattr(exc, "errors", None)
-    if not callable(errors) or not exc.errors():
-        return translate_message(str(exc), lang(request))
+    if not callable(errors) or not exc.errors():  # not pydantic's: its text is not for a shop owner
+        log.info("input refused: %r", exc)
+        return tr(request, "common.check_input")
     first = exc.errors()[0]
     loc = [str(p) for p in first.get("loc", ())]
     where = ".".join(loc)

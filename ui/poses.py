@@ -8,6 +8,7 @@ from pathlib import Path
 
 import gradio as gr
 import pandas as pd
+from gradio.utils import get_upload_folder
 
 from core import pose_import
 from core import pose_library as lib
@@ -15,6 +16,7 @@ from core.pose_library import CATEGORIES, DIFFICULTIES, GENDERS, PLACEMENTS, SOR
 from ui.common import Failed, act, choice_id, err, esc, header, ok, pydantic_message
 from ui.i18n import message, t, tr
 from ui.locales import EN
+from ui.upload_guard import release
 
 ANY = "Any"
 PAGE_SIZE = 48
@@ -136,7 +138,7 @@ def build(services, demo: gr.Blocks) -> None:
         with gr.Row():
             export_fmt = gr.Radio([("ZIP", "zip"), ("JSON", "json")], value="zip", label=t("poses.export_as"))
             export_btn = gr.Button(t("poses.export"))
-            export_file = gr.File(label=t("poses.download"), interactive=False)
+            export_file = gr.File(label=t("poses.download"), interactive=False, elem_id="pose-export-file")
     with gr.Accordion(t("poses.import_title"), open=False, visible=False,
                       elem_id="pose-admin-import") as admin_import:
         gr.Markdown(t("poses.import_help"))
@@ -288,29 +290,35 @@ def build(services, demo: gr.Blocks) -> None:
                                                                                         fmt=fmt))
         except Failed as exc:
             return None, err(str(exc))
-        out = Path(tempfile.mkdtemp(prefix="pose-export-")) / name
-        out.write_bytes(data)  # library templates are shared, not private: a download link is fine
+        # written straight into Gradio's cache: it expires with the uploads, and only this admin may fetch it
+        Path(get_upload_folder()).mkdir(parents=True, exist_ok=True)
+        out = Path(tempfile.mkdtemp(prefix="pose-export-", dir=get_upload_folder())) / name
+        out.write_bytes(data)
         return str(out), ok(tr(request, "poses.exported", n=len(ids)))
 
     export_btn.click(do_export, inputs=[selection, export_fmt], outputs=[export_file, message_box])
 
     def do_import(request: gr.Request, paths, cat, sub, place, active, *values):
         if not paths:
-            return gr.update(), err(tr(request, "poses.choose_files")), *[gr.update()] * len(list_out)
-        files = [(Path(p).read_bytes(), Path(p).name) for p in paths]
+            return gr.update(), err(tr(request, "poses.choose_files")), *[gr.update()] * len(list_out), gr.update()
+        def run(session, user):  # read inside act: a file that cannot be read is a message, not a traceback
+            files = [(Path(p).read_bytes(), Path(p).name) for p in paths]
+            return pose_import.import_files(session, user=user, files=files, settings=services.settings,
+                                            category=cat, subcategory=sub or None, placement=place,
+                                            activate=bool(active))
         try:
-            report = act(services, request, lambda s, u: pose_import.import_files(
-                s, user=u, files=files, settings=services.settings, category=cat, subcategory=sub or None,
-                placement=place, activate=bool(active)))
-        except Failed as exc:
-            return gr.update(), err(str(exc)), *[gr.update()] * len(list_out)
+            report = act(services, request, run)
+        except Failed as exc:  # the files were read and have left the upload cache: the widget empties
+            return gr.update(), err(str(exc)), *[gr.update()] * len(list_out), None
+        finally:
+            release(demo, request, paths)
         return (gr.update(value=import_report(request, report), visible=True),
                 ok(tr(request, "poses.import_summary", imported=len(report["imported"]),
                       skipped=len(report["skipped"]), failed=len(report["errors"]))),
-                *listing(request, *values))
+                *listing(request, *values), None)
 
     imp_btn.click(do_import, inputs=[imp_files, imp_cat, imp_sub, imp_place, imp_active, *filters],
-                  outputs=[imp_report, message_box, *list_out])
+                  outputs=[imp_report, message_box, *list_out, imp_files])
 
 
 def import_report(request, report: dict) -> pd.DataFrame:

@@ -3,6 +3,9 @@ report, preview with and without background (cut-out on a checkerboard), metadat
 background removal, delete with confirmation. While removals run, a timer refreshes the gallery."""
 from __future__ import annotations
 
+from contextlib import ExitStack
+from pathlib import Path
+
 import gradio as gr
 
 from core import brand_kits, products
@@ -11,6 +14,7 @@ from core.schemas import file_url
 from ui.common import (Failed, act, choice_id, choices, credits_text, err, esc, gallery_html, header, ok,
                        pydantic_message, shown)
 from ui.i18n import message as core_text, t, tr
+from ui.upload_guard import release
 
 ALL = "All"
 NONE = "— none —"
@@ -154,45 +158,45 @@ def build(services, demo: gr.Blocks) -> None:
         uploaded, rejected = tr(request, "products.uploaded"), tr(request, "products.rejected")
         started = tr(request, "products.removal_started")
         rows, created, good = [], [], 0
-        if len(paths) == 1:
-            def one(session, user):
-                with open(paths[0], "rb") as fh:
-                    return products.upload(session, user=user, data=data, source=fh, filename=paths[0],
-                                           store=services.store, settings=services.settings, runner=services.runner)
-            try:
-                p = act(services, request, one)
-                rows.append([p.name, uploaded, started])
-                created.append(f"{p.id} · {p.name}")
-                good += 1
-            except Failed as exc:
-                rows.append([paths[0].rsplit("/", 1)[-1], rejected, str(exc)])
-        else:
-            handles = []
-            try:
+        try:
+            if len(paths) == 1:
+                def one(session, user):
+                    with open(paths[0], "rb") as fh:
+                        return products.upload(session, user=user, data=data, source=fh, filename=paths[0],
+                                               store=services.store, settings=services.settings,
+                                               runner=services.runner)
+                try:
+                    p = act(services, request, one)
+                    rows.append([p.name, uploaded, started])
+                    created.append(f"{p.id} · {p.name}")
+                    good += 1
+                except Failed as exc:
+                    rows.append([Path(paths[0]).name, rejected, str(exc)])
+            else:
                 progress(0, desc=tr(request, "products.checking"))
-                handles = [open(p, "rb") for p in paths]
 
                 def many(session, user):
-                    return products.bulk_upload(session, user=user, files=[(h, p) for h, p in zip(handles, paths)],
-                                                data=data, store=services.store, settings=services.settings,
-                                                runner=services.runner,
-                                                on_progress=lambda i, n: progress(
-                                                    (i, n), desc=tr(request, "products.uploading"),
-                                                    unit=tr(request, "products.photos_unit")))
-                result = act(services, request, many)
+                    with ExitStack() as stack:
+                        files = [(stack.enter_context(open(p, "rb")), p) for p in paths]
+                        return products.bulk_upload(session, user=user, files=files, data=data, store=services.store,
+                                                    settings=services.settings, runner=services.runner,
+                                                    on_progress=lambda i, n: progress(
+                                                        (i, n), desc=tr(request, "products.uploading"),
+                                                        unit=tr(request, "products.photos_unit")))
+                try:
+                    result = act(services, request, many)
+                except Failed as exc:  # the photos were read and have left the upload cache: the widget empties
+                    return *skip, gr.update(), err(str(exc)), gr.update(), None
                 for entry in result["files"]:
-                    name = entry["filename"].rsplit("/", 1)[-1]
+                    name = Path(entry["filename"]).name
                     if entry["status"] == "created":
                         rows.append([name, uploaded, started])
                         created.append(f"{entry['id']} · {entry['name']}")
                         good += 1
                     else:
                         rows.append([name, rejected, core_text(request, entry["error"])])
-            except Failed as exc:
-                return *skip, gr.update(), err(str(exc)), gr.update(), gr.update()
-            finally:
-                for h in handles:
-                    h.close()
+        finally:
+            release(demo, request, paths)
         listing = refresh(k, c, s, request, selected=created[0] if created else None)  # the editor shows the first
         text = tr(request, "products.n_uploaded", good=good, n=len(rows))
         headers = [tr(request, "products.report_file"), tr(request, "products.report_result"),

@@ -26,6 +26,8 @@ EN = {
     "common.cancel": "Cancel",
     "common.saved": "Saved.",
     "common.deleted": "Deleted.",
+    "common.check_input": "Please check what you entered: a value is not valid.",
+    "common.upload_again": "This file is not one you uploaded here, or it has expired: please choose it again.",
 }
 
 ID = {
@@ -54,4 +56,6 @@ ID = {
     "common.cancel": "Batal",
     "common.saved": "Tersimpan.",
     "common.deleted": "Terhapus.",
+    "common.check_input": "Periksa lagi isian Anda: ada nilai yang tidak valid.",
+    "common.upload_again": "Berkas ini bukan unggahan Anda di sini, atau sudah kedaluwarsa: silakan pilih lagi.",
 }
