@@ -11,7 +11,9 @@ connections (core.settings checks both), every wait for a thread or a connection
 A request gives its slot back when its response starts: by then its database session is closed
 (api.deps), so a slow client reading a big file holds no slot, no connection and no thread. Gradio's
 long-lived event streams (queue data, heartbeats, upload progress) never take one: they would hold it for
-as long as a tab stays open.
+as long as a tab stays open; nor do Gradio's uploads, which would hold one for as long as a slow phone
+takes to send a photo (they use a thread and a connection only for the short sign-in check). A REST
+upload does hold its slot while its body arrives (a proxy that buffers request bodies avoids that).
 """
 from __future__ import annotations
 
@@ -22,13 +24,13 @@ import anyio.to_thread
 from anyio.lowlevel import RunVar
 
 RETRY_AFTER_SECONDS = 5
-STREAMS = ("/gradio_api/queue/data", "/gradio_api/heartbeat/", "/gradio_api/upload_progress")
+UNGATED = ("/gradio_api/queue/data", "/gradio_api/heartbeat/", "/gradio_api/upload")  # + /upload_progress
 BUSY = json.dumps({"detail": f"The server is busy; try again in {RETRY_AFTER_SECONDS} seconds.",
                    "code": "busy"}).encode()
 
 
 class RequestGate:
-    def __init__(self, app, *, limit: int, threads: int, wait_seconds: float, exempt: tuple[str, ...] = STREAMS):
+    def __init__(self, app, *, limit: int, threads: int, wait_seconds: float, exempt: tuple[str, ...] = UNGATED):
         self.app, self.limit, self.threads, self.wait_seconds, self.exempt = app, limit, threads, wait_seconds, exempt
         self._slots: RunVar[anyio.Semaphore] = RunVar("apg_request_slots")
 
