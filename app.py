@@ -22,6 +22,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     import gradio as gr
 
     from api import create_api
+    from api.gate import RequestGate
     from api.login import username_from_cookie
     from ui import build_ui, css, upload_guard
     from ui.i18n import I18N, LangMiddleware
@@ -41,11 +42,30 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     # Every file input reads only what this user uploaded; Gradio's cache is served to a file's owner only.
     upload_guard.install(api, demo, who=auth_dependency or (lambda request: ""),
                          max_age_seconds=settings.upload_cache_seconds)
+    own_ui_threads(demo, settings.ui_threads)
     # show_error=False: an unexpected exception reaches the browser as a bare "Error", never its text (paths,
     # object addresses); our own messages are inline or gr.Error, which Gradio always shows.
-    return gr.mount_gradio_app(api, demo, path="/", auth_dependency=auth_dependency, css=css(), i18n=I18N,
-                               allowed_paths=[], footer_links=["api"], ssr_mode=False, max_file_size=biggest,
-                               show_error=False)
+    app = gr.mount_gradio_app(api, demo, path="/", auth_dependency=auth_dependency, css=css(), i18n=I18N,
+                              allowed_paths=[], footer_links=["api"], ssr_mode=False, max_file_size=biggest,
+                              show_error=False)
+    # Outermost: every request but Gradio's long-lived event streams waits here for one of
+    # MAX_CONCURRENT_REQUESTS slots (README "Performance").
+    app.add_middleware(RequestGate, limit=settings.max_concurrent_requests, threads=settings.web_threads,
+                       wait_seconds=settings.request_queue_seconds)
+    return app
+
+
+def own_ui_threads(demo, threads: int) -> None:
+    """Gradio runs event handlers on AnyIO's default limiter, the REST routes' threads, whenever its
+    max_threads is 40; give it a limiter of its own of `threads` whatever the number (Gradio calls
+    create_limiter at every start-up)."""
+    import anyio
+
+    def create_limiter():
+        demo.limiter = anyio.CapacityLimiter(threads)
+
+    demo.max_threads = threads
+    demo.create_limiter = create_limiter
 
 
 def serve(settings: Settings) -> None:

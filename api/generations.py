@@ -11,7 +11,7 @@ from fastapi.responses import FileResponse
 from pydantic import Field
 from starlette.background import BackgroundTask
 
-from api.deps import Limit, Offset, Services, SessionDep, UserDep
+from api.deps import Limit, Offset, Services, SessionDep, UserDep, WriteSessionDep
 from core import batch_export, batches, generation, projects
 from core.batches import BatchRequest, BatchStatus
 from core.projects import ProjectCreate
@@ -187,7 +187,7 @@ def rate_result(result_id: int, body: Rating, session: SessionDep, user: UserDep
 
 
 @router.get("/results/{result_id}/download")
-def download_result(result_id: int, session: SessionDep, user: UserDep, services: Services):
+def download_result(result_id: int, session: WriteSessionDep, user: UserDep, services: Services):
     """The full-size image, named by position, template and seed."""
     path, media_type, name = batch_export.download_one(session, user=user, pose_id=result_id, store=services.store)
     return FileResponse(path, media_type=media_type, filename=name)
@@ -208,7 +208,7 @@ def rerender_result(result_id: int, session: SessionDep, user: UserDep, services
 
 
 @router.get("/results/{generation_id}/export")
-def export_results(generation_id: int, session: SessionDep, user: UserDep, services: Services,
+def export_results(generation_id: int, session: WriteSessionDep, user: UserDep, services: Services,
                    ids: str | None = Query(None, description="comma-separated result ids; all finished when omitted")):
     """A ZIP of the images with manifest.json (template + keypoints, seed, prompts, model ids, engine settings)."""
     try:

@@ -85,16 +85,18 @@ def token_from_request(request: Request) -> str | None:
 
 
 def username_from_cookie(services):
-    """For gr.mount_gradio_app(auth_dependency=...): the signed-in username, or None."""
-    def dependency(request: Request) -> str | None:
-        token = request.cookies.get(COOKIE)
-        if not token:
-            return None
-        with services.session() as session:
+    """For gr.mount_gradio_app(auth_dependency=...): the signed-in username, or None. Async, because Gradio
+    calls it on the event loop: the lookup runs in a thread, in a read-only session (no SQLite write lock)."""
+    def lookup(token: str) -> str | None:
+        with services.session(write=False) as session:
             try:
                 return users.user_for_token(session, token).username
             except Unauthorized:
                 return None
+
+    async def dependency(request: Request) -> str | None:
+        token = request.cookies.get(COOKIE)
+        return await run_in_threadpool(lookup, token) if token else None
     return dependency
 
 
@@ -178,7 +180,7 @@ def _install_redirect(app, services) -> None:
         wants_page = request.method == "GET" and "text/html" in request.headers.get("accept", "")
         open_path = path.startswith(("/login", "/logout", "/api/", "/assets/", "/docs", "/openapi.json", "/redoc"))
         # A cookie whose token is gone (expired, revoked) counts as signed out, not as a bare 401 page.
-        if wants_page and not open_path and not await run_in_threadpool(signed_in, request):
+        if wants_page and not open_path and not await signed_in(request):
             response = RedirectResponse(f"/login?next={quote(path)}", status_code=303)
             response.delete_cookie(COOKIE)
             return response

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response
 from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
-from api.deps import Limit, Offset, Services, SessionDep, UserDep
+from api.deps import Limit, Offset, Services, SessionDep, UserDep, WriteSessionDep
 from core import poster_service
 from core.errors import ValidationFailed
 from core.poster_service import PosterRequest
@@ -59,7 +59,7 @@ def list_posters(session: SessionDep, user: UserDep, limit: Limit = 50, offset: 
 
 
 @router.get("/export")
-def export_posters(session: SessionDep, user: UserDep, services: Services,
+def export_posters(session: WriteSessionDep, user: UserDep, services: Services,
                    ids: str = Query(..., description="comma-separated poster ids")):
     """One ZIP, a folder per format, files named index_product_format_layout."""
     try:

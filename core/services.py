@@ -7,7 +7,7 @@ from typing import Any
 
 from core.settings import Settings
 from core.storage import LocalFileStore
-from db.session import Database
+from db.session import Database, holds_connection
 
 
 @dataclass
@@ -20,7 +20,8 @@ class Services:
 
     @classmethod
     def build(cls, settings: Settings, *, migrate: bool = True, runner: Any = None) -> "Services":
-        db = Database.from_url(settings.database_url)
+        db = Database.from_url(settings.database_url, pool_size=settings.db_pool_size,
+                               max_overflow=settings.db_max_overflow, pool_timeout=settings.db_pool_timeout)
         if migrate:  # the app's start: schema to head, then the shipped pose library (upsert, no duplicates)
             db.upgrade()
             from core.pose_library import load_library
@@ -35,8 +36,19 @@ class Services:
         services.runner = runner or None  # runner=False: no job runner (command-line tools)
         return services
 
-    def session(self):
-        return self.db.session()
+    def session(self, *, write: bool = True):
+        """A database session. write=False for work that only reads: on SQLite it takes no write lock
+        (and a write in it is refused), on Postgres its transactions are READ ONLY."""
+        return self.db.session(write=write)
+
+    def writable(self, session):
+        """The same session, allowed to write: for a request that reads by default (GET) but records something."""
+        return self.db.writable(session)
+
+    @staticmethod
+    def holds_connection(session) -> bool:
+        """Whether the session has taken a connection (closing it then does I/O)."""
+        return holds_connection(session)
 
     def close(self) -> None:
         if self.reaper is not None:

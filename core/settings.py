@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -200,6 +200,34 @@ class Settings(BaseSettings):
         mb = {"avatar": self.max_avatar_size_mb, "product": self.max_product_size_mb, "logo": self.max_logo_size_mb,
               "pose": self.max_pose_file_size_mb}[kind]
         return int(mb * 1024 * 1024)
+
+    # --- capacity: database pool, threads, requests in flight (README "Performance") ----------
+    db_pool_size: int = Field(10, ge=1, description="Database connections each process keeps open.")
+    db_max_overflow: int = Field(
+        20, ge=0, description="Extra connections a process may open under load, above DB_POOL_SIZE.")
+    db_pool_timeout: float = Field(30, gt=0, description="Seconds a thread waits for a free database connection.")
+    web_threads: int = Field(
+        40, ge=1, description="Threads running REST routes and their dependencies (AnyIO's default thread limiter).")
+    ui_threads: int = Field(
+        8, ge=1, description="Threads running Gradio event handlers (a limiter of their own, apart from WEB_THREADS).")
+    max_concurrent_requests: int = Field(
+        16, ge=1, description="HTTP requests served at once; more wait in line, first come first served. Must be at "
+                              "most WEB_THREADS and below DB_POOL_SIZE + DB_MAX_OVERFLOW.")
+    request_queue_seconds: float = Field(
+        30, gt=0, description="Longest wait in that line; then a 503 with Retry-After.")
+
+    @model_validator(mode="after")
+    def _capacity_cannot_deadlock(self):
+        # A request in flight holds at most one connection and needs at most one thread at a time. With no more
+        # requests in flight than threads, none waits for a thread for long; with fewer than connections, one
+        # connection is always free or held by a thread that is running, so every wait for one ends.
+        pool = self.db_pool_size + self.db_max_overflow
+        if self.max_concurrent_requests > self.web_threads or self.max_concurrent_requests >= pool:
+            raise ValueError(
+                f"MAX_CONCURRENT_REQUESTS ({self.max_concurrent_requests}) must be at most WEB_THREADS "
+                f"({self.web_threads}) and below DB_POOL_SIZE + DB_MAX_OVERFLOW ({pool}); otherwise requests "
+                "holding a database connection can wait for a thread while every thread waits for a connection.")
+        return self
 
 
 @lru_cache(maxsize=1)

@@ -107,13 +107,14 @@ def issue_token(session: Session, *, user: User, settings: Settings, name: str =
 
 
 def user_for_token(session: Session, token: str | None) -> User:
+    """The active user this API token (or browser session cookie) belongs to, or Unauthorized. Runs on every
+    signed-in request: one indexed read, no write (token use is not recorded), so it fits a read-only session."""
     if not token:
         raise Unauthorized("Sign in first: send 'Authorization: Bearer <token>' from POST /api/auth/login.")
-    row = session.exec(select(ApiToken).where(ApiToken.token_hash == _digest(token))).first()
-    if row is None or row.expires_at <= utcnow():
-        raise Unauthorized("This token is not valid or has expired; sign in again.")
-    user = session.get(User, row.user_id)
-    if user is None or not user.is_active:
+    user = session.exec(select(User).join(ApiToken, ApiToken.user_id == User.id)
+                        .where(ApiToken.token_hash == _digest(token), ApiToken.expires_at > utcnow(),
+                               User.is_active.is_(True))).first()
+    if user is None:
         raise Unauthorized("This token is not valid or has expired; sign in again.")
     return user
 

@@ -204,6 +204,9 @@ class _Doors:
         await self.app(scope, receive, send)
 
     async def _owner(self, scope) -> str | None:
+        """`who` may be a plain function (run in a thread) or a coroutine function (api.login's)."""
+        if inspect.iscoroutinefunction(self.who):
+            return await self.who(Request(scope))
         return await run_in_threadpool(self.who, Request(scope))
 
     async def _may_fetch(self, scope, target: str) -> bool:
