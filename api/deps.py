@@ -4,7 +4,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated, Any
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Request
+
+from api.params import Limit, Offset  # noqa: F401 - the bounded paging types, kept importable from here
 
 from api.login import token_from_request
 from core import users
@@ -38,5 +40,3 @@ Services = Annotated[Any, Depends(get_services)]
 SessionDep = Annotated[Any, Depends(get_session)]
 UserDep = Annotated[Any, Depends(current_user)]
 AdminDep = Annotated[Any, Depends(admin_user)]
-Limit = Annotated[int, Query(ge=1, le=200, description="Page size (1-200).")]
-Offset = Annotated[int, Query(ge=0, description="How many items to skip.")]

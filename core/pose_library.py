@@ -237,9 +237,19 @@ def preview_path(t: PoseTemplate, *, settings: Settings, mirrored: bool = False)
 
 # --- curation (admins) ---------------------------------------------------------------------------
 
-def _require_admin(user: User) -> None:
+def _require_admin(user: User, what: str = "change pose templates") -> None:
     if not user.is_admin:
-        raise Forbidden("Only the data team (admins) can change pose templates.")
+        raise Forbidden(f"Only the data team (admins) can {what}.")
+
+
+def for_export(session: Session, *, user: User, template_ids: list[int]) -> list[PoseTemplate]:
+    """The templates to export, in id order. Exporting the library is curation, like the Pose Library page
+    shows it (admins only): other users get 403 instead of a copy of the whole library."""
+    _require_admin(user, "export pose templates")
+    rows = list(session.exec(select(PoseTemplate).where(PoseTemplate.id.in_(template_ids)).order_by(PoseTemplate.id)))
+    if not rows:
+        raise ValidationFailed("None of the selected templates exist.", field="templateIds")
+    return rows
 
 
 def _check_keypoints(keypoints: list) -> list:

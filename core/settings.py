@@ -178,6 +178,19 @@ class Settings(BaseSettings):
               "pose": self.max_pose_file_size_mb}[kind]
         return int(mb * 1024 * 1024)
 
+    # --- request safety (api/security.py; README "Settings" lists each) --------------------------
+    max_json_body_mb: float = Field(
+        2, gt=0, description="Largest request body that is not a file upload (JSON, forms); larger ones are refused "
+                             "with 413 before they are read. File uploads may carry 50 files of the largest upload "
+                             "limit.")
+    frame_ancestors: str = Field(
+        "'self' https://huggingface.co https://*.hf.space", pattern=r"^[^;,\r\n]+$",
+        description="Sites that may show the app in a frame (the CSP frame-ancestors list). The default lets a "
+                    "Hugging Face Space embed it; 'self' or 'none' also send X-Frame-Options.")
+    trusted_origins: str | None = Field(
+        None, description="Other sites, as comma-separated origins (https://shop.example), whose pages may send "
+                        "cookie-signed changes; the app's own address is always allowed.")
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
