@@ -5,6 +5,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from api.deps import Services, SessionDep, UserDep
+from api.errors import responses
 from api.login import token_from_request
 from core import users
 from core.errors import ValidationFailed
@@ -29,7 +30,7 @@ class MeOut(BaseModel):
     credits: int
 
 
-@router.post("/login", response_model=TokenOut)
+@router.post("/login", response_model=TokenOut, responses=responses(401))
 def login(body: LoginIn, session: SessionDep, services: Services):
     if services.settings.auth == "none":
         raise ValidationFailed("This server runs without accounts (AUTH=none); no token is needed.")

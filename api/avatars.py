@@ -21,7 +21,8 @@ router = APIRouter(prefix="/api/apps/avatar-manager", tags=["avatar-manager"])
              responses=responses(402))
 def upload_avatar(session: SessionDep, user: UserDep, services: Services,
                   file: Annotated[UploadFile, File(description="JPEG, PNG or WebP photo of the model"), Upload],
-                  brandKitId: Annotated[int, id_form()], name: Annotated[str, Form(min_length=1, max_length=100), NoNul],
+                  brandKitId: Annotated[int, id_form()],
+                  name: Annotated[str, Form(min_length=1, max_length=100), NoNul],
                   gender: Annotated[Gender | None, Form()] = None, ageRange: Annotated[AgeRange | None, Form()] = None,
                   style: Annotated[Style | None, Form()] = None, ethnicity: Annotated[Ethnicity | None, Form()] = None):
     data = AvatarCreate(brand_kit_id=brandKitId, name=name, gender=gender, age_range=ageRange, style=style,

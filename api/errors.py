@@ -55,6 +55,16 @@ def responses(*codes: int) -> dict:
     return {code: {"model": ErrorOut, "description": DESCRIPTIONS[code]} for code in codes}
 
 
+def file_answer(description: str, *media_types: str, json_schema: dict | None = None) -> dict:
+    """`responses=` for a route that answers a file (use with response_class=Response): its media types,
+    bytes, except JSON (json_schema, else any JSON)."""
+    def schema(media_type: str) -> dict:
+        if media_type == "application/json":
+            return {"schema": json_schema or {}}
+        return {"schema": {"type": "string", "format": "binary"}}
+    return {200: {"description": description, "content": {t: schema(t) for t in media_types}}}
+
+
 def _field(loc) -> str | None:
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "form", "header", "cookie")]
     return ".".join(parts) or None
@@ -125,8 +135,9 @@ def automatic_codes(route: APIRoute, method: str) -> list[int]:
         codes.append(401)
     if admin_user in calls or method not in ("GET", "HEAD", "OPTIONS"):
         codes.append(403)  # admins only; cookie-signed changes from another site (api/security.py)
-    if route.dependant.path_params:
-        codes.append(404)
+    names_records = any(p.alias.endswith(("Id", "_id")) for p in route.dependant.query_params)
+    if route.dependant.path_params or route.body_field is not None or names_records:
+        codes.append(404)  # an id in the path, a query filter or the body that names none of yours
     if route.body_field is not None:
         codes.append(413)
     if _uploads(route):
@@ -149,13 +160,16 @@ def _strip_null(schema: dict) -> dict:
 
 
 def document_errors(app: FastAPI) -> None:
-    """Replace app.openapi with one whose operations document ErrorOut for every error they answer."""
+    """Wrap app.openapi: every operation documents ErrorOut for every error it answers."""
+    from fastapi.routing import iter_route_contexts
+
     original = app.openapi
+    done: dict = {}
 
     def openapi() -> dict:
-        if app.openapi_schema is not None:
-            return app.openapi_schema
-        schema = original()
+        schema = original()  # FastAPI's, cached by FastAPI until the routes change (Gradio mounts later)
+        if done.get("schema") is schema:
+            return schema
         components = schema.setdefault("components", {}).setdefault("schemas", {})
         for model in (FieldError, ErrorOut):
             body = model.model_json_schema(ref_template="#/components/schemas/{model}")
@@ -163,11 +177,12 @@ def document_errors(app: FastAPI) -> None:
             components[model.__name__] = body
         for name in ("HTTPValidationError", "ValidationError"):
             components.pop(name, None)
-        for route in app.routes:
+        for context in iter_route_contexts(app.routes):
+            route = context.original_route
             if not isinstance(route, APIRoute) or not route.include_in_schema:
                 continue
-            for method in route.methods:
-                op = schema["paths"].get(route.path_format, {}).get(method.lower())
+            for method in context.methods or ():
+                op = schema["paths"].get(context.path_format, {}).get(method.lower())
                 if op is None:
                     continue
                 answers = op.setdefault("responses", {})
@@ -179,7 +194,7 @@ def document_errors(app: FastAPI) -> None:
                 for param in op.get("parameters", []):
                     if param.get("in") == "query" and "schema" in param:
                         param["schema"] = _strip_null(param["schema"])
-        app.openapi_schema = schema
+        done["schema"] = schema
         return schema
 
     app.openapi = openapi

@@ -8,12 +8,12 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, Response
 from pydantic import Field
 from starlette.background import BackgroundTask
 
 from api.deps import Services, SessionDep, UserDep
-from api.errors import responses
+from api.errors import file_answer, responses
 from api.params import Id, Limit, Offset, id_query, parse_ids
 from core import batch_export, batches, generation, projects
 from core.batches import BatchRequest, BatchStatus
@@ -193,7 +193,8 @@ def rate_result(result_id: Id, body: Rating, session: SessionDep, user: UserDep)
     return GeneratedPosePublic.of(batches.rate(session, user=user, pose_id=result_id, rating=body.rating))
 
 
-@router.get("/results/{result_id}/download")
+@router.get("/results/{result_id}/download", response_class=Response,
+            responses=file_answer("The full-size image.", "image/png", "image/jpeg", "image/webp"))
 def download_result(result_id: Id, session: SessionDep, user: UserDep, services: Services):
     """The full-size image, named by position, template and seed."""
     path, media_type, name = batch_export.download_one(session, user=user, pose_id=result_id, store=services.store)
@@ -214,7 +215,8 @@ def rerender_result(result_id: Id, session: SessionDep, user: UserDep, services:
     return GeneratedPosePublic.of(pose)
 
 
-@router.get("/results/{generation_id}/export")
+@router.get("/results/{generation_id}/export", response_class=Response,
+            responses=file_answer("A ZIP of the images with manifest.json.", "application/zip"))
 def export_results(generation_id: Id, session: SessionDep, user: UserDep, services: Services,
                    ids: str | None = Query(None, description="comma-separated result ids; all finished when omitted")):
     """A ZIP of the images with manifest.json (template + keypoints, seed, prompts, model ids, engine settings)."""

@@ -9,7 +9,7 @@ from fastapi.responses import FileResponse, Response
 from pydantic import Field
 
 from api.deps import AdminDep, Services, SessionDep, UserDep
-from api.errors import responses
+from api.errors import file_answer, responses
 from api.params import Id, Limit, NoNul, Offset, Uploads
 from core import pose_import
 from core import pose_library as lib
@@ -69,7 +69,8 @@ def get_template(template_id: Id, session: SessionDep, user: UserDep, services: 
     return TemplatePublic.of(lib.get(session, user=user, template_id=template_id), services.settings)
 
 
-@router.get("/templates/{template_id}/preview.png", response_class=FileResponse)
+@router.get("/templates/{template_id}/preview.png", response_class=Response,
+            responses=file_answer("The skeleton drawn on its canvas.", "image/png"))
 def template_preview(template_id: Id, session: SessionDep, user: UserDep, services: Services, mirrored: bool = False):
     t = lib.get(session, user=user, template_id=template_id)
     return FileResponse(lib.preview_path(t, settings=services.settings, mirrored=mirrored), media_type="image/png",
@@ -95,11 +96,12 @@ def bulk_update(body: BulkIn, session: SessionDep, admin: AdminDep):
 
 @router.post("/templates/import", responses=responses(503))
 def import_templates(session: SessionDep, admin: AdminDep, services: Services,
-                     files: Annotated[list[UploadFile], File(description="OpenPose JSON, skeleton PNGs or photos"), Uploads],
+                     files: Annotated[list[UploadFile], File(description="OpenPose JSON, skeleton PNGs or photos"),
+                                      Uploads],
                      category: Annotated[str, Form(), NoNul], subcategory: Annotated[str | None, Form(), NoNul] = None,
                      placement: Annotated[str | None, Form(), NoNul] = None,
-                     gender: Annotated[str, Form(), NoNul] = "unisex", difficulty: Annotated[str, Form(), NoNul] = "medium",
-                     activate: Annotated[bool, Form()] = False):
+                     gender: Annotated[str, Form(), NoNul] = "unisex",
+                     difficulty: Annotated[str, Form(), NoNul] = "medium", activate: Annotated[bool, Form()] = False):
     """Import poses; every candidate is de-duplicated against the library. Returns what was imported,
     skipped (with the reason and the existing template it duplicates) and what failed."""
     limit = services.settings.limit_bytes("pose")
@@ -109,7 +111,9 @@ def import_templates(session: SessionDep, admin: AdminDep, services: Services,
                                     difficulty=difficulty, activate=activate)
 
 
-@router.post("/templates/export")
+@router.post("/templates/export", response_class=Response, responses=file_answer(
+    "OpenPose JSON (format json) or a ZIP of skeleton PNGs and JSON (format zip).", "application/json",
+    "application/zip", json_schema={"type": "array", "items": {"type": "object"}}))
 def export_templates(body: ExportIn, session: SessionDep, admin: AdminDep):
     data, media_type, name = pose_import.export(session, user=admin, template_ids=body.template_ids, fmt=body.format)
     return Response(data, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -10,7 +10,7 @@ from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
 from api.deps import Services, SessionDep, UserDep
-from api.errors import responses
+from api.errors import file_answer, responses
 from api.params import Id, Limit, Offset, id_query, parse_ids
 from core import poster_service
 from core.poster_service import PosterRequest
@@ -61,7 +61,8 @@ def list_posters(session: SessionDep, user: UserDep, limit: Limit = 50, offset: 
     return Page(items=[PosterPublic.of(p) for p in rows], total=total, limit=limit, offset=offset)
 
 
-@router.get("/export")
+@router.get("/export", response_class=Response,
+            responses=file_answer("One ZIP, a folder per format.", "application/zip"))
 def export_posters(session: SessionDep, user: UserDep, services: Services,
                    ids: str = Query(..., description="comma-separated poster ids")):
     """One ZIP, a folder per format, files named index_product_format_layout."""

@@ -40,7 +40,8 @@ def upload_product(session: SessionDep, user: UserDep, services: Services,
 
 @router.post("/products/bulk", status_code=207, responses=responses(402))
 def bulk_upload(session: SessionDep, user: UserDep, services: Services,
-                files: Annotated[list[UploadFile], File(description=f"up to {products.MAX_BULK_FILES} photos"), Uploads],
+                files: Annotated[list[UploadFile], File(description=f"up to {products.MAX_BULK_FILES} photos"),
+                                 Uploads],
                 category: Annotated[str | None, Form(max_length=64), NoNul] = None,
                 productType: Annotated[ProductType | None, Form()] = None,
                 placement: Annotated[Placement, Form()] = "hand-right",

@@ -10,7 +10,7 @@ import hashlib
 import json
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import sqlalchemy as sa
 from pydantic import Field
@@ -44,10 +44,18 @@ class TemplateFields(CamelModel):
     is_active: bool | None = None
 
 
+# x, y as shares of the canvas (a joint may sit a little outside it), confidence 0-1: a far-off number
+# would make the preview renderer fail.
+Point = Annotated[list[Annotated[float, Field(ge=-1, le=2)]], Field(min_length=2, max_length=3)]
+
+
 class TemplateCreate(TemplateFields):
     name: str = Field(min_length=1, max_length=200)
     category: str = Field(min_length=1, max_length=64)
-    keypoints: list
+    keypoints: list[Point | None] = Field(
+        min_length=18, max_length=18, description="The 18 OpenPose joints as [x, y] or [x, y, confidence], "
+                                                  "x and y as shares of the canvas (0-1, at most -1 to 2); null for a missing "
+                                                  "joint.")
     aspect: str = "2:3"
 
 
@@ -263,6 +271,7 @@ def create(session: Session, *, user: User, data: TemplateCreate, source: str = 
     _require_admin(user)
     fields = data.model_dump(exclude_none=True)
     fields["keypoints"] = _check_keypoints(fields["keypoints"])
+    fields.setdefault("tags", [])  # left out: none (the JSON column would hold null, which no reader expects)
     t = PoseTemplate(key=key or f"custom-{hashlib.sha1(json.dumps(fields['keypoints']).encode()).hexdigest()[:12]}",
                      source=source, created_by_id=user.id, **fields)
     session.add(t)
