@@ -76,6 +76,8 @@ def get_avatar(avatar_id: Id, session: SessionDep, user: UserDep):
 @router.patch("/avatars/{avatar_id}", response_model=AvatarPublic, response_model_by_alias=True,
               responses=responses(402))
 def update_avatar(avatar_id: Id, body: AvatarUpdate, session: SessionDep, user: UserDep):
+    """Only the fields you send change (null clears the ones that may be empty); an empty body changes
+    nothing and costs nothing; a change costs 2 credits."""
     return AvatarPublic.of(avatars.update(session, user=user, avatar_id=avatar_id, data=body))
 
 

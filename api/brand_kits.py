@@ -35,6 +35,8 @@ def get_kit(kit_id: Id, session: SessionDep, user: UserDep):
 
 @router.patch("/kits/{kit_id}", response_model=BrandKitPublic, response_model_by_alias=True, responses=responses(402))
 def update_kit(kit_id: Id, body: BrandKitUpdate, session: SessionDep, user: UserDep):
+    """Only the fields you send change (null clears the ones that may be empty); an empty body changes
+    nothing and costs nothing; a content change costs 2 credits, making it the default is free."""
     return BrandKitPublic.of(kits.update(session, user=user, kit_id=kit_id, data=body))
 
 

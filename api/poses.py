@@ -84,6 +84,8 @@ def create_template(body: TemplateCreate, session: SessionDep, admin: AdminDep, 
 
 @router.patch("/templates/{template_id}", response_model=TemplatePublic, response_model_by_alias=True)
 def update_template(template_id: Id, body: TemplateUpdate, session: SessionDep, admin: AdminDep, services: Services):
+    """Only the fields you send change (null clears the ones that may be empty); an empty body changes
+    nothing."""
     return TemplatePublic.of(lib.update(session, user=admin, template_id=template_id, data=body), services.settings)
 
 

@@ -70,6 +70,8 @@ def get_product(product_id: Id, session: SessionDep, user: UserDep):
 @router.patch("/products/{product_id}", response_model=ProductPublic, response_model_by_alias=True,
               responses=responses(402))
 def update_product(product_id: Id, body: ProductUpdate, session: SessionDep, user: UserDep):
+    """Only the fields you send change (null clears the ones that may be empty); an empty body changes
+    nothing and costs nothing; a change costs 2 credits."""
     return ProductPublic.of(products.update(session, user=user, product_id=product_id, data=body))
 
 

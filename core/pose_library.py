@@ -287,7 +287,10 @@ def create(session: Session, *, user: User, data: TemplateCreate, source: str = 
 def update(session: Session, *, user: User, template_id: int, data: TemplateUpdate) -> PoseTemplate:
     _require_admin(user)
     t = get(session, user=user, template_id=template_id)
-    for k, v in data.model_dump(exclude_unset=True).items():
+    changes = data.model_dump(exclude_unset=True)
+    if not changes:  # an empty PATCH changes nothing
+        return t
+    for k, v in changes.items():
         if v is None and k in ("name", "category", "is_active", "difficulty", "gender", "tags"):
             raise ValidationFailed(f"{k} cannot be empty.", field=k)
         setattr(t, k, v)
