@@ -115,6 +115,7 @@ def _origin(url: str) -> tuple[str, str] | None:
     if not parts.scheme or not host:
         return None
     default = {"http": 80, "https": 443}.get(parts.scheme)
+    host = f"[{host}]" if ":" in host else host  # IPv6, as the Host header writes it
     return parts.scheme.lower(), host.lower() + (f":{port}" if port and port != default else "")
 
 

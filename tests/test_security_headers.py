@@ -156,7 +156,8 @@ def test_the_same_site_bearer_clients_and_trusted_origins_pass(signed_in):
     assert upload(client, Origin="https://photos.example", **{"X-Forwarded-Host": "photos.example"}).status_code == 201
     # a bearer token is not sent by a browser on its own: another site's page cannot forge it
     assert upload(client, Origin=EVIL, Authorization=f"Bearer {token}").status_code == 201
-    assert products(services) == 6
+    assert upload(client, Origin="http://[::1]:8000", Host="[::1]:8000").status_code == 201   # IPv6 loopback
+    assert products(services) == 7
 
 
 def test_signing_in_from_another_site_is_refused(make_settings, db_url):
