@@ -9,7 +9,8 @@ from fastapi.staticfiles import StaticFiles
 
 from api import (analytics, apps, auth, avatars, brand_kits, credits, files, generations, login, posters, poses,
                  products)
-from api.errors import install_error_handlers
+from api.errors import document_errors, install_error_handlers
+from api.security import install_security
 from core.apps import VERSION
 from core.fonts import FONTS_DIR
 
@@ -33,4 +34,7 @@ def create_api(services) -> FastAPI:
     for module in (login, auth, apps, analytics, credits, files, brand_kits, avatars, products, poses, generations,
                    posters):
         app.include_router(module.router)
+    # After the login redirect, so these wrap it (and the Gradio app mounted on this one) too.
+    install_security(app, services.settings)
+    document_errors(app)
     return app

@@ -10,13 +10,16 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from api.deps import Services, SessionDep, UserDep
+from api.params import INT64_MAX
 from core import analytics_report as report
 
 router = APIRouter(tags=["analytics"])
 
-KitQuery = Query(None, alias="brandKitId", description="only this brand kit (one of yours)")
-FromQuery = Query(None, alias="from", description="first month, YYYY-MM")
-ToQuery = Query(None, alias="to", description="last month, YYYY-MM")
+KitQuery = Query(None, alias="brandKitId", ge=1, le=INT64_MAX, description="only this brand kit (one of yours)")
+# The month format is checked by core (its message names the format); the schema shows the same rule.
+_MONTH = {"pattern": report.PERIOD_PATTERN}
+FromQuery = Query(None, alias="from", description="first month, YYYY-MM (years 1000-9999)", json_schema_extra=_MONTH)
+ToQuery = Query(None, alias="to", description="last month, YYYY-MM (years 1000-9999)", json_schema_extra=_MONTH)
 
 
 @router.get("/api/analytics/dashboard")

@@ -6,6 +6,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from api.deps import Services, SessionDep, UserDep
+from api.errors import responses
 from api.login import client_address, login_limiter, token_from_request
 from core import users
 from core.errors import ValidationFailed
@@ -31,16 +32,11 @@ class MeOut(BaseModel):
     credits: int
 
 
-class ErrorOut(BaseModel):
-    detail: str
-    code: str
-
-
 @router.post("/login", response_model=TokenOut, responses={
-    401: {"model": ErrorOut, "description": "Wrong username or password (one message for both)."},
-    429: {"model": ErrorOut, "description": "Too many sign-in attempts for this account or from this address "
-                                            "(LOGIN_ATTEMPTS_PER_ACCOUNT / _PER_ADDRESS per LOGIN_WINDOW_SECONDS); "
-                                            "the Retry-After header says how many seconds to wait.",
+    **responses(401),
+    429: {**responses(401)[401], "description": "Too many sign-in attempts for this account or from this address "
+                                 "(LOGIN_ATTEMPTS_PER_ACCOUNT / _PER_ADDRESS per LOGIN_WINDOW_SECONDS); "
+                                 "the Retry-After header says how many seconds to wait.",
           "headers": {"Retry-After": {"description": "Seconds until the next attempt is counted.",
                                       "schema": {"type": "integer"}}}}})
 def login(body: LoginIn, request: Request, session: SessionDep, services: Services):

@@ -6,7 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, UploadFile
 
-from api.deps import Limit, Offset, Services, SessionDep, UserDep
+from api.deps import Services, SessionDep, UserDep
+from api.errors import responses
+from api.params import Id, Limit, NoNul, Offset, Upload, id_form, id_query
 from core import avatar_ai, avatars
 from core.avatar_ai import CandidateSet, ChooseCandidate, GenerateAvatar
 from core.avatars import AgeRange, AvatarCreate, AvatarPublic, AvatarUpdate, CropRequest, Ethnicity, Gender, Style
@@ -15,10 +17,12 @@ from core.schemas import CamelModel, Page
 router = APIRouter(prefix="/api/apps/avatar-manager", tags=["avatar-manager"])
 
 
-@router.post("/avatars", response_model=AvatarPublic, response_model_by_alias=True, status_code=201)
+@router.post("/avatars", response_model=AvatarPublic, response_model_by_alias=True, status_code=201,
+             responses=responses(402))
 def upload_avatar(session: SessionDep, user: UserDep, services: Services,
-                  file: Annotated[UploadFile, File(description="JPEG, PNG or WebP photo of the model")],
-                  brandKitId: Annotated[int, Form()], name: Annotated[str, Form(min_length=1, max_length=100)],
+                  file: Annotated[UploadFile, File(description="JPEG, PNG or WebP photo of the model"), Upload],
+                  brandKitId: Annotated[int, id_form()],
+                  name: Annotated[str, Form(min_length=1, max_length=100), NoNul],
                   gender: Annotated[Gender | None, Form()] = None, ageRange: Annotated[AgeRange | None, Form()] = None,
                   style: Annotated[Style | None, Form()] = None, ethnicity: Annotated[Ethnicity | None, Form()] = None):
     data = AvatarCreate(brand_kit_id=brandKitId, name=name, gender=gender, age_range=ageRange, style=style,
@@ -28,7 +32,8 @@ def upload_avatar(session: SessionDep, user: UserDep, services: Services,
     return AvatarPublic.of(avatar)
 
 
-@router.post("/avatars/generate", response_model=CandidateSet, response_model_by_alias=True)
+@router.post("/avatars/generate", response_model=CandidateSet, response_model_by_alias=True,
+             responses=responses(402, 503))
 def generate_avatar(body: GenerateAvatar, session: SessionDep, user: UserDep, services: Services):
     """Up to 4 candidate portraits from a description and traits (generateAvatarAI, once per set). Their
     images are served by /api/files; POST /avatars/generate/choose keeps one as an avatar."""
@@ -55,7 +60,8 @@ def discard_generated_avatars(body: DiscardCandidates, user: UserDep, services: 
 
 @router.get("/avatars", response_model=Page[AvatarPublic], response_model_by_alias=True)
 def list_avatars(session: SessionDep, user: UserDep, limit: Limit = 50, offset: Offset = 0,
-                 brandKitId: int | None = None, gender: Gender | None = None, ageRange: AgeRange | None = None,
+                 brandKitId: Annotated[int | None, id_query("brandKitId", "only this brand kit's")] = None,
+                 gender: Gender | None = None, ageRange: AgeRange | None = None,
                  style: Style | None = None, ethnicity: Ethnicity | None = None):
     rows, total = avatars.list_avatars(session, user=user, limit=limit, offset=offset, brand_kit_id=brandKitId,
                                        gender=gender, age_range=ageRange, style=style, ethnicity=ethnicity)
@@ -63,20 +69,24 @@ def list_avatars(session: SessionDep, user: UserDep, limit: Limit = 50, offset: 
 
 
 @router.get("/avatars/{avatar_id}", response_model=AvatarPublic, response_model_by_alias=True)
-def get_avatar(avatar_id: int, session: SessionDep, user: UserDep):
+def get_avatar(avatar_id: Id, session: SessionDep, user: UserDep):
     return AvatarPublic.of(avatars.get(session, user=user, avatar_id=avatar_id))
 
 
-@router.patch("/avatars/{avatar_id}", response_model=AvatarPublic, response_model_by_alias=True)
-def update_avatar(avatar_id: int, body: AvatarUpdate, session: SessionDep, user: UserDep):
+@router.patch("/avatars/{avatar_id}", response_model=AvatarPublic, response_model_by_alias=True,
+              responses=responses(402))
+def update_avatar(avatar_id: Id, body: AvatarUpdate, session: SessionDep, user: UserDep):
+    """Only the fields you send change (null clears the ones that may be empty); an empty body changes
+    nothing and costs nothing; a change costs 2 credits."""
     return AvatarPublic.of(avatars.update(session, user=user, avatar_id=avatar_id, data=body))
 
 
-@router.post("/avatars/{avatar_id}/crop", response_model=AvatarPublic, response_model_by_alias=True)
-def crop_avatar(avatar_id: int, body: CropRequest, session: SessionDep, user: UserDep, services: Services):
+@router.post("/avatars/{avatar_id}/crop", response_model=AvatarPublic, response_model_by_alias=True,
+             responses=responses(402))
+def crop_avatar(avatar_id: Id, body: CropRequest, session: SessionDep, user: UserDep, services: Services):
     return AvatarPublic.of(avatars.crop(session, user=user, avatar_id=avatar_id, request=body, store=services.store))
 
 
-@router.delete("/avatars/{avatar_id}", status_code=204)
-def delete_avatar(avatar_id: int, session: SessionDep, user: UserDep, services: Services):
+@router.delete("/avatars/{avatar_id}", status_code=204, responses=responses(402))
+def delete_avatar(avatar_id: Id, session: SessionDep, user: UserDep, services: Services):
     avatars.delete(session, user=user, avatar_id=avatar_id, store=services.store)

@@ -6,7 +6,8 @@ from datetime import datetime
 from fastapi import APIRouter
 from pydantic import Field
 
-from api.deps import AdminDep, Limit, Offset, SessionDep, UserDep
+from api.deps import AdminDep, SessionDep, UserDep
+from api.params import Limit, Offset
 from core import credits, users
 from core.errors import NotFound
 from core.schemas import CamelModel

@@ -12,7 +12,9 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 import anyio
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Request
+
+from api.params import Limit, Offset  # noqa: F401 - the bounded paging types, kept importable from here
 
 from api.login import token_from_request
 from core import users
@@ -80,5 +82,3 @@ SessionDep = Annotated[Any, RequestSession]
 WriteSessionDep = Annotated[Any, Depends(get_write_session)]
 UserDep = Annotated[Any, Depends(current_user)]
 AdminDep = Annotated[Any, Depends(admin_user)]
-Limit = Annotated[int, Query(ge=1, le=200, description="Page size (1-200).")]
-Offset = Annotated[int, Query(ge=0, description="How many items to skip.")]

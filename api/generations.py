@@ -5,17 +5,19 @@ as the pages do."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from fastapi import APIRouter, Query
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, Response
 from pydantic import Field
 from starlette.background import BackgroundTask
 
-from api.deps import Limit, Offset, Services, SessionDep, UserDep, WriteSessionDep
+from api.deps import Services, SessionDep, UserDep, WriteSessionDep
+from api.errors import file_answer, responses
+from api.params import Id, Limit, Offset, id_query, parse_ids
 from core import batch_export, batches, generation, projects
 from core.batches import BatchRequest, BatchStatus
 from core.projects import ProjectCreate
-from core.errors import ValidationFailed
 from core.generation import TryOne
 from core.schemas import CamelModel, Page, file_url
 
@@ -98,7 +100,8 @@ class GenerationPublic(GenerationSummary):
                    poses=[GeneratedPosePublic.of(p) for p in poses])
 
 
-@router.post("/generate/try", response_model=GenerationStarted, response_model_by_alias=True, status_code=202)
+@router.post("/generate/try", response_model=GenerationStarted, response_model_by_alias=True, status_code=202,
+             responses=responses(402))
 def try_one_pose(body: TryOne, session: SessionDep, user: UserDep, services: Services):
     """Render one pose (10 credits, refunded if it fails): poll GET /generations/{id} until status is
     completed or failed."""
@@ -109,14 +112,15 @@ def try_one_pose(body: TryOne, session: SessionDep, user: UserDep, services: Ser
 
 
 @router.get("/generations/{generation_id}", response_model=GenerationPublic, response_model_by_alias=True)
-def get_generation(generation_id: int, session: SessionDep, user: UserDep):
+def get_generation(generation_id: Id, session: SessionDep, user: UserDep):
     g = generation.get_generation(session, user=user, generation_id=generation_id)
     return GenerationPublic.of(g, generation.poses_of(session, user=user, generation_id=generation_id))
 
 
 # --- batches ---------------------------------------------------------------------------------------------
 
-@router.post("/generate", response_model=GenerationStarted, response_model_by_alias=True, status_code=202)
+@router.post("/generate", response_model=GenerationStarted, response_model_by_alias=True, status_code=202,
+             responses=responses(402))
 def start_batch(body: BatchRequest, session: SessionDep, user: UserDep, services: Services):
     """Plan a batch (poseDistribution by category, or templateIds), reserve its credits (10 per pose; 5 per
     pose from 100 poses) and queue it. Poll GET /generate/{id}; failed and cancelled poses are refunded."""
@@ -125,13 +129,14 @@ def start_batch(body: BatchRequest, session: SessionDep, user: UserDep, services
 
 
 @router.get("/generate/{generation_id}", response_model=BatchStatus, response_model_by_alias=True)
-def batch_status(generation_id: int, session: SessionDep, user: UserDep):
+def batch_status(generation_id: Id, session: SessionDep, user: UserDep):
     """Status, progress 0-100, done/failed/total, ETA (seconds) and credits."""
     return batches.status(session, user=user, generation_id=generation_id)
 
 
-@router.post("/generate/{generation_id}/cancel", response_model=BatchStatus, response_model_by_alias=True)
-def cancel_batch(generation_id: int, session: SessionDep, user: UserDep):
+@router.post("/generate/{generation_id}/cancel", response_model=BatchStatus, response_model_by_alias=True,
+             responses=responses(409))
+def cancel_batch(generation_id: Id, session: SessionDep, user: UserDep):
     """Stop the poses that have not finished (refunded); finished images stay."""
     batches.cancel(session, user=user, generation_id=generation_id)
     return batches.status(session, user=user, generation_id=generation_id)
@@ -142,8 +147,9 @@ class Retried(CamelModel):
     status: BatchStatus
 
 
-@router.post("/generate/{generation_id}/retry", response_model=Retried, response_model_by_alias=True)
-def retry_batch(generation_id: int, session: SessionDep, user: UserDep, services: Services):
+@router.post("/generate/{generation_id}/retry", response_model=Retried, response_model_by_alias=True,
+             responses=responses(402, 409))
+def retry_batch(generation_id: Id, session: SessionDep, user: UserDep, services: Services):
     """Queue only the failed poses again, with new seeds (retryFailedPose, 5 credits each)."""
     n = batches.retry_failed(session, user=user, generation_id=generation_id, settings=services.settings,
                              runner=services.runner)
@@ -152,7 +158,7 @@ def retry_batch(generation_id: int, session: SessionDep, user: UserDep, services
 
 @router.get("/generations", response_model=Page[GenerationSummary], response_model_by_alias=True)
 def list_generations(session: SessionDep, user: UserDep, limit: Limit = 50, offset: Offset = 0,
-                     project_id: int | None = Query(None, alias="projectId")):
+                     project_id: Annotated[int | None, id_query("projectId", "only this project's")] = None):
     rows, total = batches.list_generations(session, user=user, project_id=project_id, limit=limit, offset=offset)
     return Page(items=[GenerationSummary.of(g) for g in rows], total=total, limit=limit, offset=offset)
 
@@ -168,7 +174,7 @@ class Results(CamelModel):
 
 
 @router.get("/results/{generation_id}", response_model=Results, response_model_by_alias=True)
-def list_results(generation_id: int, session: SessionDep, user: UserDep,
+def list_results(generation_id: Id, session: SessionDep, user: UserDep,
                  show: str = Query("all", description="all | accepted | failed | pending | cancelled"),
                  limit: int = Query(100, ge=1, le=500), offset: Offset = 0):
     rows, total = batches.results(session, user=user, generation_id=generation_id, show=show, limit=limit,
@@ -181,13 +187,15 @@ class Rating(CamelModel):
     rating: int | None = Field(None, description="1-5, or null to clear")
 
 
-@router.post("/results/{result_id}/rate", response_model=GeneratedPosePublic, response_model_by_alias=True)
-def rate_result(result_id: int, body: Rating, session: SessionDep, user: UserDep):
+@router.post("/results/{result_id}/rate", response_model=GeneratedPosePublic, response_model_by_alias=True,
+             responses=responses(409))
+def rate_result(result_id: Id, body: Rating, session: SessionDep, user: UserDep):
     return GeneratedPosePublic.of(batches.rate(session, user=user, pose_id=result_id, rating=body.rating))
 
 
-@router.get("/results/{result_id}/download")
-def download_result(result_id: int, session: WriteSessionDep, user: UserDep, services: Services):
+@router.get("/results/{result_id}/download", response_class=Response,
+            responses=file_answer("The full-size image.", "image/png", "image/jpeg", "image/webp"))
+def download_result(result_id: Id, session: WriteSessionDep, user: UserDep, services: Services):
     """The full-size image, named by position, template and seed."""
     path, media_type, name = batch_export.download_one(session, user=user, pose_id=result_id, store=services.store)
     return FileResponse(path, media_type=media_type, filename=name)
@@ -198,8 +206,8 @@ class Rerender(CamelModel):
 
 
 @router.post("/results/{result_id}/rerender", response_model=GeneratedPosePublic, response_model_by_alias=True,
-             status_code=202)
-def rerender_result(result_id: int, session: SessionDep, user: UserDep, services: Services,
+             status_code=202, responses=responses(402, 409))
+def rerender_result(result_id: Id, session: SessionDep, user: UserDep, services: Services,
                     body: Rerender | None = None):
     """The same template and prompt with a new seed, as a new image in the same batch (10 credits)."""
     pose = batches.rerender(session, user=user, pose_id=result_id, settings=services.settings,
@@ -207,17 +215,13 @@ def rerender_result(result_id: int, session: SessionDep, user: UserDep, services
     return GeneratedPosePublic.of(pose)
 
 
-@router.get("/results/{generation_id}/export")
-def export_results(generation_id: int, session: WriteSessionDep, user: UserDep, services: Services,
+@router.get("/results/{generation_id}/export", response_class=Response,
+            responses=file_answer("A ZIP of the images with manifest.json.", "application/zip"))
+def export_results(generation_id: Id, session: WriteSessionDep, user: UserDep, services: Services,
                    ids: str | None = Query(None, description="comma-separated result ids; all finished when omitted")):
     """A ZIP of the images with manifest.json (template + keypoints, seed, prompts, model ids, engine settings)."""
-    try:
-        wanted = [int(x) for x in ids.split(",") if x.strip()] if ids is not None else None
-    except ValueError:
-        wanted = []
-    if wanted is not None and not wanted:
-        raise ValidationFailed("ids must be result ids separated by commas, like 12,13,14 (leave it out to export "
-                               "every finished image).", field="ids")
+    example = "12,13,14 (leave it out to export every finished image)"
+    wanted = parse_ids(ids, field="ids", what="result ids", example=example) if ids is not None else None
     path, name = batch_export.export_zip(session, user=user, generation_id=generation_id, store=services.store,
                                          pose_ids=wanted)
     return FileResponse(path, media_type="application/zip", filename=name,
@@ -253,7 +257,7 @@ def list_projects(session: SessionDep, user: UserDep, limit: Limit = 50, offset:
 
 
 @router.get("/projects/{project_id}", response_model=ProjectPublic, response_model_by_alias=True)
-def get_project(project_id: int, session: SessionDep, user: UserDep):
+def get_project(project_id: Id, session: SessionDep, user: UserDep):
     project = projects.get_project(session, user=user, project_id=project_id)
     gens, _ = batches.list_generations(session, user=user, project_id=project.id, limit=200, offset=0)
     return _project_out(project, gens)

@@ -8,7 +8,9 @@ from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.responses import FileResponse, Response
 from pydantic import Field
 
-from api.deps import AdminDep, Limit, Offset, Services, SessionDep, UserDep
+from api.deps import AdminDep, Services, SessionDep, UserDep
+from api.errors import file_answer, responses
+from api.params import Id, Limit, NoNul, Offset, Uploads
 from core import pose_import
 from core import pose_library as lib
 from core.pose_library import TemplateCreate, TemplatePublic, TemplateUpdate
@@ -63,12 +65,13 @@ def templates_in_category(category: str, session: SessionDep, user: UserDep, ser
 
 
 @router.get("/templates/{template_id}", response_model=TemplatePublic, response_model_by_alias=True)
-def get_template(template_id: int, session: SessionDep, user: UserDep, services: Services):
+def get_template(template_id: Id, session: SessionDep, user: UserDep, services: Services):
     return TemplatePublic.of(lib.get(session, user=user, template_id=template_id), services.settings)
 
 
-@router.get("/templates/{template_id}/preview.png", response_class=FileResponse)
-def template_preview(template_id: int, session: SessionDep, user: UserDep, services: Services, mirrored: bool = False):
+@router.get("/templates/{template_id}/preview.png", response_class=Response,
+            responses=file_answer("The skeleton drawn on its canvas.", "image/png"))
+def template_preview(template_id: Id, session: SessionDep, user: UserDep, services: Services, mirrored: bool = False):
     t = lib.get(session, user=user, template_id=template_id)
     return FileResponse(lib.preview_path(t, settings=services.settings, mirrored=mirrored), media_type="image/png",
                         headers={"Cache-Control": "private, max-age=86400"})
@@ -80,7 +83,9 @@ def create_template(body: TemplateCreate, session: SessionDep, admin: AdminDep, 
 
 
 @router.patch("/templates/{template_id}", response_model=TemplatePublic, response_model_by_alias=True)
-def update_template(template_id: int, body: TemplateUpdate, session: SessionDep, admin: AdminDep, services: Services):
+def update_template(template_id: Id, body: TemplateUpdate, session: SessionDep, admin: AdminDep, services: Services):
+    """Only the fields you send change (null clears the ones that may be empty); an empty body changes
+    nothing."""
     return TemplatePublic.of(lib.update(session, user=admin, template_id=template_id, data=body), services.settings)
 
 
@@ -91,12 +96,14 @@ def bulk_update(body: BulkIn, session: SessionDep, admin: AdminDep):
     return {"changed": changed}
 
 
-@router.post("/templates/import")
+@router.post("/templates/import", responses=responses(503))
 def import_templates(session: SessionDep, admin: AdminDep, services: Services,
-                     files: Annotated[list[UploadFile], File(description="OpenPose JSON, skeleton PNGs or photos")],
-                     category: Annotated[str, Form()], subcategory: Annotated[str | None, Form()] = None,
-                     placement: Annotated[str | None, Form()] = None, gender: Annotated[str, Form()] = "unisex",
-                     difficulty: Annotated[str, Form()] = "medium", activate: Annotated[bool, Form()] = False):
+                     files: Annotated[list[UploadFile], File(description="OpenPose JSON, skeleton PNGs or photos"),
+                                      Uploads],
+                     category: Annotated[str, Form(), NoNul], subcategory: Annotated[str | None, Form(), NoNul] = None,
+                     placement: Annotated[str | None, Form(), NoNul] = None,
+                     gender: Annotated[str, Form(), NoNul] = "unisex",
+                     difficulty: Annotated[str, Form(), NoNul] = "medium", activate: Annotated[bool, Form()] = False):
     """Import poses; every candidate is de-duplicated against the library. Returns what was imported,
     skipped (with the reason and the existing template it duplicates) and what failed."""
     limit = services.settings.limit_bytes("pose")
@@ -106,12 +113,14 @@ def import_templates(session: SessionDep, admin: AdminDep, services: Services,
                                     difficulty=difficulty, activate=activate)
 
 
-@router.post("/templates/export")
-def export_templates(body: ExportIn, session: SessionDep, user: UserDep):
-    data, media_type, name = pose_import.export(session, user=user, template_ids=body.template_ids, fmt=body.format)
+@router.post("/templates/export", response_class=Response, responses=file_answer(
+    "OpenPose JSON (format json) or a ZIP of skeleton PNGs and JSON (format zip).", "application/json",
+    "application/zip", json_schema={"type": "array", "items": {"type": "object"}}))
+def export_templates(body: ExportIn, session: SessionDep, admin: AdminDep):
+    data, media_type, name = pose_import.export(session, user=admin, template_ids=body.template_ids, fmt=body.format)
     return Response(data, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @router.delete("/templates/{template_id}", status_code=204)
-def delete_template(template_id: int, session: SessionDep, admin: AdminDep):
+def delete_template(template_id: Id, session: SessionDep, admin: AdminDep):
     lib.delete(session, user=admin, template_id=template_id)

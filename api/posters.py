@@ -3,14 +3,16 @@ fetch, delete, and export them as one ZIP. The same core calls as the Posters pa
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
-from api.deps import Limit, Offset, Services, SessionDep, UserDep, WriteSessionDep
+from api.deps import Services, SessionDep, UserDep, WriteSessionDep
+from api.errors import file_answer, responses
+from api.params import Id, Limit, Offset, id_query, parse_ids
 from core import poster_service
-from core.errors import ValidationFailed
 from core.poster_service import PosterRequest
 from core.schemas import CamelModel, Page, file_url
 
@@ -43,7 +45,8 @@ def poster_options() -> dict:
     return poster_service.options()
 
 
-@router.post("", response_model=list[PosterPublic], response_model_by_alias=True, status_code=201)
+@router.post("", response_model=list[PosterPublic], response_model_by_alias=True, status_code=201,
+             responses=responses(402))
 def create_posters(body: PosterRequest, session: SessionDep, user: UserDep, services: Services):
     """Every combination of resultIds x formats x layouts (at most 60 per request), with the brand kit's
     logo, colours and fonts; 3 credits per poster, charged only when all are drawn."""
@@ -53,30 +56,28 @@ def create_posters(body: PosterRequest, session: SessionDep, user: UserDep, serv
 
 @router.get("", response_model=Page[PosterPublic], response_model_by_alias=True)
 def list_posters(session: SessionDep, user: UserDep, limit: Limit = 50, offset: Offset = 0,
-                 result_id: int | None = Query(None, alias="resultId")):
+                 result_id: Annotated[int | None, id_query("resultId", "only posters of this result")] = None):
     rows, total = poster_service.list_posters(session, user=user, limit=limit, offset=offset, result_id=result_id)
     return Page(items=[PosterPublic.of(p) for p in rows], total=total, limit=limit, offset=offset)
 
 
-@router.get("/export")
+@router.get("/export", response_class=Response,
+            responses=file_answer("One ZIP, a folder per format.", "application/zip"))
 def export_posters(session: WriteSessionDep, user: UserDep, services: Services,
                    ids: str = Query(..., description="comma-separated poster ids")):
     """One ZIP, a folder per format, files named index_product_format_layout."""
-    try:
-        wanted = [int(x) for x in ids.split(",") if x.strip()]
-    except ValueError:
-        raise ValidationFailed("ids must be poster ids separated by commas, like 3,4,5.", field="ids") from None
+    wanted = parse_ids(ids, field="ids", what="poster ids", example="3,4,5")
     path, name = poster_service.export_zip(session, user=user, poster_ids=wanted, store=services.store)
     return FileResponse(path, media_type="application/zip", filename=name,
                         background=BackgroundTask(path.unlink, missing_ok=True))
 
 
 @router.get("/{poster_id}", response_model=PosterPublic, response_model_by_alias=True)
-def get_poster(poster_id: int, session: SessionDep, user: UserDep):
+def get_poster(poster_id: Id, session: SessionDep, user: UserDep):
     return PosterPublic.of(poster_service.get_poster(session, user=user, poster_id=poster_id))
 
 
 @router.delete("/{poster_id}", status_code=204)
-def delete_poster(poster_id: int, session: SessionDep, user: UserDep, services: Services):
+def delete_poster(poster_id: Id, session: SessionDep, user: UserDep, services: Services):
     poster_service.delete_poster(session, user=user, poster_id=poster_id, store=services.store)
     return Response(status_code=204)

@@ -24,7 +24,10 @@ from core.records import get_owned
 from core.settings import Settings, get_settings
 from db.models import BrandKit, GeneratedPose, PoseGeneration, PoseTemplate, Product, User, utcnow
 
-PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])\Z")
+# Months of the years 1000-9999: four digits, as YYYY-MM sorts and as datetime can hold them.
+PERIOD = re.compile(r"^([1-9]\d{3})-(0[1-9]|1[0-2])\Z")
+PERIOD_PATTERN = r"^([1-9]\d{3}-(0[1-9]|1[0-2]))?$"  # the same, for the OpenAPI schema (empty: no filter)
+LAST_PERIOD = "9999-12"
 MAX_MONTHS = 120
 APP_IDS = ("brand-kit", "avatar-manager", "product-manager", "pose-generator")
 CSV_COLUMNS = ("period", "design_type", "created", "exported", "avg_creation_seconds", "hours_saved",
@@ -41,13 +44,19 @@ def _month(value: str | None, field: str) -> str | None:
     if value is None or value == "":
         return None
     if not isinstance(value, str) or not PERIOD.match(value):
-        raise ValidationFailed(f"{field} must be a month written YYYY-MM, like 2025-01; got {value!r}.", field=field)
+        raise ValidationFailed(f"{field} must be a month written YYYY-MM from the year 1000 to 9999, like 2025-01; "
+                               f"got {value[:40]!r}." if isinstance(value, str) else
+                               f"{field} must be a month written YYYY-MM, like 2025-01.", field=field)
     return value
 
 
+def _index(period: str) -> int:
+    return int(period[:4]) * 12 + int(period[5:]) - 1
+
+
 def _next(period: str) -> str:
-    y, m = int(period[:4]), int(period[5:])
-    return f"{y + m // 12}-{m % 12 + 1:02d}"
+    i = _index(period) + 1
+    return f"{i // 12}-{i % 12 + 1:02d}"
 
 
 def _months(lo: str, hi: str) -> list[str]:
@@ -106,7 +115,7 @@ def _pose_rows(session: Session, *, user: User, kit: int | None, lo: str | None,
         q = q.where(P.brand_kit_id == kit)
     if lo:
         q = q.where(G.finished_at >= _start(lo, settings))
-    if hi:
+    if hi and hi != LAST_PERIOD:  # nothing can come after the last month
         q = q.where(G.finished_at < _start(_next(hi), settings))
     return session.execute(q).all()
 
@@ -132,10 +141,10 @@ def dashboard(session: Session, *, user: User, brand_kit_id: int | None = None, 
     last = max((r.period for r in rows), default=now)
     end = hi or max(now, last, lo or now)
     start = min(lo or first or end, end)
+    count = _index(end) - _index(start) + 1 if start <= end else 1
+    if count > MAX_MONTHS:  # counted before the list is built: 1000-01 to 9999-12 is 108,000 months
+        raise ValidationFailed(f"Pick at most {MAX_MONTHS} months; {start} to {end} is {count}.", field="from")
     months = _months(start, end) if start <= end else [end]
-    if len(months) > MAX_MONTHS:
-        raise ValidationFailed(f"Pick at most {MAX_MONTHS} months; {start} to {end} is {len(months)}.",
-                               field="from")
 
     cell = defaultdict(lambda: {"created": 0, "exported": 0, "seconds": 0.0, "hours": 0.0, "idr": 0,
                                 "formats": Counter()})

@@ -156,8 +156,9 @@ def _lock_owner(session: Session, user: User) -> None:
 def update(session: Session, *, user: User, kit_id: int, data: BrandKitUpdate) -> BrandKit:
     kit = get(session, user=user, kit_id=kit_id)
     changes = data.model_dump(exclude_unset=True)
-    if "brand_name" in changes and changes["brand_name"] is None:
-        raise ValidationFailed("brandName cannot be empty.", field="brandName")
+    for name, shown in (("brand_name", "brandName"), ("tone", "tone"), ("colors", "colors"), ("fonts", "fonts")):
+        if name in changes and changes[name] is None:  # columns that always hold a value (null was a 500)
+            raise ValidationFailed(f"{shown} cannot be empty.", field=shown)
     content = {k: v for k, v in changes.items() if k != "is_default" and v != getattr(kit, k)}
     if changes.get("is_default") is True and not kit.is_default:
         _lock_owner(session, user)

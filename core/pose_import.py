@@ -16,6 +16,7 @@ import numpy as np
 from sqlmodel import Session, select
 
 from core.errors import DomainError, ValidationFailed
+from core import pose_library as lib
 from core.pose_library import CATEGORIES, PLACEMENTS, _require_admin
 from core.settings import Settings
 from db.models import PoseTemplate, User
@@ -132,12 +133,7 @@ def export(session: Session, *, user: User, template_ids: list[int], fmt: str) -
     """(data, media type, file name): the selection as OpenPose JSON, or a ZIP of skeleton PNGs + JSON."""
     from core.poses.export import export_openpose_json, export_zip
 
-    q = select(PoseTemplate).where(PoseTemplate.id.in_(template_ids))
-    if not user.is_admin:
-        q = q.where(PoseTemplate.is_active.is_(True))
-    rows = list(session.exec(q.order_by(PoseTemplate.id)))
-    if not rows:
-        raise ValidationFailed("None of the selected templates exist.", field="templateIds")
+    rows = lib.for_export(session, user=user, template_ids=template_ids)  # admins only
     selection = [(t.key, t.keypoints) for t in rows]
     if fmt == "zip":
         return export_zip(selection), "application/zip", "pose-templates.zip"

@@ -10,7 +10,7 @@ import hashlib
 import json
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import sqlalchemy as sa
 from pydantic import Field
@@ -44,10 +44,18 @@ class TemplateFields(CamelModel):
     is_active: bool | None = None
 
 
+# x, y as shares of the canvas (a joint may sit a little outside it), confidence 0-1: a far-off number
+# would make the preview renderer fail.
+Point = Annotated[list[Annotated[float, Field(ge=-1, le=2)]], Field(min_length=2, max_length=3)]
+
+
 class TemplateCreate(TemplateFields):
     name: str = Field(min_length=1, max_length=200)
     category: str = Field(min_length=1, max_length=64)
-    keypoints: list
+    keypoints: list[Point | None] = Field(
+        min_length=18, max_length=18, description="The 18 OpenPose joints as [x, y] or [x, y, confidence], "
+                                                  "x and y as shares of the canvas (0-1, at most -1 to 2); null for a missing "
+                                                  "joint.")
     aspect: str = "2:3"
 
 
@@ -237,9 +245,19 @@ def preview_path(t: PoseTemplate, *, settings: Settings, mirrored: bool = False)
 
 # --- curation (admins) ---------------------------------------------------------------------------
 
-def _require_admin(user: User) -> None:
+def _require_admin(user: User, what: str = "change pose templates") -> None:
     if not user.is_admin:
-        raise Forbidden("Only the data team (admins) can change pose templates.")
+        raise Forbidden(f"Only the data team (admins) can {what}.")
+
+
+def for_export(session: Session, *, user: User, template_ids: list[int]) -> list[PoseTemplate]:
+    """The templates to export, in id order. Exporting the library is curation, like the Pose Library page
+    shows it (admins only): other users get 403 instead of a copy of the whole library."""
+    _require_admin(user, "export pose templates")
+    rows = list(session.exec(select(PoseTemplate).where(PoseTemplate.id.in_(template_ids)).order_by(PoseTemplate.id)))
+    if not rows:
+        raise ValidationFailed("None of the selected templates exist.", field="templateIds")
+    return rows
 
 
 def _check_keypoints(keypoints: list) -> list:
@@ -253,6 +271,7 @@ def create(session: Session, *, user: User, data: TemplateCreate, source: str = 
     _require_admin(user)
     fields = data.model_dump(exclude_none=True)
     fields["keypoints"] = _check_keypoints(fields["keypoints"])
+    fields.setdefault("tags", [])  # left out: none (the JSON column would hold null, which no reader expects)
     t = PoseTemplate(key=key or f"custom-{hashlib.sha1(json.dumps(fields['keypoints']).encode()).hexdigest()[:12]}",
                      source=source, created_by_id=user.id, **fields)
     session.add(t)
@@ -268,7 +287,10 @@ def create(session: Session, *, user: User, data: TemplateCreate, source: str = 
 def update(session: Session, *, user: User, template_id: int, data: TemplateUpdate) -> PoseTemplate:
     _require_admin(user)
     t = get(session, user=user, template_id=template_id)
-    for k, v in data.model_dump(exclude_unset=True).items():
+    changes = data.model_dump(exclude_unset=True)
+    if not changes:  # an empty PATCH changes nothing
+        return t
+    for k, v in changes.items():
         if v is None and k in ("name", "category", "is_active", "difficulty", "gender", "tags"):
             raise ValidationFailed(f"{k} cannot be empty.", field=k)
         setattr(t, k, v)

@@ -228,6 +228,18 @@ class Settings(BaseSettings):
                 f"({self.web_threads}) and below DB_POOL_SIZE + DB_MAX_OVERFLOW ({pool}); otherwise requests "
                 "holding a database connection can wait for a thread while every thread waits for a connection.")
         return self
+    # --- request safety (api/security.py; README "Settings" lists each) --------------------------
+    max_json_body_mb: float = Field(
+        2, gt=0, description="Largest request body that is not a file upload (JSON, forms); larger ones are refused "
+                             "with 413 before they are read. File uploads may carry 50 files of the largest upload "
+                             "limit.")
+    frame_ancestors: str = Field(
+        "'self' https://huggingface.co https://*.hf.space", pattern=r"^[^;,\r\n]+$",
+        description="Sites that may show the app in a frame (the CSP frame-ancestors list). The default lets a "
+                    "Hugging Face Space embed it; 'self' or 'none' also send X-Frame-Options.")
+    trusted_origins: str | None = Field(
+        None, description="Other sites, as comma-separated origins (https://shop.example), whose pages may send "
+                        "cookie-signed changes; the app's own address is always allowed.")
 
 
 @lru_cache(maxsize=1)

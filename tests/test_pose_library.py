@@ -192,7 +192,9 @@ def test_rest_admin_only_routes_are_403_for_users(rest):
              ("post", f"{BASE}/templates", {"json": {"name": "x", "category": "lifestyle", "keypoints": kp}}),
              ("post", f"{BASE}/templates/bulk", {"json": {"templateIds": [tid], "isActive": False}}),
              ("post", f"{BASE}/templates/import", {"files": [("files", ("a.json", b"{}", "application/json"))],
-                                                   "data": {"category": "lifestyle"}})]
+                                                   "data": {"category": "lifestyle"}}),
+             # exporting is curation too: a shop cannot take a copy of the library (issue 11)
+             ("post", f"{BASE}/templates/export", {"json": {"templateIds": [tid], "format": "json"}})]
     for method, url, kwargs in calls:
         r = getattr(client, method)(url, headers=auth["shop"], **kwargs)
         assert r.status_code == 403, (method, url, r.text)
@@ -206,7 +208,7 @@ def test_rest_export_then_import_skips_duplicates_and_imports_new(rest):
     client, auth, svc = rest
     items = client.get(f"{BASE}/templates", params={"limit": 2, "sort": "name"}, headers=auth["shop"]).json()["items"]
     ids = [i["id"] for i in items]
-    exported = client.post(f"{BASE}/templates/export", json={"templateIds": ids, "format": "json"}, headers=auth["shop"])
+    exported = client.post(f"{BASE}/templates/export", json={"templateIds": ids, "format": "json"}, headers=auth["admin"])
     assert exported.status_code == 200
     docs = json.loads(exported.content)
     assert [d["id"] for d in docs] == [i["key"] for i in items]
@@ -231,7 +233,7 @@ def test_rest_export_then_import_skips_duplicates_and_imports_new(rest):
     again = client.post(f"{BASE}/templates/import", headers=auth["admin"], data={"category": "lifestyle"},
                         files=[("files", ("poses.json", body, "application/json"))]).json()
     assert again["imported"] == [] and count(svc) == before + 1
-    zipped = client.post(f"{BASE}/templates/export", json={"templateIds": ids, "format": "zip"}, headers=auth["shop"])
+    zipped = client.post(f"{BASE}/templates/export", json={"templateIds": ids, "format": "zip"}, headers=auth["admin"])
     with zipfile.ZipFile(io.BytesIO(zipped.content)) as z:
         names = z.namelist()
     assert sorted(n for n in names if n.endswith(".png")) == sorted(f"{i['key']}.png" for i in items)

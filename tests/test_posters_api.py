@@ -267,14 +267,17 @@ def test_another_user_is_told_not_found_on_every_route(svc, shop):
 
 
 def test_ids_past_the_database_range_are_not_found(svc, shop):
-    """Ids are 32-bit in the database; a larger one names nothing (Postgres would refuse the query: a 500)."""
+    """Ids are 32-bit in the database; a larger one names nothing (Postgres would refuse the query: a 500).
+    Past 64 bits a number is no id at all: 422 naming the field and the limit (issue 11)."""
     made = shop.make().json()
     huge = 2**31
     for r in (shop.client.get(f"{BASE}/{huge}"), shop.client.delete(f"{BASE}/{huge}"),
               shop.client.get(f"{BASE}/export", params={"ids": f"{made[0]['id']},{huge}"}),
-              shop.make(resultIds=[shop.results[0], 10**20]), shop.make(brandKitId=huge)):
+              shop.make(resultIds=[shop.results[0], 2**40]), shop.make(brandKitId=huge)):
         assert r.status_code == 404, (r.request.method, r.request.url, r.text)
-    assert shop.client.get(BASE, params={"resultId": 10**20}).json()["total"] == 0
+    assert shop.client.get(BASE, params={"resultId": 2**40}).json()["total"] == 0
+    for r in (shop.make(resultIds=[shop.results[0], 10**20]), shop.client.get(BASE, params={"resultId": 10**20})):
+        assert r.status_code == 422 and "9223372036854775807" in r.json()["detail"], r.text
     assert [p.id for p in poster_rows(svc)] == [p["id"] for p in made]
 
 
