@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 MB = 1024 * 1024
 INTERNAL = {"detail": "Something went wrong on our side; please try again.", "code": "internal_error"}
+RETRY_AFTER_SECONDS = 5
+BUSY = {"detail": f"The server is busy; try again in {RETRY_AFTER_SECONDS} seconds.", "code": "busy"}
 DOCS_PATHS = ("/docs", "/redoc")
 
 # Gradio 6 needs inline scripts (its config is written into the page), eval (gr.HTML templates and js=
@@ -88,6 +90,21 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
+def database_busy(exc: BaseException) -> bool:
+    """A database that could not serve in time: the connection pool's wait ran out (SQLAlchemy's pool
+    TimeoutError) or SQLite's busy_timeout did ("database is locked"). Told apart by name, so api/ does not
+    import the database layer; the request gate makes both rare (README "Performance")."""
+    seen = 0
+    while exc is not None and seen < 5:
+        module = type(exc).__module__ or ""
+        if module.startswith("sqlalchemy") and type(exc).__name__ == "TimeoutError":
+            return True
+        if module.startswith(("sqlalchemy", "sqlite3")) and "database is locked" in str(exc):
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
+
+
 class ErrorBoundary:
     def __init__(self, app):
         self.app = app
@@ -98,7 +115,12 @@ class ErrorBoundary:
         state: dict = {}
         try:
             await self.app(scope, receive, _tracking(send, state))
-        except Exception:  # noqa: BLE001 - the one place an unexpected error is logged and answered
+        except Exception as exc:  # noqa: BLE001 - the one place an unexpected error is logged and answered
+            if database_busy(exc):   # capacity, not a bug: the client may try again
+                log.warning("database busy on %s %s: %s", scope.get("method"), scope.get("path"), exc)
+                if not state.get("started"):
+                    await _answer(scope, receive, send, 503, BUSY, {"Retry-After": str(RETRY_AFTER_SECONDS)})
+                return
             log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
             if not state.get("started"):
                 await _answer(scope, receive, send, 500, INTERNAL)

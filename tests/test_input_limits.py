@@ -253,3 +253,33 @@ def test_a_500_leaves_the_keep_alive_connection_usable(services):
             ports.append(r.extensions["network_stream"].get_extra_info("client_addr")[1])
         assert http.get("/api/apps").status_code == 200
         assert len(set(ports)) == 1, f"a new connection after each 500: local ports {ports}"
+
+
+@pytest.mark.parametrize("db_kind", ["sqlite"], indirect=True)
+def test_a_database_that_cannot_serve_in_time_is_a_503_with_retry_after(services):
+    """The pool's wait running out, or SQLite's busy timeout, is capacity, not a bug: 503 + Retry-After, and the
+    connection stays usable (the request gate makes both rare; this is the answer when it happens anyway)."""
+    import sqlite3
+
+    import sqlalchemy.exc
+
+    app = create_api(services)
+
+    @app.get("/api/test-pool")
+    def pool_timeout():
+        raise sqlalchemy.exc.TimeoutError("QueuePool limit of size 5 overflow 10 reached")
+
+    @app.get("/api/test-locked")
+    def locked():
+        try:
+            raise sqlite3.OperationalError("database is locked")
+        except sqlite3.OperationalError as exc:
+            raise sqlalchemy.exc.OperationalError("INSERT ...", {}, exc) from exc
+
+    with served(app) as base, httpx.Client(base_url=base, timeout=30) as http:
+        for path in ("/api/test-pool", "/api/test-locked"):
+            r = http.get(path)
+            assert r.status_code == 503, path
+            assert r.headers["retry-after"] == "5"
+            assert r.json()["code"] == "busy" and "QueuePool" not in r.text and "INSERT" not in r.text
+        assert http.get("/api/apps").status_code == 200
