@@ -11,8 +11,9 @@ IP_ADAPTER (likeness) is a three-way switch, read by `switch()` from a bool or a
   false  off.
 The garment adapter (issue 14: a second, general IP-Adapter conditioned on the shop's garment) has the same
 switch, read from the optional settings garment_ip_adapter / garment_ip_adapter_weight /
-garment_ip_adapter_scale (defaults: unset = "auto" unless IP_ADAPTER is false, GARMENT_DEFAULTS, 0.5). It lives in the same repository as the face
-adapter and shares its image encoder (diffusers loads one encoder for all adapters of a pipeline).
+garment_ip_adapter_scale (defaults: unset = "auto" unless IP_ADAPTER is false; GARMENT_DEFAULTS; 0.5).
+It lives in the same repository as the face adapter and shares its image encoder (diffusers loads one
+encoder for all adapters of a pipeline).
 """
 from __future__ import annotations
 
@@ -196,4 +197,5 @@ class EngineConfig:
             compile=s.engine_compile, channels_last=s.engine_channels_last, exact_batches=s.engine_exact_batches,
             batch_size=s.engine_batch_size, fast_lora=fast, fast_steps=s.fast_lora_steps,
             fast_guidance=s.fast_lora_guidance, ip_adapter=ip, ip_image_encoder=encoder,
-            ip_scale=s.ip_adapter_scale, ip_mode=ip_mode, adapters=tuple(adapters), sizes=parse_sizes(s.output_sizes, s.engine), tiny_dir=tiny_dir)
+            ip_scale=s.ip_adapter_scale, ip_mode=ip_mode, adapters=tuple(adapters),
+            sizes=parse_sizes(s.output_sizes, s.engine), tiny_dir=tiny_dir)

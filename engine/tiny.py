@@ -28,7 +28,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-from engine.tiny_text import tiny_vocab, write_tiny_tokenizer
+from engine.tiny_text import fingerprint, tiny_vocab, write_tiny_tokenizer
 
 __all__ = ["ensure_tiny_models", "tiny_paths", "tiny_vocab", "write_tiny_tokenizer", "write_tiny_lora",
            "write_tiny_ip_adapter", "write_tiny_inpainting_model"]
@@ -187,7 +187,7 @@ def ensure_tiny_models(folder: Path | str, family: str = "sd15") -> tuple[Path, 
         tmp = Path(tempfile.mkdtemp(prefix=f".{family}-", dir=root.parent))
         try:
             _build(tmp, family)
-            (tmp / MARKER).write_text(json.dumps({"family": family, "version": VERSION}))
+            (tmp / MARKER).write_text(json.dumps({"family": family, "version": VERSION, "vocab": fingerprint()}))
             if root.exists():                      # an old or broken build: replace it
                 stale = root.with_name(f".{family}-stale-{os.getpid()}")
                 os.replace(root, stale)
@@ -204,7 +204,8 @@ def ensure_tiny_models(folder: Path | str, family: str = "sd15") -> tuple[Path, 
 
 def _complete(marker: Path) -> bool:
     try:
-        return json.loads(marker.read_text()).get("version") == VERSION
+        data = json.loads(marker.read_text())
+        return data.get("version") == VERSION and data.get("vocab") == fingerprint()
     except (OSError, ValueError):
         return False
 

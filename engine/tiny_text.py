@@ -25,16 +25,17 @@ BOS, EOS = "<|startoftext|>", "<|endoftext|>"
 
 # Common English words plus the words our prompts, negatives and the pose library's descriptions use.
 WORDS = """
-a about above across after again against age aged ai air all alone along always am an and angle ankle ankles
+a about above across after again against age aged ai air all alone along always am an anatomy and angle ankle ankles
 another any apart appears applying apron arm armrests arms around art artifacts as asian at athleisure
 atmosphere attire away baby back backdrop background backpack bad bag bags bakery balcony ball bamboo
 bare basket batik be beach beautiful bed before behind being below belt beneath beside best between beverage
 big bike black blanket blazer blouse blue blur blurry body bokeh bold book books boots both bottle bottles
 bottom bowl box boy bracelet bread breakfast bright brown brush building built business busy but button by
 cafe cake camera can candid candle cap car cardigan care carrying cartoon case casual cat catalog caucasian
-ceramic chair cheeks chest child chin chocolate city classic clean clear close closeup clothes clothing cloud
-coat coffee collar color colorful colors commerce commercial cosmetic cosmetics cotton counter cozy cream
-crisp crop cropped cross crossed cup curly cushion cut dark daughter day daylight deep deformed delicate
+ceramic chair cheeks chest child chin chocolate city classic cleavage clean clear close closeup clothes clothing cloud
+coat coffee collar color colorful colors commerce commercial contrast corporate cosmetic cosmetics cotton
+counter cozy cream crisp crop cropped cross crossed cup curly cushion cut dark daughter day daylight deep
+deformed delicate
 denim depth desk detail detailed detailing dish displayed distorted do dog down dramatic dress dresses drink
 drinking earrings early east eastern eating editorial elbow elbows elegant embroidered empty evening even
 every extra eye eyes fabric face facing fair family fashion feet female festive few field fifty fine fingers
@@ -58,12 +59,19 @@ shorts shot shoulder shoulders showcase side sides signature silk silver simple 
 skirt sky sleeve sleeves slim small smile smiling snack soap sneakers soft softbox south southeast space
 sport sporty spray square stand standing stone stool store straight street streetwear striped studio style
 styled subject summer sun sunglasses sunlight sunlit sunny sweater swinging table tall tea teen texture
-that the their them there they thighs thin thirty this three to together tone top touching towel
+text that the their them there they thighs thin thirty this three to together tone top touching towel
 traditional tray tree trousers tshirt turned twenties two under up upper urban use vase vest vibrant view
 vintage waist walking wall warm was watch water watermark waving we wear wearing weight well what wheat
 when white who whole wide window wine with without woman women wood wooden wool work worn wrist writing
 year years yellow young your
 """
+
+
+def fingerprint() -> str:
+    """Changes whenever WORDS does: part of the tiny models' marker, so an edited vocabulary rebuilds them."""
+    import hashlib
+
+    return hashlib.sha256(" ".join(sorted(set(WORDS.split()))).encode()).hexdigest()[:16]
 
 
 def _bytes_to_unicode() -> list[str]:

@@ -51,10 +51,11 @@ class PromptBudget:
     def __post_init__(self):
         self.window = min(int(t.model_max_length) for t in self.tokenizers)
         self.limit = self.window - 2          # <|startoftext|> and <|endoftext|>
+        self._counters = [_counter(t) for t in self.tokenizers]
 
     def count(self, text: str) -> int:
         """Tokens of `text` without the start/end markers (the maximum over the tokenizers)."""
-        return max(_count(t, text) for t in self.tokenizers)
+        return max(count(text) for count in self._counters)
 
     def fits(self, text: str) -> bool:
         return self.count(text) <= self.limit
@@ -87,11 +88,19 @@ class PromptBudget:
         return FittedPrompt(kept, neg, left, neg_left, self.count(kept), self.count(neg), self.limit)
 
 
-def _count(tokenizer, text: str) -> int:
-    backend = getattr(tokenizer, "backend_tokenizer", None)      # the tokenizers library: no too-long warning
-    if backend is not None:
-        return len(backend.encode(text, add_special_tokens=False).ids)
-    return len(tokenizer.tokenize(text))
+def _counter(tokenizer):
+    """A private copy of the tokenizer's `tokenizers` backend with padding and truncation off: counts are the
+    same BPE as the pipeline's, without touching the state the pipeline's own calls set (diffusers pads to
+    77 and truncates), and without transformers' too-long warning. Slow tokenizers count with tokenize()."""
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if backend is None:
+        return lambda text: len(tokenizer.tokenize(text))
+    from tokenizers import Tokenizer
+
+    copy = Tokenizer.from_str(backend.to_str())
+    copy.no_padding()
+    copy.no_truncation()
+    return lambda text: len(copy.encode(text, add_special_tokens=False).ids)
 
 
 def budget_of(pipe) -> PromptBudget:
