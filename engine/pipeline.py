@@ -149,11 +149,13 @@ def capabilities(settings) -> dict:
 class Engine:
     """A loaded ControlNet pipeline plus its twins on the same modules (from_pipe): text-to-image, inpaint."""
 
-    def __init__(self, config: EngineConfig):
+    def __init__(self, config: EngineConfig, loaded=None):
+        """Loads what `config` describes; or wraps `loaded`, an engine.build.Loaded made elsewhere (the
+        benchmark's full-size random-weight pipelines), so it renders through exactly this code."""
         from engine.build import load_pipeline
 
         self.config = config
-        self._loaded = load_pipeline(config)
+        self._loaded = loaded if loaded is not None else load_pipeline(config)
         self.pipe = self._loaded.pipe
         self._twins: dict[str, Any] = {}
         self._lock = threading.Lock()        # one call at a time: schedulers and IP scales are state
