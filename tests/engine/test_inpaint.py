@@ -10,8 +10,8 @@ from PIL import Image
 from core.errors import ValidationFailed
 from engine.inpaint import restore
 from engine.pipeline import RenderRequest, get_engine
-from engine.tiny import tiny_paths, write_tiny_inpainting_model
-from tests.engine.engine_kit import kit_root, noise_image, pixels, product_canvas, settings, skeleton
+from engine.tiny import TINY_IP_WEIGHTS, tiny_paths, write_tiny_inpainting_model, write_tiny_ip_adapter
+from tests.engine.engine_kit import face, kit_root, noise_image, pixels, product_canvas, settings, skeleton
 
 pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy:DeprecationWarning")
 PIPELINES = {"sd15": "StableDiffusionControlNetInpaintPipeline", "sdxl": "StableDiffusionXLControlNetInpaintPipeline"}
@@ -73,6 +73,30 @@ def test_an_inpainting_unet_also_renders_plain_poses_and_avatars():
     assert [a.image.size for a in avatars] == [(64, 64)] * 2
     assert np.abs(pixels(avatars[0].image) - pixels(avatars[1].image)).max() > 0
     assert type(engine._twins["text_inpaint"]).__name__ == "StableDiffusionInpaintPipeline"
+
+
+@pytest.mark.parametrize("family", ["sd15", "sdxl"])
+def test_inpainting_with_the_face_and_garment_adapters_is_one_call_and_exact(family):
+    """Issue 14's worn path in one call: init image + mask, the avatar's face and the garment as two adapters."""
+    root = kit_root()
+    ip = write_tiny_ip_adapter(root / "ip-inpaint", tiny_dir=root / "tiny", family=family)
+    face_w, garment_w = TINY_IP_WEIGHTS[family]
+    engine = get_engine(settings(engine="tiny" if family == "sd15" else "tiny-sdxl", ip_adapter="auto",
+                                 ip_adapter_model=str(ip), ip_adapter_weight=face_w,
+                                 garment_ip_adapter_weight=garment_w))
+    avatar, garment = face(3), face(4)
+    canvases = [product_canvas(seed) for seed in (6, 7)]
+    requests = [RenderRequest("a woman wearing the shirt", skeleton(0.05 * i), 50 + i, init_image=init,
+                              mask_image=mask, strength=0.5, ip_adapter_image=avatar, garment_image=garment)
+                for i, (init, mask, _) in enumerate(canvases)]
+    totals = []
+    batch = engine.render(requests, progress=lambda done, total: totals.append(total))
+    assert set(totals) == {1}                                   # one call: strength 0.5 of 2 steps
+    for result, (init, _, opaque) in zip(batch, canvases):
+        assert (result.mode, result.likeness, result.garment) == ("inpaint", True, True)
+        assert np.array_equal(pixels(result.image)[opaque], pixels(init)[opaque])
+    for i, request in enumerate(requests):
+        assert np.array_equal(pixels(engine.render([request])[0].image), pixels(batch[i].image)), i
 
 
 def test_strength_runs_that_share_of_the_steps_and_splits_the_call():
