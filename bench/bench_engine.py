@@ -1,17 +1,24 @@
 """Generation-engine throughput. Prints figures; asserts nothing about time. Nothing is downloaded.
 
-(b) micro-batching: images/s of the tiny engine (ENGINE=tiny, 64x64) by micro-batch size, through
-    Engine.render (the real call path), median of --runs runs, ratio vs batch 1; on CPU with and without
-    ENGINE_EXACT_BATCHES (bit-identical batches cost some of the batching gain).
-(c) full size: Stable Diffusion 1.5 + ControlNet built from the real architectures (the UNet, ControlNet,
-    VAE and CLIP text-encoder configs of stable-diffusion-v1-5 / control_v11p_sd15_openpose, written
-    below) with random weights, called as the engine calls it (one CPU generator per image, PIL control
-    images): s/image at batch 1/4/8, fp16 on a GPU, without and with torch.compile of the UNet.
+(b) micro-batching: images/s of the tiny engine (ENGINE=tiny, 64x64) by micro-batch size, through Engine.render
+    (the real call path), median of --runs runs, ratio vs batch 1; on CPU with and without ENGINE_EXACT_BATCHES.
+(l) likeness and inpainting on the tiny engine (CPU): s/call with the face + garment IP-Adapters vs without, and
+    generating around the product (inpaint: init image + mask, kept pixels restored) vs rendering then pasting
+    the cut-out on top (paste, today's way); medians and ratios.
+(c) GPU: full-size SD 1.5 and SDXL + OpenPose ControlNet (+ IP-Adapter Plus x2 with a ViT-H encoder) built from
+    the real architectures with random weights (bench/engine_shapes.py), rendered through Engine.render exactly as
+    the app renders (one CPU generator per image, PIL in and out), fp16, batch 1/4/8: plain, paste, inpaint,
+    likeness, likeness+inpaint, and plain/inpaint again with torch.compile of the UNet. For each: s/image and how
+    far it is from the physical limit, (FLOPs per image, counted by torch's FlopCounterMode) / (the GPU's peak
+    dense fp16 FLOP/s; table below or --peak-tflops). --time-cap stops measuring in time and prints what it has.
+    Without CUDA it says "no CUDA" and stops, unless asked for --device cpu (with --arch tiny: a smoke run of
+    this code on the tiny shapes).
 
     python bench/bench_engine.py b [--batches 1,2,4,8] [--runs 5] [--steps 2] [--threads 1]
-    python bench/bench_engine.py c [--batches 1,4,8] [--steps 25] [--size 512] [--compile both|off|on]
-                                   [--compile-mode max-autotune-no-cudagraphs] [--runs 3]
-    python bench/bench_engine.py c --device cpu --size 64 --tiny-steps 1 --batches 1,2 --compile off   # smoke
+    python bench/bench_engine.py l [--batches 1,4] [--runs 5]
+    python bench/bench_engine.py c --time-cap 540                        # the GPU run, one command
+    python bench/bench_engine.py c --families sd15 --batches 1,4 --steps 20 --compile off --time-cap 300
+    python bench/bench_engine.py c --device cpu --arch tiny --size 64 --steps 2 --batches 1,2   # CPU smoke
 """
 from __future__ import annotations
 
@@ -24,28 +31,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-# stable-diffusion-v1-5/stable-diffusion-v1-5 unet/config.json, vae/config.json, text_encoder/config.json and
-# lllyasviel/control_v11p_sd15_openpose config.json (the fields that shape the networks).
-SD15_UNET = dict(sample_size=64, in_channels=4, out_channels=4, layers_per_block=2,
-                 block_out_channels=(320, 640, 1280, 1280),
-                 down_block_types=("CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D",
-                                   "DownBlock2D"),
-                 up_block_types=("UpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D"),
-                 cross_attention_dim=768, attention_head_dim=8, norm_num_groups=32, norm_eps=1e-5, act_fn="silu",
-                 downsample_padding=1, flip_sin_to_cos=True, freq_shift=0, mid_block_scale_factor=1)
-SD15_CONTROLNET = dict(in_channels=4, layers_per_block=2, block_out_channels=(320, 640, 1280, 1280),
-                       down_block_types=SD15_UNET["down_block_types"], cross_attention_dim=768, attention_head_dim=8,
-                       norm_num_groups=32, norm_eps=1e-5, act_fn="silu", downsample_padding=1, flip_sin_to_cos=True,
-                       freq_shift=0, conditioning_embedding_out_channels=(16, 32, 96, 256),
-                       controlnet_conditioning_channel_order="rgb")
-SD15_VAE = dict(in_channels=3, out_channels=3, latent_channels=4, layers_per_block=2, norm_num_groups=32,
-                block_out_channels=(128, 256, 512, 512), down_block_types=("DownEncoderBlock2D",) * 4,
-                up_block_types=("UpDecoderBlock2D",) * 4, act_fn="silu", sample_size=512, scaling_factor=0.18215)
-SD15_TEXT = dict(vocab_size=49408, hidden_size=768, intermediate_size=3072, num_hidden_layers=12,
-                 num_attention_heads=12, max_position_embeddings=77, hidden_act="quick_gelu", layer_norm_eps=1e-5,
-                 projection_dim=768, bos_token_id=0, eos_token_id=2, pad_token_id=1)
-SD15_SCHEDULER = dict(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", num_train_timesteps=1000,
-                      set_alpha_to_one=False, steps_offset=1, clip_sample=False)
+# Peak dense fp16/bf16 tensor FLOP/s (no sparsity), from NVIDIA's data sheets, matched on the device name.
+PEAK_TFLOPS = (("H200", 989.4), ("H100 PCIe", 756.0), ("H100", 989.4), ("A100", 312.0), ("L40S", 362.1),
+               ("L4", 121.0), ("RTX 4090", 165.2), ("A10", 125.0))
+PROMPT = "a young woman holding a red mug, studio photo"
 
 
 def median_time(fn, runs: int) -> float:
@@ -57,8 +46,8 @@ def median_time(fn, runs: int) -> float:
     return statistics.median(times)
 
 
-def skeletons(count: int, size: int):
-    """`count` distinct OpenPose skeletons drawn by the library's renderer at size x size."""
+def skeletons(count: int, width: int, height: int | None = None):
+    """`count` distinct OpenPose skeletons drawn by the library's renderer."""
     import numpy as np
     from PIL import Image
 
@@ -75,7 +64,50 @@ def skeletons(count: int, size: int):
         pts[8], pts[11] = (0.42 + dx, 0.6), (0.58 + dx, 0.6)
         pts[9], pts[12] = (0.42 + dx, 0.78), (0.58 + dx, 0.78)
         pts[10], pts[13] = (0.42 + dx, 0.95), (0.58 + dx, 0.95)
-        out.append(Image.fromarray(draw_bodypose(np.zeros((size, size, 3), np.uint8), pts)))
+        out.append(Image.fromarray(draw_bodypose(np.zeros((height or width, width, 3), np.uint8), pts)))
+    return out
+
+
+def product(width: int, height: int, seed: int = 0):
+    """(cut-out RGBA at its spot, init canvas RGB, mask L): a product in the hand region, as core places it."""
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    w, h = width // 4, height // 3
+    cut = np.zeros((height, width, 4), np.uint8)
+    x, y = width // 6, height // 2
+    cut[y:y + h, x:x + w, :3] = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+    cut[y:y + h, x:x + w, 3] = 255
+    cutout = Image.fromarray(cut, "RGBA")
+    canvas = Image.new("RGB", (width, height), (128, 128, 128))
+    canvas.paste(cutout, mask=cutout)
+    mask = Image.fromarray(np.where(cut[:, :, 3] > 0, 0, 255).astype(np.uint8), "L")
+    return cutout, canvas, mask
+
+
+def requests_for(variant: str, controls, width: int, height: int):
+    from PIL import Image
+
+    from engine.pipeline import RenderRequest
+
+    cutout, canvas, mask = product(width, height)
+    extra = {}
+    if "inpaint" in variant:
+        extra.update(init_image=canvas, mask_image=mask)
+    if "likeness" in variant:
+        extra.update(ip_adapter_image=Image.new("RGB", (224, 224), (200, 160, 140)),
+                     garment_image=Image.new("RGB", (224, 224), (40, 60, 150)))
+    reqs = [RenderRequest(PROMPT, c, 1000 + i, negative_prompt="blurry", width=width, height=height, **extra)
+            for i, c in enumerate(controls)]
+    return reqs, cutout
+
+
+def render_variant(engine, variant: str, reqs, cutout, steps=None):
+    out = engine.render(reqs, steps=steps)
+    if variant == "paste":                       # today's way: render, then the cut-out on top
+        for r in out:
+            r.image.paste(cutout, mask=cutout)
     return out
 
 
@@ -103,7 +135,7 @@ def bench_batches(args) -> None:
             print(f"  {'batch':>5} {'s/call':>8} {'images/s':>9} {'vs batch 1':>10}")
             base = None
             for b in batches:
-                reqs = [RenderRequest("a person holding a mug", controls[i], 1000 + i) for i in range(b)]
+                reqs = [RenderRequest(PROMPT, controls[i], 1000 + i) for i in range(b)]
                 engine.render(reqs)                                       # warm-up
                 per_call = median_time(lambda: engine.render(reqs), args.runs)
                 ips = b / per_call
@@ -111,124 +143,200 @@ def bench_batches(args) -> None:
                 print(f"  {b:>5} {per_call:>8.3f} {ips:>9.2f} {ips / base:>9.2f}x")
 
 
-# --------------------------------------------------------------------------- (c) full-size SD 1.5 + ControlNet
+# --------------------------------------------------------------------------- (l) likeness + inpaint, tiny engine
 
-def random_init_(module, std: float = 0.02) -> None:
-    """Fill weights fast (meta-built modules have none): N(0, std) matrices/convs, 1 for norm scales, 0 biases."""
+def bench_tiny_paths(args) -> None:
     import torch
 
-    with torch.no_grad():
-        for name, p in module.named_parameters():
-            if p.dim() >= 2:
-                p.normal_(0.0, std)
-            elif name.endswith("weight"):
-                p.fill_(1.0)
-            else:
-                p.zero_()
+    from core.settings import Settings
+    from engine.pipeline import get_engine
+    from engine.tiny import TINY_IP_WEIGHTS, write_tiny_ip_adapter
 
-
-def build_full_size(device: str, dtype):
-    import torch
-    from diffusers import (AutoencoderKL, ControlNetModel, StableDiffusionControlNetPipeline,
-                           UNet2DConditionModel, UniPCMultistepScheduler)
-    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
-
-    from diffusers.utils import logging as dlogging
-
-    from engine.tiny import write_tiny_tokenizer
-
-    dlogging.set_verbosity_error()                  # .to(dtype) on fresh modules warns about fp32 modules: none here
-    started = time.perf_counter()
-    nets = []
-    for cls, cfg in ((UNet2DConditionModel, SD15_UNET), (ControlNetModel, SD15_CONTROLNET), (AutoencoderKL, SD15_VAE)):
-        with torch.device("meta"):
-            net = cls(**cfg)
-        net = net.to_empty(device=device)
-        random_init_(net)
-        nets.append(net.to(dtype).eval())
-    unet, controlnet, vae = nets
-    torch.manual_seed(0)
-    text_encoder = CLIPTextModel(CLIPTextConfig(**SD15_TEXT)).to(device, dtype).eval()
+    torch.set_num_threads(args.threads)
+    batches = [int(b) for b in args.batches.split(",")]
+    controls = skeletons(max(batches), 64)
     with tempfile.TemporaryDirectory() as tmp:
-        tokenizer = CLIPTokenizer.from_pretrained(write_tiny_tokenizer(Path(tmp)))
-    pipe = StableDiffusionControlNetPipeline(
-        vae=vae, text_encoder=text_encoder, tokenizer=tokenizer, unet=unet, controlnet=controlnet,
-        scheduler=UniPCMultistepScheduler.from_config(SD15_SCHEDULER), safety_checker=None, feature_extractor=None,
-        image_encoder=None, requires_safety_checker=False)
-    pipe.set_progress_bar_config(disable=True)
-    params = sum(p.numel() for m in (unet, controlnet, vae, text_encoder) for p in m.parameters())
-    print(f"(c) SD 1.5 + ControlNet, real shapes, random weights: {params / 1e6:.0f} M parameters, "
-          f"{dtype}, {device}, built in {time.perf_counter() - started:.1f} s")
-    return pipe
+        root = Path(tmp)
+        common = dict(engine="tiny", tiny_model_dir=root / "tiny", storage_dir=root, model_downloads=False,
+                      hf_cache_dir=root / "hf", engine_steps=args.steps, engine_batch_size=max(batches))
+        plain = get_engine(Settings(**common))
+        ip = write_tiny_ip_adapter(root / "ip", tiny_dir=root / "tiny")
+        liked = get_engine(Settings(**common, ip_adapter=True, ip_adapter_model=str(ip),
+                                    ip_adapter_weight=TINY_IP_WEIGHTS["sd15"][0]).model_copy(
+            update={"garment_ip_adapter_weight": TINY_IP_WEIGHTS["sd15"][1]}))
+        print(f"(l) tiny engine, 64x64, {args.steps} steps, median of {args.runs} runs, "
+              f"torch threads {torch.get_num_threads()}, device {plain.device}")
+        print(f"  {'batch':>5} {'plain s':>8} {'likeness s':>10} {'ratio':>6} {'paste s':>8} {'inpaint s':>9} "
+              f"{'ratio':>6}")
+        for b in batches:
+            t = {}
+            for variant, engine in (("plain", plain), ("likeness", liked), ("paste", plain), ("inpaint", plain)):
+                reqs, cutout = requests_for(variant, controls[:b], 64, 64)
+                render_variant(engine, variant, reqs, cutout)                # warm-up
+                t[variant] = median_time(lambda: render_variant(engine, variant, reqs, cutout), args.runs)
+            print(f"  {b:>5} {t['plain']:>8.3f} {t['likeness']:>10.3f} {t['likeness'] / t['plain']:>5.2f}x "
+                  f"{t['paste']:>8.3f} {t['inpaint']:>9.3f} {t['inpaint'] / t['paste']:>5.2f}x")
 
 
-def bench_full_size(args) -> None:
+# --------------------------------------------------------------------------- (c) full size on a GPU
+
+def peak_flops(device: str, override: float | None) -> float | None:
+    import torch
+
+    if override:
+        return override * 1e12
+    if device != "cuda":
+        return None
+    name = torch.cuda.get_device_name()
+    return next((tf * 1e12 for key, tf in PEAK_TFLOPS if key in name), None)
+
+
+def count_flops(engine, variant: str, reqs, cutout) -> float:
+    """FLOPs per image of the whole render at engine.config.steps: one call with 1 step and one with 2 give the
+    per-step and the fixed part (text encoders, image encoder, VAE), counted by torch's FlopCounterMode."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    def flops(steps: int) -> int:
+        counter = FlopCounterMode(display=False)
+        with counter:
+            render_variant(engine, variant, reqs[:1], cutout, steps=steps)
+        return counter.get_total_flops()
+
+    one, two = flops(1), flops(2)
+    return float(one + (two - one) * (engine.config.steps - 1))
+
+
+def bench_gpu(args) -> None:
     import torch
 
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
-    if device == "cpu" and not args.tiny_steps and args.size == 512:
-        print("(c) on CPU: using the smoke settings --size 64 --tiny-steps 1 --batches 1,2 --compile off "
-              "(pass --size/--tiny-steps to choose)")
-        args.size, args.tiny_steps, args.batches, args.compile = 64, 1, "1,2", "off"
+    if device == "cuda" and not torch.cuda.is_available():
+        print("no CUDA: torch sees no CUDA GPU here. Run part c on a GPU machine (or --device cpu --arch tiny).")
+        return
+    if device == "cpu" and not args.device:
+        print("no CUDA: the full-size run (c) needs a GPU; nothing measured. For a smoke run of this code on the "
+              "CPU: python bench/bench_engine.py c --device cpu --arch tiny --size 64 --steps 2 --batches 1,2")
+        return
+    from engine.build import Loaded
+    from engine.config import EngineConfig
+    from engine.pipeline import Engine
+    from bench.engine_shapes import attach_plus_adapters, build_pipeline
+    from core.settings import Settings
+
     dtype = torch.float16 if device == "cuda" and not args.fp32 else torch.float32
     if device == "cpu":
         torch.set_num_threads(args.threads)
-    steps = args.tiny_steps or args.steps
     batches = [int(b) for b in args.batches.split(",")]
-    pipe = build_full_size(device, dtype)
-    controls = skeletons(max(batches), args.size)
-    if device == "cuda":
-        print(f"    GPU: {torch.cuda.get_device_name()}")
-    modes = {"off": [False], "on": [True], "both": [False, True]}[args.compile]
-    eager_unet = pipe.unet
-    results: dict[tuple[bool, int], float] = {}
-    for compiled in modes:
-        pipe.unet = torch.compile(eager_unet, mode=args.compile_mode) if compiled else eager_unet
-        label = f"compile {args.compile_mode}" if compiled else "eager"
-        print(f"  [{label}] {args.size}x{args.size}, {steps} steps, guidance 7, median of {args.runs} runs")
-        print(f"  {'batch':>5} {'warm-up s':>10} {'s/call':>8} {'s/image':>8} {'images/s':>9}")
-        for b in batches:
-            def call():
-                gens = [torch.Generator("cpu").manual_seed(i) for i in range(b)]
-                with torch.inference_mode():
-                    pipe(["a person holding a mug, studio photo"] * b, controls[:b], negative_prompt=["blurry"] * b,
-                         generator=gens, num_inference_steps=steps, guidance_scale=7.0, width=args.size,
-                         height=args.size, output_type="pil")
-                if device == "cuda":
-                    torch.cuda.synchronize()
-            started = time.perf_counter()
-            call()                                                      # warm-up (and compile for this shape)
-            warm = time.perf_counter() - started
-            per_call = median_time(call, args.runs)
-            results[(compiled, b)] = per_call / b
-            print(f"  {b:>5} {warm:>10.2f} {per_call:>8.3f} {per_call / b:>8.3f} {b / per_call:>9.2f}")
-    if len(modes) == 2:
-        print("  compile speed-up (s/image eager / compiled): " +
-              ", ".join(f"batch {b}: {results[(False, b)] / results[(True, b)]:.2f}x" for b in batches))
-    if device == "cuda":
-        print(f"  peak GPU memory: {torch.cuda.max_memory_allocated() / 2**30:.1f} GiB")
+    peak = peak_flops(device, args.peak_tflops)
+    started = time.perf_counter()
+    rows: dict[tuple, float] = {}
+    print(f"(c) {args.arch} shapes, random weights, {device} {dtype}, {args.steps} steps, guidance 7, median of "
+          f"{args.runs} runs; time cap {args.time_cap:.0f} s"
+          + (f"; GPU {torch.cuda.get_device_name()}" if device == "cuda" else "")
+          + (f"; peak {peak / 1e12:.0f} TFLOP/s" if peak else "; peak FLOP/s unknown (--peak-tflops)"))
+    for family in args.families.split(","):
+        size = args.size or (1024 if family == "sdxl" else 512)
+        pipe = build_pipeline(family, device, dtype, arch=args.arch)
+        config = EngineConfig.from_settings(Settings(
+            engine=family, engine_steps=args.steps, engine_guidance=7.0, engine_batch_size=max(batches),
+            engine_exact_batches=False, ip_adapter=True))
+        controls = skeletons(max(batches), size)
+
+        def engine_of(roles=()):
+            return Engine(config, Loaded(pipe=pipe, device=device, dtype=dtype, ip_adapter=bool(roles),
+                                         adapters=tuple(roles)))
+
+        phases = [("eager", ("plain", "paste", "inpaint"), ())]
+        phases.append(("eager", ("likeness", "likeness+inpaint"), "adapters"))
+        if args.compile != "off":
+            phases.append(("compiled", ("plain", "inpaint"), "compile"))
+        if args.compile == "on":
+            phases = phases[-1:]
+        eager_unet = pipe.unet
+        print(f"  [{family}] {size}x{size}")
+        print(f"  {'mode':>8} {'variant':>17} {'batch':>5} {'warm-up s':>9} {'s/image':>8} {'GFLOP/img':>10} "
+              f"{'limit s':>8} {'x limit':>7}")
+        for mode, variants, setup in phases:
+            if setup == "adapters":
+                engine = engine_of(attach_plus_adapters(pipe, family, 2, arch=args.arch))
+            elif setup == "compile":
+                if getattr(pipe, "image_encoder", None) is not None:
+                    pipe.unload_ip_adapter()
+                pipe.unet = torch.compile(eager_unet, mode=args.compile_mode)
+                engine = engine_of()
+            else:
+                engine = engine_of()
+            for variant in variants:
+                reqs, cutout = requests_for(variant, controls, size, size)
+                flops = rows.get((family, "eager", variant, "flops"))
+                if flops is None and mode == "eager":
+                    flops = rows[(family, "eager", variant, "flops")] = count_flops(engine, variant, reqs, cutout)
+                for b in batches:
+                    if time.perf_counter() - started > args.time_cap:
+                        print(f"  time cap reached: {mode} {variant} batch {b} and later points skipped")
+                        return summary(rows, batches)
+
+                    def call():
+                        render_variant(engine, variant, reqs[:b], cutout)
+                        if device == "cuda":
+                            torch.cuda.synchronize()
+                    t0 = time.perf_counter()
+                    call()                                              # warm-up (and compile for this shape)
+                    warm = time.perf_counter() - t0
+                    per_image = median_time(call, args.runs) / b
+                    rows[(family, mode, variant, b)] = per_image
+                    limit = flops / peak if flops and peak else None
+                    print(f"  {mode:>8} {variant:>17} {b:>5} {warm:>9.2f} {per_image:>8.3f} "
+                          f"{(flops or 0) / 1e9:>10.1f} " + (f"{limit:>8.3f} {per_image / limit:>6.1f}x"
+                                                             if limit else f"{'-':>8} {'-':>7}"))
+        pipe.unet = eager_unet
+        if device == "cuda":
+            print(f"  peak GPU memory: {torch.cuda.max_memory_allocated() / 2**30:.1f} GiB")
+            del pipe, engine
+            torch.cuda.empty_cache()
+    summary(rows, batches)
+
+
+def summary(rows: dict, batches: list[int]) -> None:
+    pairs = (("likeness cost (likeness / plain)", "eager", "likeness", "eager", "plain"),
+             ("inpaint vs paste (inpaint / paste)", "eager", "inpaint", "eager", "paste"),
+             ("likeness+inpaint / plain", "eager", "likeness+inpaint", "eager", "plain"),
+             ("compile speed-up (eager / compiled, plain)", "eager", "plain", "compiled", "plain"))
+    families = sorted({k[0] for k in rows})
+    for family in families:
+        for label, m1, v1, m2, v2 in pairs:
+            found = [(b, rows[(family, m1, v1, b)] / rows[(family, m2, v2, b)]) for b in batches
+                     if (family, m1, v1, b) in rows and (family, m2, v2, b) in rows]
+            if found:
+                print(f"  {family} {label}: " + ", ".join(f"batch {b}: {r:.2f}x" for b, r in found))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("part", choices=["b", "c", "all"], nargs="?", default="all")
+    parser.add_argument("part", choices=["b", "l", "c", "all"], nargs="?", default="all")
     parser.add_argument("--batches", default=None, help="comma-separated micro-batch sizes")
     parser.add_argument("--runs", type=int, default=None, help="timed runs per point (median)")
     parser.add_argument("--steps", type=int, default=None)
-    parser.add_argument("--tiny-steps", type=int, default=0, help="(c) override steps for a quick smoke run")
-    parser.add_argument("--size", type=int, default=512, help="(c) image side")
-    parser.add_argument("--device", default=None, help="(c) cuda | cpu (default: cuda when available)")
+    parser.add_argument("--size", type=int, default=0, help="(c) image side (default 512 sd15, 1024 sdxl)")
+    parser.add_argument("--families", default="sd15,sdxl", help="(c) sd15, sdxl or both")
+    parser.add_argument("--arch", choices=["full", "tiny"], default="full", help="(c) network shapes")
+    parser.add_argument("--device", default=None, help="(c) cuda | cpu (default: cuda; without it: 'no CUDA')")
     parser.add_argument("--fp32", action="store_true", help="(c) fp32 on the GPU too")
     parser.add_argument("--compile", choices=["off", "on", "both"], default="both", help="(c) torch.compile the UNet")
-    parser.add_argument("--compile-mode", default="max-autotune-no-cudagraphs")
+    parser.add_argument("--compile-mode", default="max-autotune-no-cudagraphs", help="(c) the engine's mode")
+    parser.add_argument("--peak-tflops", type=float, default=None, help="(c) the GPU's peak dense fp16 TFLOP/s")
+    parser.add_argument("--time-cap", type=float, default=540, help="(c) stop measuring after this many seconds")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     args = parser.parse_args()
     if args.part in ("b", "all"):
         bench_batches(argparse.Namespace(**{**vars(args), "batches": args.batches or "1,2,4,8",
                                             "runs": args.runs or 5, "steps": args.steps or 2}))
+    if args.part in ("l", "all"):
+        bench_tiny_paths(argparse.Namespace(**{**vars(args), "batches": args.batches or "1,4",
+                                               "runs": args.runs or 5, "steps": args.steps or 2}))
     if args.part in ("c", "all"):
-        bench_full_size(argparse.Namespace(**{**vars(args), "batches": args.batches or "1,4,8",
-                                              "runs": args.runs or 3, "steps": args.steps or 25}))
+        bench_gpu(argparse.Namespace(**{**vars(args), "batches": args.batches or "1,4,8",
+                                        "runs": args.runs or 2, "steps": args.steps or 20}))
 
 
 if __name__ == "__main__":

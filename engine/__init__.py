@@ -8,11 +8,20 @@ fix in the message. rembg weights are never downloaded; diffusion and detector w
 the Hugging Face Hub only when MODEL_DOWNLOADS is on, HF_HUB_OFFLINE is unset and the Hub answers.
 
     engine.background   rembg sessions: one per (model setting, weights folder), masks for core.background
-    engine.pipeline     get_engine(settings) -> Engine: render(micro-batch of poses), text_to_image, describe
-    engine.detector     get_pose_detector(settings) -> detect(image): OpenPose-18 bodies as Pose.to_json() lists
-    engine.build        loads the pipeline an EngineConfig describes (scheduler, LoRA, IP-Adapter, compile)
+    engine.pipeline     get_engine(settings) -> Engine: render(micro-batch of poses [+ inpaint] [+ likeness]),
+                        text_to_image, describe, capabilities, embed_images, fit_prompt; capabilities(settings)
+    engine.capabilities what a batch will run (likeness, garment, pose check, inpaint, embeddings), no loading
+    engine.adapters     IP-Adapters (face likeness, garment): probe without torch, attach at load (auto / true)
+    engine.inpaint      the ControlNet inpaint pipelines from the same modules; restore() of the kept pixels
+    engine.likeness     image-encoder embeddings + cosine, for identity and garment scores
+    engine.tokens       prompt budgets measured with the model's own tokenizer(s): count, fit
+    engine.checks       input checks (422 before any work)
+    engine.detector     get_pose_detector(settings) -> detect(image): OpenPose-18 bodies as Pose.to_json() lists;
+                        pose_check_state(settings): can the check run, and why not
+    engine.build        loads the pipeline an EngineConfig describes (scheduler, LoRA, IP-Adapters, compile)
     engine.config       EngineConfig: the engine's settings as one hashable value (the cache key), size presets
     engine.sources      where weights come from (folder, MODEL_DIR, HF cache, Hub) and the missing-weights message
     engine.device       device/dtype choice; the CPU exact-batches mode
-    engine.tiny         tiny random-weight models written to disk (ENGINE=tiny, tests, smoke runs)
+    engine.tiny         tiny random-weight models written to disk (ENGINE=tiny, tests, smoke runs);
+                        engine.tiny_text: its word-level CLIP BPE tokenizer
 """

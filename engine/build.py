@@ -8,8 +8,10 @@ missing), then import torch + diffusers and `from_pretrained` the ControlNet and
 the same arguments for a Hub id, a cache entry or a local folder; swap the scheduler through
 `from_config`; fuse the few-step LoRA; attach the IP-Adapter; move to the device; channels_last; compile.
 
-IP-Adapter policy: it is optional likeness help. Enabled but missing or unloadable weights log a warning
-and the engine renders without it (describe() says why); the prompt still carries the avatar's traits.
+IP-Adapter policy (engine.adapters): IP_ADAPTER=auto renders without a missing or unloadable adapter and
+describe() / capabilities() say why (the prompt still carries the avatar's traits); IP_ADAPTER=true makes it
+a ModelUnavailable (503) naming the file and the folders looked in, before torch is imported when the files
+are simply not there. The face and garment adapters are loaded together (one image encoder).
 A few-step LoRA that is set but missing is an error: it changes steps and guidance, so running without
 it would give bad pictures quietly.
 """
@@ -23,6 +25,7 @@ from typing import Any
 
 from core.errors import ModelUnavailable
 from engine import device as devices
+from engine.adapters import AdapterState, attach
 from engine.config import EngineConfig
 from engine.sources import Source, hub_cache_dir, load_failed, locate
 
@@ -37,6 +40,8 @@ class Loaded:
     dtype: Any
     facts: dict = field(default_factory=dict)
     ip_adapter: bool = False
+    adapters: tuple[str, ...] = ()            # roles of the loaded IP-Adapters, in the pipeline's order
+    adapter_states: dict = field(default_factory=dict)
 
 
 def make_scheduler(name: str, config):
@@ -93,13 +98,9 @@ def load_pipeline(config: EngineConfig) -> Loaded:
     base_src = locate(config.base, policy)
     cn_src = locate(config.controlnet, policy)
     fast_src = locate(config.fast_lora, policy) if config.fast_lora else None
-    ip_src, ip_state = None, "off"
-    if config.ip_adapter:
-        try:
-            ip_src = locate(config.ip_adapter, policy)
-        except ModelUnavailable as exc:
-            ip_state = exc.message
-            log.warning("IP-Adapter enabled but not available; rendering without it. %s", exc.message)
+    for adapter in config.adapters:          # a required adapter that is missing fails here, before torch
+        if adapter.mode == "on":
+            locate(adapter.weights, policy), locate(adapter.encoder, policy)
 
     import torch
     import diffusers
@@ -122,8 +123,7 @@ def load_pipeline(config: EngineConfig) -> Loaded:
         _fuse_fast_lora(pipe, fast_src, policy)
         fast_state = {**fast_src.describe(), "weight_name": config.fast_lora.marker,
                       "commit": _commit(fast_src, policy)}
-    if ip_src is not None:
-        ip_state = _attach_ip_adapter(pipe, ip_src, config)
+    states = attach(pipe, config) if config.adapters else {}
 
     pipe.to(device)
     if config.channels_last:
@@ -141,18 +141,23 @@ def load_pipeline(config: EngineConfig) -> Loaded:
         "compile": COMPILE_MODE if config.compile else False, "channels_last": config.channels_last,
         "exact_batches": bool(config.exact_batches and device == "cpu"), "batch_size": config.batch_size,
         "fast_lora": fast_state,
-        "ip_adapter": {"state": "on" if ip_state == "on" else "off" if ip_state == "off" else "missing",
-                       "reason": ip_state if ip_state not in ("on", "off") else None,
-                       "model": config.ip_adapter.model_id if config.ip_adapter else None,
-                       "weight": (f"{config.ip_adapter.subfolder}/{config.ip_adapter.marker}"
-                                  if config.ip_adapter and config.ip_adapter.subfolder
-                                  else config.ip_adapter.marker if config.ip_adapter else None),
-                       "scale": config.ip_scale if ip_state == "on" else None},
+        "ip_adapter": _ip_fact(states.get("face")), "garment_ip_adapter": _ip_fact(states.get("garment")),
+        "unet_in_channels": int(pipe.unet.config.in_channels),
         "sizes": config.size_presets,
         "versions": {"diffusers": diffusers.__version__, "torch": torch.__version__},
         "load_s": round(time.perf_counter() - started, 3),
     }
-    return Loaded(pipe=pipe, device=device, dtype=dtype, facts=facts, ip_adapter=ip_state == "on")
+    roles = tuple(a.role for a in config.adapters if a.role in states and states[a.role].on)
+    return Loaded(pipe=pipe, device=device, dtype=dtype, facts=facts, ip_adapter=bool(roles), adapters=roles,
+                  adapter_states=states)
+
+
+def _ip_fact(state: AdapterState | None) -> dict:
+    """describe()'s record of one adapter: state on | off | missing, the reason, model, weight, scale."""
+    if state is None:
+        return {"state": "off", "reason": None, "model": None, "weight": None, "scale": None}
+    return {"state": "on" if state.on else "missing", "reason": state.reason, "model": state.adapter.weights.model_id,
+            "weight": state.adapter.weight_path, "scale": state.adapter.scale if state.on else None}
 
 
 def _fuse_fast_lora(pipe, source: Source, policy) -> None:
@@ -170,22 +175,3 @@ def _fuse_fast_lora(pipe, source: Source, policy) -> None:
         raise
     except Exception as exc:  # noqa: BLE001
         raise load_failed(source, policy, exc) from exc
-
-
-def _attach_ip_adapter(pipe, source: Source, config: EngineConfig) -> str:
-    ref = source.ref
-    kwargs = {k: v for k, v in source.kwargs().items() if k != "revision"}
-    try:
-        pipe.load_ip_adapter(source.path_or_id, subfolder=ref.subfolder or "", weight_name=ref.marker,
-                             image_encoder_folder=config.ip_image_encoder, **kwargs)
-        pipe.set_ip_adapter_scale(config.ip_scale)
-        return "on"
-    except Exception as exc:  # noqa: BLE001 - optional: render without likeness, say why
-        reason = (f"{ref.lead}: '{ref.model_id}' {ref.subfolder or ''}/{ref.marker} could not be loaded "
-                  f"({type(exc).__name__}: {str(exc).strip()[:200]}).")
-        log.warning("IP-Adapter enabled but not loaded; rendering without it. %s", reason)
-        try:
-            pipe.unload_ip_adapter()
-        except Exception:  # noqa: BLE001 - nothing was attached
-            pass
-        return reason

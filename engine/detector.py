@@ -10,7 +10,8 @@ Weights: POSE_DETECTOR is a Hub id (default lllyasviel/Annotators) or a local fo
 `body_pose_model.pth` (the only file the body check needs: hands and face are not loaded, which saves
 ~300 MB of memory and most of the load time). Hub ids are looked up like the diffusion models
 (engine.sources: MODEL_DIR, then the cache; downloads only when allowed and the Hub is reachable);
-missing weights raise core.errors.ModelUnavailable. `write_random_openpose_weights(folder)` writes a
+missing weights raise core.errors.ModelUnavailable. `pose_check_state(settings)` says whether the check can run
+(and why not) without loading anything, for the Generate page. `write_random_openpose_weights(folder)` writes a
 random-weight checkpoint of the real architecture (tests and smoke runs; ~200 MB, never commit it).
 """
 from __future__ import annotations
@@ -127,10 +128,32 @@ def find_detector_weights(settings) -> tuple[Path, dict]:
     return Path(path), source.describe()
 
 
+def _key(settings) -> tuple:
+    return (settings.pose_detector, str(settings.model_dir), str(settings.hf_cache_dir), settings.model_downloads,
+            settings.engine_device, settings.pose_detector_resolution)
+
+
+def pose_check_state(settings) -> dict:
+    """Whether the pose check can run, and why not, WITHOUT loading the network (no torch): {"on", "reason",
+    "download" (the weights are fetched on first use), "weights" (where they are, when known)}. A loaded
+    detector is on; otherwise the lookup of get_pose_detector: a folder, MODEL_DIR, the Hub cache, or a
+    download that MODEL_DOWNLOADS allows and the Hub's reachability permits."""
+    loaded = _detectors.get(_key(settings))
+    if loaded is not None:
+        return {"on": True, "reason": None, "download": False, "weights": str(loaded.weights)}
+    policy = Policy(model_dir=settings.model_dir, cache_dir=settings.hf_cache_dir, downloads=settings.model_downloads)
+    try:
+        source = locate(_ref(settings), policy)
+    except ModelUnavailable as exc:
+        return {"on": False, "reason": exc.message, "download": False, "weights": None}
+    where = str(Path(source.path_or_id) / BODY_FILE) if source.is_folder else f"{source.path_or_id} {BODY_FILE}"
+    return {"on": True, "reason": None, "download": not source.local_files_only, "weights": where}
+
+
 def get_pose_detector(settings) -> PoseDetector:
-    """The process's detector for these settings: loaded on first call, then reused."""
-    key = (settings.pose_detector, str(settings.model_dir), str(settings.hf_cache_dir), settings.model_downloads,
-           settings.engine_device, settings.pose_detector_resolution)
+    """The process's detector for these settings: loaded on first call (weights downloaded into the Hub cache
+    first when they are not here and MODEL_DOWNLOADS allows), then reused."""
+    key = _key(settings)
     detector = _detectors.get(key)
     if detector is not None:
         return detector

@@ -1,21 +1,35 @@
-"""The generation engine: Stable Diffusion (1.5 or XL) + ControlNet OpenPose, one per process per settings.
+"""The generation engine: Stable Diffusion (1.5 or XL) + ControlNet OpenPose [+ inpainting] [+ IP-Adapters],
+one per process per settings.
 
-    from engine.pipeline import RenderRequest, get_engine
+    from engine.pipeline import RenderRequest, get_engine, capabilities
     engine = get_engine(settings)                       # created on first use, then reused (thread-safe)
     results = engine.render([RenderRequest(prompt, control_image, seed=7, width=512, height=768), ...])
     results[0].image, results[0].timings                # PIL RGB, {"batch_s", "per_image_s", "batch_size", "steps"}
+    results[0].mode, .likeness, .garment, .left_out     # "controlnet" | "inpaint"; which adapters conditioned it;
+                                                        # prompt phrases cut to fit the text encoder's window
     candidates = engine.text_to_image("studio portrait of ...", seeds=[1, 2, 3, 4], width=512, height=512)
     engine.describe()                                   # model ids, revisions, commits, device, dtype, ... (manifests)
+    engine.capabilities()                               # likeness / garment / inpaint / embeddings: on, or why not
+    capabilities(settings)                              # the same plus the pose check, WITHOUT loading anything
+    engine.embed_images([crop_a, crop_b])               # IP-Adapter image-encoder embeddings (engine.likeness)
+    engine.fit_prompt(prompt, negative)                 # engine.tokens.FittedPrompt, measured with its tokenizers
+
+Inpainting (engine.inpaint): a request with init_image + mask_image (white = paint) is rendered by the
+ControlNet inpaint pipeline built from the same loaded modules (from_pipe), at its `strength`; afterwards the
+pixels the mask keeps are the init image's exactly (diffusers' apply_overlay). The product's cut-out placed on
+the canvas first, or the garment warped onto the body, is therefore bit-identical where the mask is black.
 
 A micro-batch of B requests is ONE pipeline call with one seeded CPU torch.Generator per image, so each
 image's starting noise depends on its own seed only: image i of a batch is the image its seed gives alone
 (bit-identical on CPU with ENGINE_EXACT_BATCHES, see engine/device.py; on a GPU equal up to float
 rounding). Seeds give the same noise on every device, because the generators live on the CPU.
-Requests with different IP-Adapter images (avatars) go in one call per image.
+Requests that differ in what a call shares go in separate calls: plain vs inpaint (an inpaint call also
+draws the init image's latents from each generator), strength, the IP-Adapter images (avatar face,
+garment). A batch of one avatar and one product at one strength is one call.
 
 Importing this module is cheap: torch and diffusers are imported when the first engine is built.
 Missing weights raise core.errors.ModelUnavailable (503) with a message saying what to do; bad input
-raises core.errors.ValidationFailed (422) before any work starts.
+raises core.errors.ValidationFailed (422) before any work starts (engine.checks).
 """
 from __future__ import annotations
 
@@ -23,15 +37,20 @@ import contextlib
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, NamedTuple
 
 from core.errors import ModelUnavailable, ValidationFailed
-from engine.config import MAX_SIDE, MIN_SIDE, EngineConfig
+from engine.checks import MAX_SEED, check_requests, check_size
+from engine.config import EngineConfig
 
 if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
     from PIL import Image
 
-MAX_SEED = 2**63 - 1
+    from engine.tokens import FittedPrompt, PromptBudget
+
+__all__ = ["MAX_SEED", "RenderRequest", "RenderResult", "Engine", "get_engine", "loaded_engines", "clear_engines",
+           "size_presets", "capabilities"]
 Progress = Callable[[int, int], None]      # (steps done, steps in the whole call)
 
 _engines: dict[EngineConfig, "Engine"] = {}
@@ -40,7 +59,11 @@ _lock = threading.Lock()
 
 @dataclass(frozen=True)
 class RenderRequest:
-    """One pose to render. width/height default to the control image's size (they must match it)."""
+    """One pose to render. width/height default to the control image's size (they must match it).
+
+    ip_adapter_image: the avatar's face crop (likeness adapter); garment_image: the garment cut-out (second
+    adapter, when loaded). init_image + mask_image (both or neither, at the output size): inpaint, white =
+    paint, black = keep exactly; strength (0, 1]: how much of the init image inside the mask is replaced."""
 
     prompt: str
     control_image: "Image.Image"
@@ -49,6 +72,10 @@ class RenderRequest:
     width: int | None = None
     height: int | None = None
     ip_adapter_image: "Image.Image | None" = None
+    init_image: "Image.Image | None" = None
+    mask_image: "Image.Image | None" = None
+    strength: float = 1.0
+    garment_image: "Image.Image | None" = None
 
     @property
     def size(self) -> tuple[int, int]:
@@ -63,6 +90,18 @@ class RenderResult:
     width: int
     height: int
     timings: dict[str, float] = field(default_factory=dict)
+    mode: str = "controlnet"                   # "inpaint": rendered around a mask, kept pixels restored
+    likeness: bool = False                     # the face IP-Adapter conditioned this image on its face crop
+    garment: bool = False                      # the garment IP-Adapter conditioned it on the garment image
+    left_out: tuple[str, ...] = ()             # prompt phrases cut to fit the text encoder (engine.tokens)
+    negative_left_out: tuple[str, ...] = ()
+
+
+class _Group(NamedTuple):
+    inpaint: bool
+    strength: float
+    face: Any
+    garment: Any
 
 
 def get_engine(settings) -> "Engine":
@@ -94,28 +133,53 @@ def size_presets(settings) -> dict[str, tuple[int, int]]:
     return EngineConfig.from_settings(settings).size_presets
 
 
-class Engine:
-    """A loaded ControlNet pipeline plus its text-to-image twin (same weights, via from_pipe)."""
+def capabilities(settings) -> dict:
+    """What a render with these settings will do, before anything is loaded (engine.capabilities): likeness,
+    garment, pose_check, inpaint, embeddings, each {"on": bool, "reason": str | None, ...}. When this
+    process already loaded the engine, its own state (what really loaded) replaces the probe."""
+    from engine.capabilities import probe_capabilities
+    from engine.detector import pose_check_state
 
-    def __init__(self, config: EngineConfig):
+    engine = _engines.get(EngineConfig.from_settings(settings))
+    if engine is None:
+        return probe_capabilities(settings)
+    return {**engine.capabilities(), "pose_check": pose_check_state(settings)}
+
+
+class Engine:
+    """A loaded ControlNet pipeline plus its twins on the same modules (from_pipe): text-to-image, inpaint."""
+
+    def __init__(self, config: EngineConfig, loaded=None):
+        """Loads what `config` describes; or wraps `loaded`, an engine.build.Loaded made elsewhere (the
+        benchmark's full-size random-weight pipelines), so it renders through exactly this code."""
         from engine.build import load_pipeline
 
         self.config = config
-        self._loaded = load_pipeline(config)
+        self._loaded = loaded if loaded is not None else load_pipeline(config)
         self.pipe = self._loaded.pipe
-        self._t2i = None
+        self._twins: dict[str, Any] = {}
         self._lock = threading.Lock()        # one call at a time: schedulers and IP scales are state
         self._blank = None
+        self._budget = None
 
     # --- public API --------------------------------------------------------------------------
     def render(self, requests: list[RenderRequest], *, steps: int | None = None, guidance: float | None = None,
                controlnet_scale: float | None = None, progress: Progress | None = None) -> list[RenderResult]:
-        """Render a micro-batch of poses (at most ENGINE_BATCH_SIZE, one size) in one pipeline call."""
-        steps, guidance, scale = self._check(requests, steps, guidance, controlnet_scale)
+        """Render a micro-batch of poses (at most ENGINE_BATCH_SIZE, one size): one pipeline call per group."""
+        steps, guidance, scale = check_requests(requests, self.config, steps, guidance, controlnet_scale,
+                                                RenderRequest)
         width, height = requests[0].size
-        return self._run(self.pipe, requests, width, height, steps, guidance, progress,
-                         image=[r.control_image.convert("RGB") for r in requests],
-                         controlnet_conditioning_scale=scale)
+
+        def call_for(idx: list[int], group: _Group):
+            controls = [requests[i].control_image.convert("RGB") for i in idx]
+            args = {"controlnet_conditioning_scale": scale}
+            if group.inpaint or self.unet_in_channels == 9:
+                inits, masks = self._masks([requests[i] for i in idx], width, height)
+                return self.inpaint_pipe, {**args, "image": inits, "mask_image": masks, "control_image": controls,
+                                           "strength": group.strength}
+            return self.pipe, {**args, "image": controls}
+
+        return self._run(requests, width, height, steps, guidance, progress, call_for)
 
     def text_to_image(self, prompt: str, *, seeds: list[int], width: int, height: int, negative_prompt: str = "",
                       steps: int | None = None, guidance: float | None = None,
@@ -124,102 +188,137 @@ class Engine:
         """One image per seed from text alone (AI avatars), micro-batched by ENGINE_BATCH_SIZE; same weights."""
         if not isinstance(seeds, (list, tuple)) or not seeds:
             raise ValidationFailed("Give at least one seed.", field="seeds")
-        _check_size(width, height)
+        check_size(width, height)
         from PIL import Image
 
         canvas = Image.new("RGB", (width, height))          # unused by text-to-image; keeps the checks in one place
         requests = [RenderRequest(prompt, canvas, s, negative_prompt, width, height, ip_adapter_image) for s in seeds]
+
+        def call_for(idx: list[int], group: _Group):
+            if self.unet_in_channels == 9:
+                inits, masks = self._masks([requests[i] for i in idx], width, height)
+                return self._twin("text_inpaint"), {"image": inits, "mask_image": masks, "strength": 1.0}
+            return self.text_pipe, {}
+
         out: list[RenderResult] = []
         size = self.config.batch_size
         for start in range(0, len(requests), size):
             chunk = requests[start:start + size]
-            steps_, guidance_, _ = self._check(chunk, steps, guidance, None)
-            out += self._run(self.text_pipe, chunk, width, height, steps_, guidance_, progress)
+            steps_, guidance_, _ = check_requests(chunk, self.config, steps, guidance, None, RenderRequest)
+            out += self._run(chunk, width, height, steps_, guidance_, progress, call_for)
         return out
 
     def describe(self) -> dict:
         """What a manifest records about the engine: models (ids, revisions, commits), device, dtype, sampler..."""
         return dict(self._loaded.facts)
 
+    def capabilities(self) -> dict:
+        """likeness / garment / inpaint / embeddings as the loaded engine has them (engine.capabilities' shape)."""
+        from engine.capabilities import adapter_entries, embeddings_entry
+
+        out = adapter_entries(self.config, self._loaded.adapter_states)
+        out["inpaint"] = {"on": True, "reason": None, "unet_in_channels": self.unet_in_channels}
+        out["embeddings"] = embeddings_entry(out["likeness"], out["garment"])
+        return out
+
+    def embed_images(self, images: "list[Image.Image]") -> "list[np.ndarray]":
+        """L2-normalised image-encoder embeddings (engine.likeness); EmbeddingUnavailable when none is loaded."""
+        from engine.device import exact_batches
+        from engine.likeness import embed
+
+        caps = self.capabilities()
+        reason = caps["embeddings"]["reason"]
+        with self._lock, exact_batches(self.config.exact_batches and self.device == "cpu"):
+            return embed(self.pipe, images, device=self.device, reason=reason)
+
+    @property
+    def prompt_budget(self) -> "PromptBudget":
+        """The token budget measured with this pipeline's own tokenizer(s) (engine.tokens)."""
+        if self._budget is None:
+            from engine.tokens import budget_of
+
+            self._budget = budget_of(self.pipe)
+        return self._budget
+
+    def fit_prompt(self, prompt: str, negative_prompt: str = "") -> "FittedPrompt":
+        return self.prompt_budget.fit(prompt, negative_prompt)
+
     @property
     def text_pipe(self):
         """The text-to-image pipeline sharing this engine's components (built on first use)."""
-        if self._t2i is None:
-            import diffusers
-            from diffusers.utils import logging as dlogging
+        return self._twin("text")
 
-            cls = diffusers.StableDiffusionXLPipeline if self.config.family == "sdxl" else \
-                diffusers.StableDiffusionPipeline
-            level = dlogging.get_verbosity()
-            dlogging.set_verbosity_error()   # from_pipe's .to(dtype) warns about fp32 modules even when there are none
-            try:
-                # dtype: from_pipe casts the SHARED modules to it (fp32 when omitted), so pass ours.
-                self._t2i = cls.from_pipe(self.pipe, dtype=self._loaded.dtype)
-            finally:
-                dlogging.set_verbosity(level)
-            self._t2i.set_progress_bar_config(disable=True)
-        return self._t2i
+    @property
+    def inpaint_pipe(self):
+        """The ControlNet inpaint pipeline sharing this engine's components (built on first use)."""
+        return self._twin("inpaint")
+
+    @property
+    def unet_in_channels(self) -> int:
+        return int(self.pipe.unet.config.in_channels)
 
     @property
     def device(self) -> str:
         return self._loaded.device
 
-    # --- checks --------------------------------------------------------------------------------
-    def _check(self, requests, steps, guidance, scale) -> tuple[int, float, float]:
-        """Concise errors before any work (as diffusers' check_inputs): nothing is silently corrected."""
-        from PIL import Image
-
-        if not isinstance(requests, (list, tuple)) or not requests:
-            raise ValidationFailed("Give at least one render request.", field="requests")
-        if len(requests) > self.config.batch_size:
-            raise ValidationFailed(f"A micro-batch holds at most {self.config.batch_size} images "
-                                   f"(ENGINE_BATCH_SIZE); got {len(requests)}.", field="requests")
-        for i, r in enumerate(requests):
-            if not isinstance(r, RenderRequest):
-                raise ValidationFailed(f"Request {i} is a {type(r).__name__}, not a RenderRequest.", field="requests")
-            if not isinstance(r.prompt, str) or not isinstance(r.negative_prompt, str):
-                raise ValidationFailed(f"Request {i}: prompt and negative prompt must be text.", field="prompt")
-            if not isinstance(r.control_image, Image.Image):
-                raise ValidationFailed(f"Request {i}: the control image must be a PIL image.", field="control_image")
-            if r.ip_adapter_image is not None and not isinstance(r.ip_adapter_image, Image.Image):
-                raise ValidationFailed(f"Request {i}: the IP-Adapter image must be a PIL image.",
-                                       field="ip_adapter_image")
-            if isinstance(r.seed, bool) or not isinstance(r.seed, int) or not 0 <= r.seed <= MAX_SEED:
-                raise ValidationFailed(f"Request {i}: seed must be an integer in 0..2^63-1, got {r.seed!r}.",
-                                       field="seed")
-            _check_size(*r.size)
-            if r.control_image.size != r.size:
-                raise ValidationFailed(f"Request {i}: the control image is {r.control_image.size[0]}x"
-                                       f"{r.control_image.size[1]} but the request asks for {r.size[0]}x"
-                                       f"{r.size[1]}; render the skeleton at the output size.",
-                                       field="control_image")
-            if r.size != requests[0].size:
-                raise ValidationFailed(f"All images of a micro-batch share one size: request 0 is "
-                                       f"{requests[0].size[0]}x{requests[0].size[1]}, request {i} is "
-                                       f"{r.size[0]}x{r.size[1]}.", field="requests")
-        steps = self.config.steps if steps is None else steps
-        guidance = self.config.guidance if guidance is None else guidance
-        scale = self.config.controlnet_scale if scale is None else scale
-        if isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= 150:
-            raise ValidationFailed(f"steps must be an integer in 1..150, got {steps!r}.", field="steps")
-        if not isinstance(guidance, (int, float)) or not 0 <= guidance <= 30:
-            raise ValidationFailed(f"guidance must be in 0..30, got {guidance!r}.", field="guidance")
-        if not isinstance(scale, (int, float)) or not 0 <= scale <= 2:
-            raise ValidationFailed(f"controlnet_scale must be in 0..2, got {scale!r}.", field="controlnet_scale")
-        return steps, float(guidance), float(scale)
-
     # --- the call ------------------------------------------------------------------------------
-    def _run(self, pipe, requests, width, height, steps, guidance, progress, **extra) -> list[RenderResult]:
+    def _twin(self, kind: str):
+        if kind not in self._twins:
+            from engine import inpaint
+
+            family, dtype = self.config.family, self._loaded.dtype
+            if kind == "text":
+                self._twins[kind] = inpaint.text_pipe(self.pipe, family, dtype)
+            elif kind == "inpaint":
+                self._twins[kind] = inpaint.inpaint_pipe(self.pipe, family, dtype)
+            else:
+                self._twins[kind] = inpaint.text_inpaint_pipe(self.pipe, family, dtype)
+        return self._twins[kind]
+
+    def _masks(self, requests, width, height) -> tuple[list, list]:
+        from engine.inpaint import full_mask
+
+        pairs = [(r.init_image.convert("RGB"), r.mask_image.convert("L")) if r.mask_image is not None
+                 else full_mask(width, height) for r in requests]
+        return [p[0] for p in pairs], [p[1] for p in pairs]
+
+    def _groups(self, requests) -> list[tuple[_Group, list[int]]]:
+        """[(what one call shares, request indexes)], in order of first appearance."""
+        roles = self._loaded.adapters
+        groups: dict[tuple, tuple[_Group, list[int]]] = {}
+        for i, r in enumerate(requests):
+            face = r.ip_adapter_image if "face" in roles else None
+            garment = r.garment_image if "garment" in roles else None
+            group = _Group(r.mask_image is not None, float(r.strength), face, garment)
+            key = (group.inpaint, group.strength, id(face) if face is not None else 0,
+                   id(garment) if garment is not None else 0)
+            groups.setdefault(key, (group, []))[1].append(i)
+        return list(groups.values())
+
+    def _ip_args(self, pipe, group: _Group) -> dict:
+        roles = self._loaded.adapters
+        if not roles:
+            return {}
+        scales = {a.role: a.scale for a in self.config.adapters}
+        images = [group.face if role == "face" else group.garment for role in roles]
+        weights = [scales[role] if image is not None else 0.0 for role, image in zip(roles, images)]
+        images = [image if image is not None else self._blank_image() for image in images]
+        pipe.set_ip_adapter_scale(weights[0] if len(weights) == 1 else weights)
+        return {"ip_adapter_image": images[0] if len(images) == 1 else images}
+
+    def _run(self, requests, width, height, steps, guidance, progress, call_for) -> list[RenderResult]:
         import torch
 
         from engine.device import exact_batches
+        from engine.inpaint import restore, steps_run
 
-        groups = self._ip_groups(requests)
-        total = steps * len(groups)
+        groups = self._groups(requests)
+        total = sum(steps_run(steps, g.strength) for g, _ in groups)
+        fitted = [self.fit_prompt(r.prompt, r.negative_prompt) for r in requests]
         done = [0]
 
         def on_step(_pipe, _i, _t, kwargs):
-            done[0] += 1
+            done[0] = min(done[0] + 1, total)
             if progress is not None:
                 progress(done[0], total)
             return kwargs
@@ -228,36 +327,30 @@ class Engine:
         with self._lock, exact_batches(self.config.exact_batches and self.device == "cpu"), \
                 torch.inference_mode(), _out_of_memory_is_clear(len(requests), width, height):
             started = time.perf_counter()                 # after the lock: the call's own time
-            for ip_image, idx in groups:
-                call = {k: [v[i] for i in idx] if isinstance(v, list) else v for k, v in extra.items()}
-                if self._loaded.ip_adapter:
-                    pipe.set_ip_adapter_scale(self.config.ip_scale if ip_image is not None else 0.0)
-                    call["ip_adapter_image"] = ip_image if ip_image is not None else self._blank_image()
+            for group, idx in groups:
+                pipe, call = call_for(idx, group)
+                call.update(self._ip_args(pipe, group))
                 out = pipe(
-                    prompt=[requests[i].prompt for i in idx],
-                    negative_prompt=[requests[i].negative_prompt for i in idx],
+                    prompt=[fitted[i].prompt for i in idx],
+                    negative_prompt=[fitted[i].negative_prompt for i in idx],
                     generator=[torch.Generator("cpu").manual_seed(requests[i].seed) for i in idx],
                     width=width, height=height, num_inference_steps=steps, guidance_scale=guidance,
                     callback_on_step_end=on_step, output_type="pil", **call,
                 )
                 for i, image in zip(idx, out.images):
-                    images[i] = image.convert("RGB")
+                    r = requests[i]
+                    image = image.convert("RGB")
+                    images[i] = restore(image, r.init_image, r.mask_image) if r.mask_image is not None else image
             batch_s = time.perf_counter() - started
         n = len(requests)
         timings = {"batch_s": round(batch_s, 4), "per_image_s": round(batch_s / n, 4), "batch_size": n,
                    "steps": steps}
-        return [RenderResult(image=images[i], seed=r.seed, width=width, height=height, timings=dict(timings))
+        by_index = {i: g for g, idx in groups for i in idx}
+        return [RenderResult(image=images[i], seed=r.seed, width=width, height=height, timings=dict(timings),
+                             mode="inpaint" if r.mask_image is not None else "controlnet",
+                             likeness=by_index[i].face is not None, garment=by_index[i].garment is not None,
+                             left_out=fitted[i].left_out, negative_left_out=fitted[i].negative_left_out)
                 for i, r in enumerate(requests)]
-
-    def _ip_groups(self, requests) -> list[tuple[Any, list[int]]]:
-        """[(ip image or None, request indexes)]: one pipeline call per distinct IP-Adapter image."""
-        if not self._loaded.ip_adapter:
-            return [(None, list(range(len(requests))))]
-        groups: dict[int, tuple[Any, list[int]]] = {}
-        for i, r in enumerate(requests):
-            image = r.ip_adapter_image
-            groups.setdefault(id(image) if image is not None else 0, (image, []))[1].append(i)
-        return list(groups.values())
 
     def _blank_image(self):
         if self._blank is None:
@@ -279,13 +372,3 @@ def _out_of_memory_is_clear(batch: int, width: int, height: int):
             torch.cuda.empty_cache()
         raise ModelUnavailable(f"Image generation ran out of GPU memory rendering {batch} image(s) of {width}x"
                                f"{height}. Lower ENGINE_BATCH_SIZE or the output size, or use a larger GPU.") from exc
-
-
-def _valid_side(v) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool) and MIN_SIDE <= v <= MAX_SIDE and v % 8 == 0
-
-
-def _check_size(width, height) -> None:
-    for name, v in (("width", width), ("height", height)):
-        if not _valid_side(v):
-            raise ValidationFailed(f"{name} must be a multiple of 8 in {MIN_SIDE}..{MAX_SIDE}, got {v!r}.", field=name)

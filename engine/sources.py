@@ -162,11 +162,26 @@ def locate(ref: ModelRef, policy: Policy) -> Source:
     return Source(ref, value, False, cache_str, False)
 
 
+def what_file(ref: ModelRef) -> str:
+    """' file models/x.safetensors' / ' folder models/image_encoder' for refs that name one part of a repository
+    (IP-Adapters, the pose detector); '' for whole models (their marker is model_index.json / config.json)."""
+    if ref.subfolder and ref.marker == "config.json":
+        return f" folder {ref.subfolder}"
+    if ref.subfolder or ref.marker not in ("model_index.json", "config.json"):
+        return f" file {ref.subfolder + '/' if ref.subfolder else ''}{ref.marker}"
+    return ""
+
+
 def missing(ref: ModelRef, policy: Policy, looked: list[str], *, reason: str) -> ModelUnavailable:
     """The one message for weights that are not here: what, where we looked, why not fetched, how to fix."""
     rev = f" (revision {ref.revision})" if ref.revision else ""
     value = ref.model_id
+    part = what_file(ref)
     dl = f"hf download {value}" + (f" --revision {ref.revision}" if ref.revision else "")
+    if part.startswith(" file"):
+        dl += part.removeprefix(" file")                       # just that file, not the whole repository
+    elif part.startswith(" folder"):
+        dl += f' --include "{ref.subfolder}/*"'
     how = (f"on a machine with internet access run `{dl}` and copy its Hugging Face cache folder (HF_HOME) "
            f"to this server (or point HF_CACHE_DIR at it); or run `{dl} --local-dir <folder>/{value}` and set "
            f"MODEL_DIR=<folder>; or set {ref.setting} to a local folder")
@@ -175,7 +190,7 @@ def missing(ref: ModelRef, policy: Policy, looked: list[str], *, reason: str) ->
     else:
         how += "; or set MODEL_DOWNLOADS=true on a server with internet access"
     return ModelUnavailable(
-        f"{ref.lead}: the {ref.role} '{value}'{rev} is not on this server and cannot be "
+        f"{ref.lead}: the {ref.role} '{value}'{rev}{part} is not on this server and cannot be "
         f"downloaded now ({reason}). Looked in: {', '.join(looked)}. To provide it: {how}.")
 
 

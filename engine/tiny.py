@@ -6,8 +6,9 @@ engine loads them through the SAME `from_pretrained` calls as real weights (DESI
 
 The shapes are those of diffusers' own fast tests (tests/pipelines/controlnet/test_controlnet.py
 `get_dummy_components()`), every module seeded, so every machine builds the same weights. The tokenizer
-is a real CLIP BPE tokenizer written as vocab.json + merges.txt: the 256 byte-level symbols, each also
-as an end-of-word symbol, plus <|startoftext|> / <|endoftext|>, and no merges (one token per byte).
+is a real CLIP BPE tokenizer written as vocab.json + merges.txt with a word-level vocabulary of common
+English (engine.tiny_text: one token per common word, byte symbols for the rest), so prompt budgets
+measured on the tiny engine are realistic.
 The scheduler config is Stable Diffusion 1.5's, so the engine's scheduler swap runs as it does for
 real weights. The VAE only downsamples x2: keep tiny renders at 64x64 (512x512 takes ~40 s on a CPU).
 
@@ -27,9 +28,14 @@ import tempfile
 import threading
 from pathlib import Path
 
+from engine.tiny_text import fingerprint, tiny_vocab, write_tiny_tokenizer
+
+__all__ = ["ensure_tiny_models", "tiny_paths", "tiny_vocab", "write_tiny_tokenizer", "write_tiny_lora",
+           "write_tiny_ip_adapter", "write_tiny_inpainting_model"]
+
 FAMILIES = ("sd15", "sdxl")
 MARKER = "tiny-engine.json"
-VERSION = 2                           # bump when the shapes change: old folders are rebuilt
+VERSION = 3                           # bump when the shapes change: old folders are rebuilt (3: word vocab)
 _lock = threading.Lock()
 
 # Stable Diffusion 1.5's scheduler/scheduler_config.json (PNDM), as the hub ships it.
@@ -39,41 +45,6 @@ SD_SCHEDULER = dict(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_li
 SDXL_SCHEDULER = dict(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", num_train_timesteps=1000,
                       interpolation_type="linear", prediction_type="epsilon",
                       steps_offset=1, timestep_spacing="leading", use_karras_sigmas=False)
-
-
-def _bytes_to_unicode() -> list[str]:
-    """GPT-2 / CLIP byte-level alphabet: 256 printable stand-ins for the bytes 0..255 (in CLIP's order)."""
-    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
-    cs = bs[:]
-    n = 0
-    for b in range(256):
-        if b not in bs:
-            bs.append(b)
-            cs.append(256 + n)
-            n += 1
-    return [chr(c) for c in cs]
-
-
-def tiny_vocab() -> dict[str, int]:
-    """CLIP's first 512 entries (bytes, then bytes + '</w>') and its two special tokens."""
-    symbols = _bytes_to_unicode()
-    vocab = {s: i for i, s in enumerate(symbols)}
-    vocab.update({s + "</w>": 256 + i for i, s in enumerate(symbols)})
-    vocab["<|startoftext|>"] = len(vocab)
-    vocab["<|endoftext|>"] = len(vocab)
-    return vocab
-
-
-def write_tiny_tokenizer(folder: Path, *, max_length: int = 77) -> Path:
-    """vocab.json + merges.txt (header only) + tokenizer_config.json, loadable by CLIPTokenizer.from_pretrained."""
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "vocab.json").write_text(json.dumps(tiny_vocab(), ensure_ascii=False), encoding="utf-8")
-    (folder / "merges.txt").write_text("#version: 0.2\n", encoding="utf-8")
-    config = {"tokenizer_class": "CLIPTokenizer", "model_max_length": max_length, "do_lower_case": True,
-              "bos_token": "<|startoftext|>", "eos_token": "<|endoftext|>", "pad_token": "<|endoftext|>",
-              "unk_token": "<|endoftext|>"}
-    (folder / "tokenizer_config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
-    return folder
 
 
 def _text_encoder(projection: bool = False, hidden: int = 32):
@@ -95,14 +66,28 @@ def _vae():
                          up_block_types=["UpDecoderBlock2D", "UpDecoderBlock2D"], latent_channels=4, norm_num_groups=2)
 
 
-def _sd15_components(torch) -> tuple[dict, object]:
-    from diffusers import ControlNetModel, PNDMScheduler, UNet2DConditionModel
+# The tiny UNets (diffusers' fast-test shapes). in_channels 9: an inpainting UNet (latents + mask + masked image).
+SD15_UNET = dict(block_out_channels=(4, 8), layers_per_block=2, sample_size=32, in_channels=4, out_channels=4,
+                 down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
+                 up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"), cross_attention_dim=32, norm_num_groups=1)
+SDXL_UNET = dict(block_out_channels=(32, 64), layers_per_block=2, sample_size=32, in_channels=4, out_channels=4,
+                 down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
+                 up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"), attention_head_dim=(2, 4),
+                 use_linear_projection=True, addition_embed_type="text_time", addition_time_embed_dim=8,
+                 transformer_layers_per_block=(1, 2), projection_class_embeddings_input_dim=80, cross_attention_dim=64)
+
+
+def _unet(family: str, torch, in_channels: int = 4):
+    from diffusers import UNet2DConditionModel
 
     torch.manual_seed(0)
-    unet = UNet2DConditionModel(block_out_channels=(4, 8), layers_per_block=2, sample_size=32, in_channels=4,
-                                out_channels=4, down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
-                                up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"), cross_attention_dim=32,
-                                norm_num_groups=1)
+    return UNet2DConditionModel(**{**(SDXL_UNET if family == "sdxl" else SD15_UNET), "in_channels": in_channels})
+
+
+def _sd15_components(torch) -> tuple[dict, object]:
+    from diffusers import ControlNetModel, PNDMScheduler
+
+    unet = _unet("sd15", torch)
     torch.manual_seed(0)
     controlnet = ControlNetModel(block_out_channels=(4, 8), layers_per_block=2, in_channels=4,
                                  down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"), cross_attention_dim=32,
@@ -118,16 +103,10 @@ def _sd15_components(torch) -> tuple[dict, object]:
 
 
 def _sdxl_components(torch) -> tuple[dict, object]:
-    from diffusers import ControlNetModel, EulerDiscreteScheduler, UNet2DConditionModel
+    from diffusers import ControlNetModel, EulerDiscreteScheduler
 
-    common = dict(block_out_channels=(32, 64), layers_per_block=2, in_channels=4,
-                  down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"), attention_head_dim=(2, 4),
-                  use_linear_projection=True, addition_embed_type="text_time", addition_time_embed_dim=8,
-                  transformer_layers_per_block=(1, 2), projection_class_embeddings_input_dim=80,
-                  cross_attention_dim=64)
-    torch.manual_seed(0)
-    unet = UNet2DConditionModel(sample_size=32, out_channels=4, up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
-                                **common)
+    common = {k: v for k, v in SDXL_UNET.items() if k not in ("sample_size", "out_channels", "up_block_types")}
+    unet = _unet("sdxl", torch)
     torch.manual_seed(0)
     controlnet = ControlNetModel(conditioning_embedding_out_channels=(16, 32), **common)
     _liven(controlnet, torch)
@@ -208,7 +187,7 @@ def ensure_tiny_models(folder: Path | str, family: str = "sd15") -> tuple[Path, 
         tmp = Path(tempfile.mkdtemp(prefix=f".{family}-", dir=root.parent))
         try:
             _build(tmp, family)
-            (tmp / MARKER).write_text(json.dumps({"family": family, "version": VERSION}))
+            (tmp / MARKER).write_text(json.dumps({"family": family, "version": VERSION, "vocab": fingerprint()}))
             if root.exists():                      # an old or broken build: replace it
                 stale = root.with_name(f".{family}-stale-{os.getpid()}")
                 os.replace(root, stale)
@@ -225,7 +204,8 @@ def ensure_tiny_models(folder: Path | str, family: str = "sd15") -> tuple[Path, 
 
 def _complete(marker: Path) -> bool:
     try:
-        return json.loads(marker.read_text()).get("version") == VERSION
+        data = json.loads(marker.read_text())
+        return data.get("version") == VERSION and data.get("vocab") == fingerprint()
     except (OSError, ValueError):
         return False
 
@@ -253,42 +233,82 @@ def write_tiny_lora(folder: Path | str, *, tiny_dir: Path | str | None = None, f
     return folder
 
 
-def write_tiny_ip_adapter(folder: Path | str, *, tiny_dir: Path | str | None = None, seed: int = 0) -> Path:
-    """A tiny IP-Adapter for the tiny SD 1.5 UNet in h94/IP-Adapter's layout: models/ip-adapter_tiny.safetensors
-    (image_proj.* + ip_adapter.<n>.to_k_ip / to_v_ip for every cross-attention, n = 1, 3, 5, ... as diffusers
-    numbers them) and models/image_encoder/ (a tiny CLIPVisionModelWithProjection). Settings:
-    ip_adapter=True, ip_adapter_model=<folder>, ip_adapter_weight="models/ip-adapter_tiny.safetensors"."""
+TINY_IP_WEIGHTS = {   # family -> (face adapter, garment adapter): h94/IP-Adapter's layout, one shared encoder
+    "sd15": ("models/ip-adapter_tiny.safetensors", "models/ip-adapter-garment_tiny.safetensors"),
+    "sdxl": ("sdxl_models/ip-adapter_tiny_vit-h.safetensors", "sdxl_models/ip-adapter-garment_tiny_vit-h.safetensors"),
+}
+TINY_ENCODER = "models/image_encoder"
+TINY_EMBED_DIM = 32
+
+
+def write_tiny_ip_adapter(folder: Path | str, *, tiny_dir: Path | str | None = None, seed: int = 0,
+                          family: str = "sd15") -> Path:
+    """Tiny IP-Adapters for the tiny UNet of `family` in h94/IP-Adapter's layout (TINY_IP_WEIGHTS): a face
+    adapter and a second "garment" adapter (seed + 1), each image_proj.* + ip_adapter.<n>.to_k_ip / to_v_ip for
+    every cross-attention (n = 1, 3, 5, ... as diffusers numbers them), and models/image_encoder/ (a tiny
+    CLIPVisionModelWithProjection, 32x32 input, shared by both families as ViT-H is by the real ones). Call it
+    once per family on the same folder to hold both. Settings: ip_adapter=True (or "auto"),
+    ip_adapter_model=<folder>, ip_adapter_weight=TINY_IP_WEIGHTS[family][0],
+    garment_ip_adapter_weight=TINY_IP_WEIGHTS[family][1]."""
     import torch
     from diffusers import UNet2DConditionModel
     from safetensors.torch import save_file
     from transformers import CLIPVisionConfig, CLIPVisionModelWithProjection
 
     folder = Path(folder)
-    base, _ = ensure_tiny_models(tiny_dir or folder.parent / ".tiny-base", "sd15")
+    base, _ = ensure_tiny_models(tiny_dir or folder.parent / ".tiny-base", family)
     unet = UNet2DConditionModel.from_pretrained(base / "unet")
     cross, channels = unet.config.cross_attention_dim, list(unet.config.block_out_channels)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         encoder = CLIPVisionModelWithProjection(CLIPVisionConfig(
-            hidden_size=32, projection_dim=cross, num_hidden_layers=2, num_attention_heads=4, intermediate_size=37,
-            image_size=32, patch_size=4))
-        tensors = {"image_proj.proj.weight": torch.randn(4 * cross, cross) * 0.5,
-                   "image_proj.proj.bias": torch.zeros(4 * cross),
-                   "image_proj.norm.weight": torch.ones(cross), "image_proj.norm.bias": torch.zeros(cross)}
-        key = 1
-        for name in unet.attn_processors:
-            if name.endswith("attn1.processor"):
-                continue
-            if name.startswith("mid_block"):
-                hidden = channels[-1]
-            elif name.startswith("up_blocks"):
-                hidden = channels[::-1][int(name.split(".")[1])]
-            else:
-                hidden = channels[int(name.split(".")[1])]
-            for proj in ("to_k_ip", "to_v_ip"):
-                tensors[f"ip_adapter.{key}.{proj}.weight"] = torch.randn(hidden, cross) * 0.5
-            key += 2
-    (folder / "models").mkdir(parents=True, exist_ok=True)
-    encoder.save_pretrained(folder / "models" / "image_encoder")
-    save_file({k: v.contiguous() for k, v in tensors.items()}, str(folder / "models" / "ip-adapter_tiny.safetensors"))
+            hidden_size=32, projection_dim=TINY_EMBED_DIM, num_hidden_layers=2, num_attention_heads=4,
+            intermediate_size=37, image_size=32, patch_size=4))
+        for n, weight in enumerate(TINY_IP_WEIGHTS[family]):
+            torch.manual_seed(seed + n)
+            tensors = {"image_proj.proj.weight": torch.randn(4 * cross, TINY_EMBED_DIM) * 0.5,
+                       "image_proj.proj.bias": torch.zeros(4 * cross),
+                       "image_proj.norm.weight": torch.ones(cross), "image_proj.norm.bias": torch.zeros(cross)}
+            key = 1
+            for name in unet.attn_processors:
+                if name.endswith("attn1.processor"):
+                    continue
+                if name.startswith("mid_block"):
+                    hidden = channels[-1]
+                elif name.startswith("up_blocks"):
+                    hidden = channels[::-1][int(name.split(".")[1])]
+                else:
+                    hidden = channels[int(name.split(".")[1])]
+                for proj in ("to_k_ip", "to_v_ip"):
+                    tensors[f"ip_adapter.{key}.{proj}.weight"] = torch.randn(hidden, cross) * 0.5
+                key += 2
+            (folder / weight).parent.mkdir(parents=True, exist_ok=True)
+            save_file({k: v.contiguous() for k, v in tensors.items()}, str(folder / weight))
+    if not (folder / TINY_ENCODER / "config.json").is_file():
+        encoder.save_pretrained(folder / TINY_ENCODER)
+    return folder
+
+
+def write_tiny_inpainting_model(folder: Path | str, *, tiny_dir: Path | str | None = None,
+                                family: str = "sd15") -> Path:
+    """A tiny base pipeline whose UNet is an inpainting UNet (9 input channels: latents, mask, masked image), as
+    stable-diffusion-v1-5/stable-diffusion-inpainting is for SD 1.5: the tiny pipeline of `family` with its UNet
+    replaced (seeded). Use it as SD15_BASE_MODEL / SDXL_BASE_MODEL (engine sd15 / sdxl) with the tiny ControlNet
+    folder (tiny_paths(...)[1]) as the ControlNet. Returns the folder."""
+    import torch
+
+    folder = Path(folder)
+    base, _ = ensure_tiny_models(tiny_dir or folder.parent / ".tiny-base", family)
+    if (folder / "model_index.json").is_file():
+        return folder
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".inpaint-", dir=folder.parent))
+    try:
+        shutil.copytree(base, tmp / "pipe")
+        shutil.rmtree(tmp / "pipe" / "unet")
+        with torch.random.fork_rng(devices=[]):
+            _unet(family, torch, in_channels=9).save_pretrained(tmp / "pipe" / "unet")
+        os.replace(tmp / "pipe", folder)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     return folder
