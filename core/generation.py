@@ -198,7 +198,7 @@ def render_poses(session: Session, *, generation_id: int, positions: list[int] |
     if product is not None and product.cutout_path:
         cutout = Image.open(io.BytesIO(store.read(product.cutout_path))).convert("RGBA")
     ip_image = None
-    if avatar is not None and settings.ip_adapter:
+    if avatar is not None and settings.ip_adapter != "false":
         ip_image = Image.open(io.BytesIO(store.read(avatar.image_path))).convert("RGB")
     queue = []
     for pose in poses:

@@ -140,8 +140,17 @@ class Settings(BaseSettings):
     fast_lora_weight_name: str | None = Field(None, description="File inside the few-step LoRA repository.")
     fast_lora_steps: int = Field(6, ge=1, le=50, description="Steps in few-step mode.")
     fast_lora_guidance: float = Field(1.5, ge=0, le=30, description="Guidance scale in few-step mode.")
-    ip_adapter: bool = Field(False, description="Condition renders on the avatar image (IP-Adapter) when its "
-                                                "weights are present; skipped with a warning when they are not.")
+    ip_adapter: Literal["auto", "true", "false"] = Field(
+        "auto", description="Avatar likeness (IP-Adapter): auto = on when its weights and image encoder are here or "
+                            "can be downloaded (MODEL_DOWNLOADS), otherwise off with the reason shown; true = required "
+                            "(missing weights are a 503 naming file and folder); false = off.")
+    garment_ip_adapter: Literal["auto", "true", "false"] | None = Field(
+        None, description="Second, general IP-Adapter conditioned on the garment cut-out. Unset: auto unless "
+                          "IP_ADAPTER=false.")
+    garment_ip_adapter_weight: str | None = Field(
+        None, description="<subfolder>/<file> in IP_ADAPTER_MODEL. Unset: models/ip-adapter-plus_sd15.safetensors "
+                          "(sd15), sdxl_models/ip-adapter-plus_sdxl_vit-h.safetensors (sdxl).")
+    garment_ip_adapter_scale: float = Field(0.5, ge=0, le=2, description="Garment IP-Adapter strength.")
     ip_adapter_model: str = Field("h94/IP-Adapter", description="IP-Adapter repository (Hub id or local folder).")
     ip_adapter_weight: str | None = Field(
         None, description="<subfolder>/<file> inside it. Unset: models/ip-adapter-plus-face_sd15.safetensors (sd15), "
@@ -181,10 +190,21 @@ class Settings(BaseSettings):
 
     @field_validator("sd15_base_revision", "sd15_controlnet_revision", "sdxl_base_revision",
                      "sdxl_controlnet_revision", "model_dir", "hf_cache_dir", "fast_lora", "fast_lora_weight_name",
-                     "ip_adapter_weight", "tiny_model_dir", mode="before")
+                     "ip_adapter_weight", "garment_ip_adapter_weight", "tiny_model_dir", mode="before")
     @classmethod
     def _engine_empty_is_none(cls, v):
         return v or None
+
+    @field_validator("ip_adapter", "garment_ip_adapter", mode="before")
+    @classmethod
+    def _switch(cls, v):
+        """true/false/auto in any case; booleans (and 1/0, yes/no, on/off) as true/false."""
+        if v is None or v == "":
+            return None
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        text = str(v).strip().lower()
+        return {"1": "true", "yes": "true", "on": "true", "0": "false", "no": "false", "off": "false"}.get(text, text)
 
     @field_validator("redis_url", "login_limit_storage", mode="before")
     @classmethod

@@ -74,8 +74,11 @@ def chromium_path() -> str:
     return path
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(chromium_path):
+    """One Chromium for tests/browser, closed when the package ends: Playwright's sync API keeps its asyncio
+    loop marked as running on this thread while it is open, so a session-wide browser would break every later
+    test that calls asyncio.run() (tests/test_load.py did, in CI's order)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

@@ -27,18 +27,14 @@ def kit_root() -> Path:
 
 
 def settings(root: Path | None = None, **values) -> Settings:
-    """Tiny-engine Settings with no downloads and an empty Hugging Face cache. Values that core/settings.py
-    does not accept yet (ip_adapter="auto", garment_ip_adapter_weight=...) are set with model_copy, which is
-    how the engine reads them until the settings module gains them."""
+    """Tiny-engine Settings with no downloads, an empty Hugging Face cache and IP_ADAPTER=false unless a test
+    asks for likeness (the kit has no adapter weights, and `auto` would only say so)."""
     root = root or kit_root()
     fields = dict(engine="tiny", storage_dir=root / "files", tiny_model_dir=root / "tiny",
                   hf_cache_dir=root / "hf-cache", model_downloads=False, engine_steps=2, engine_batch_size=4,
-                  pose_detector=str(root / "no-detector"))
-    late = {k: values.pop(k) for k in list(values) if k not in Settings.model_fields or
-            (k == "ip_adapter" and isinstance(values[k], str))}
+                  pose_detector=str(root / "no-detector"), ip_adapter="false")
     fields.update(values)
-    made = Settings(**fields)
-    return made.model_copy(update=late) if late else made
+    return Settings(**fields)
 
 
 def pixels(image) -> np.ndarray:

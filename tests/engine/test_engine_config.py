@@ -16,7 +16,7 @@ def test_defaults_are_sd15_openpose_from_the_hub():
     assert config.base.model_id == "stable-diffusion-v1-5/stable-diffusion-v1-5"
     assert config.controlnet.model_id == "lllyasviel/control_v11p_sd15_openpose"
     assert (config.scheduler, config.steps, config.guidance, config.batch_size) == ("unipc", 25, 7.0, 4)
-    assert config.fast_lora is None and config.ip_adapter is None
+    assert config.fast_lora is None and config.ip_mode == "auto"
     assert config.size_presets["portrait"] == (512, 768)
     assert hash(config) == hash(EngineConfig.from_settings(Settings()))     # usable as the cache key
 

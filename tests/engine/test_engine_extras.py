@@ -60,7 +60,7 @@ def test_detector_without_weights_says_how_to_get_them(tmp_path, make_settings):
 
 def test_tiny_sdxl_renders_batches_exactly_and_skips_a_missing_ip_adapter(make_settings, engine_root,
                                                                            control_images, one_thread):
-    engine = get_engine(make_settings(engine_root, engine="tiny-sdxl", ip_adapter=True))
+    engine = get_engine(make_settings(engine_root, engine="tiny-sdxl", ip_adapter="auto"))
     facts = engine.describe()
     assert facts["family"] == "sdxl" and type(engine.pipe).__name__ == "StableDiffusionXLControlNetPipeline"
     assert facts["ip_adapter"]["state"] == "missing"
