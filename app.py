@@ -13,7 +13,7 @@ import argparse
 import logging
 import sys
 
-from core.services import Services
+from services import Services
 from core.settings import Settings, get_settings
 
 
@@ -80,7 +80,8 @@ def serve(settings: Settings) -> None:
 
 
 def rebuild_metrics(session, *, settings: Settings, username: str | None, dry_run: bool) -> int:
-    from core import analytics, users
+    from core.analytics import metrics
+    from core.accounts import users
 
     user_id = None
     if username is not None:
@@ -89,7 +90,7 @@ def rebuild_metrics(session, *, settings: Settings, username: str | None, dry_ru
             print(f"error: no user named {username!r}", file=sys.stderr)
             return 1
         user_id = target.id
-    report = analytics.rebuild(session, user_id=user_id, settings=settings, dry_run=dry_run)
+    report = metrics.rebuild(session, user_id=user_id, settings=settings, dry_run=dry_run)
     print(report["summary"])
     for kind in ("added", "changed", "removed"):
         for row in report[kind]:
@@ -101,7 +102,7 @@ def rebuild_metrics(session, *, settings: Settings, username: str | None, dry_ru
 
 
 def main(argv: list[str] | None = None) -> int:
-    from core import credits, users
+    from core.accounts import credits, users
     from core.errors import DomainError
 
     parser = argparse.ArgumentParser(prog="python app.py", description="Avatar & Pose Generator")

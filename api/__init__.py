@@ -12,7 +12,7 @@ from api import (analytics, apps, auth, avatars, brand_kits, credits, files, gen
 from api.errors import document_errors, install_error_handlers
 from api.security import install_security
 from core.apps import VERSION
-from core.fonts import FONTS_DIR
+from core.catalog.fonts import FONTS_DIR
 
 FONTS_URL = "/assets/fonts"
 

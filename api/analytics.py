@@ -11,7 +11,8 @@ from fastapi.responses import Response
 
 from api.deps import Services, SessionDep, UserDep
 from api.params import INT64_MAX
-from core import analytics_report as report
+from core import apps
+from core.analytics import report
 
 router = APIRouter(tags=["analytics"])
 
@@ -45,12 +46,12 @@ def export_csv(session: SessionDep, user: UserDep, services: Services, brand_kit
 
 def _stats(app_id: str):
     def stats(session: SessionDep, user: UserDep, services: Services) -> dict:
-        return report.app_stats(session, user=user, app_id=app_id, settings=services.settings)
+        return apps.app_stats(session, user=user, app_id=app_id, settings=services.settings)
 
     stats.__name__ = f"{app_id.replace('-', '_')}_stats"
     stats.__doc__ = f"The {app_id} app's numbers, with what the analytics dashboard shows for it under `analytics`."
     return stats
 
 
-for _app in report.APP_IDS:
+for _app in apps.APP_IDS:
     router.add_api_route(f"/api/apps/{_app}/stats", _stats(_app), methods=["GET"], tags=[_app, "analytics"])

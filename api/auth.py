@@ -8,9 +8,9 @@ from pydantic import BaseModel, Field
 from api.deps import Services, SessionDep, UserDep
 from api.errors import responses
 from api.login import client_address, login_limiter, token_from_request
-from core import users
+from core.accounts import users
 from core.errors import ValidationFailed
-from core.login_limits import TooManyAttempts
+from core.accounts.login_limits import TooManyAttempts
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 

@@ -1,5 +1,5 @@
 """/api/apps/avatar-manager: avatars upload/list/get/update/delete, crop, stats (the seed's paths), and AI
-avatars: generate candidates, choose one (core/avatar_ai.py)."""
+avatars: generate candidates, choose one (core/catalog/avatar_ai.py)."""
 from __future__ import annotations
 
 from typing import Annotated
@@ -9,9 +9,9 @@ from fastapi import APIRouter, File, Form, UploadFile
 from api.deps import Services, SessionDep, UserDep
 from api.errors import responses
 from api.params import Id, Limit, NoNul, Offset, Upload, id_form, id_query
-from core import avatar_ai, avatars
-from core.avatar_ai import CandidateSet, ChooseCandidate, GenerateAvatar
-from core.avatars import AgeRange, AvatarCreate, AvatarPublic, AvatarUpdate, CropRequest, Ethnicity, Gender, Style
+from core.catalog import avatar_ai, avatars
+from core.catalog.avatar_ai import CandidateSet, ChooseCandidate, GenerateAvatar
+from core.catalog.avatars import (AgeRange, AvatarCreate, AvatarPublic, AvatarUpdate, CropRequest, Ethnicity, Gender, Style)
 from core.schemas import CamelModel, Page
 
 router = APIRouter(prefix="/api/apps/avatar-manager", tags=["avatar-manager"])

@@ -8,8 +8,8 @@ from fastapi import APIRouter, File, UploadFile
 from api.deps import Services, SessionDep, UserDep
 from api.errors import responses
 from api.params import Id, Limit, Offset, Upload
-from core import brand_kits as kits
-from core.brand_kits import BrandKitCreate, BrandKitPublic, BrandKitUpdate, Category
+from core.catalog import brand_kits as kits
+from core.catalog.brand_kits import BrandKitCreate, BrandKitPublic, BrandKitUpdate, Category
 from core.schemas import Page
 
 router = APIRouter(prefix="/api/apps/brand-kit", tags=["brand-kit"])

@@ -8,7 +8,7 @@ from pydantic import Field
 
 from api.deps import AdminDep, SessionDep, UserDep
 from api.params import Limit, Offset
-from core import credits, users
+from core.accounts import credits, users
 from core.errors import NotFound
 from core.schemas import CamelModel
 

@@ -17,7 +17,7 @@ from fastapi import Depends, Request
 from api.params import Limit, Offset  # noqa: F401 - the bounded paging types, kept importable from here
 
 from api.login import token_from_request
-from core import users
+from core.accounts import users
 from core.errors import Forbidden
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

@@ -1,6 +1,6 @@
 """/api/apps/pose-generator: batches (POST /generate, status, cancel, retry), "try one pose"
 (POST /generate/try), results (list, rate, download, re-render, ZIP export with a manifest) and projects
-(GET /stats is api/analytics.py's). Every route calls core (core.batches, core.generation, core.batch_export),
+(GET /stats is api/analytics.py's). Every route calls core (core.generation.batches, core.generation, core.generation.export),
 as the pages do."""
 from __future__ import annotations
 
@@ -15,10 +15,11 @@ from starlette.background import BackgroundTask
 from api.deps import Services, SessionDep, UserDep, WriteSessionDep
 from api.errors import file_answer, responses
 from api.params import Id, Limit, Offset, id_query, parse_ids
-from core import batch_export, batches, generation, projects
-from core.batches import BatchRequest, BatchStatus
-from core.projects import ProjectCreate
-from core.generation import TryOne
+from core.generation import export, batches, planning, state, projects
+from core.generation.planning import BatchRequest
+from core.generation.batches import BatchStatus
+from core.generation.projects import ProjectCreate
+from core.generation.planning import TryOne
 from core.schemas import CamelModel, Page, file_url
 
 router = APIRouter(prefix="/api/apps/pose-generator", tags=["pose-generator"])
@@ -105,7 +106,7 @@ class GenerationPublic(GenerationSummary):
 def try_one_pose(body: TryOne, session: SessionDep, user: UserDep, services: Services):
     """Render one pose (10 credits, refunded if it fails): poll GET /generations/{id} until status is
     completed or failed."""
-    g = generation.start_single(session, user=user, request=body, settings=services.settings,
+    g = planning.start_single(session, user=user, request=body, settings=services.settings,
                                 runner=services.runner)
     return GenerationStarted(id=g.id, status=g.status, total_poses=g.total_poses,
                              credits_reserved=g.credits_reserved)
@@ -113,8 +114,8 @@ def try_one_pose(body: TryOne, session: SessionDep, user: UserDep, services: Ser
 
 @router.get("/generations/{generation_id}", response_model=GenerationPublic, response_model_by_alias=True)
 def get_generation(generation_id: Id, session: SessionDep, user: UserDep):
-    g = generation.get_generation(session, user=user, generation_id=generation_id)
-    return GenerationPublic.of(g, generation.poses_of(session, user=user, generation_id=generation_id))
+    g = state.get(session, user=user, generation_id=generation_id)
+    return GenerationPublic.of(g, state.poses_of(session, user=user, generation_id=generation_id))
 
 
 # --- batches ---------------------------------------------------------------------------------------------
@@ -124,7 +125,7 @@ def get_generation(generation_id: Id, session: SessionDep, user: UserDep):
 def start_batch(body: BatchRequest, session: SessionDep, user: UserDep, services: Services):
     """Plan a batch (poseDistribution by category, or templateIds), reserve its credits (10 per pose; 5 per
     pose from 100 poses) and queue it. Poll GET /generate/{id}; failed and cancelled poses are refunded."""
-    g = batches.start_batch(session, user=user, request=body, settings=services.settings, runner=services.runner)
+    g = planning.start_batch(session, user=user, request=body, settings=services.settings, runner=services.runner)
     return GenerationStarted(id=g.id, status=g.status, total_poses=g.total_poses, credits_reserved=g.credits_reserved)
 
 
@@ -151,7 +152,7 @@ class Retried(CamelModel):
              responses=responses(402, 409))
 def retry_batch(generation_id: Id, session: SessionDep, user: UserDep, services: Services):
     """Queue only the failed poses again, with new seeds (retryFailedPose, 5 credits each)."""
-    n = batches.retry_failed(session, user=user, generation_id=generation_id, settings=services.settings,
+    n = planning.retry_failed(session, user=user, generation_id=generation_id, settings=services.settings,
                              runner=services.runner)
     return Retried(retried=n, status=batches.status(session, user=user, generation_id=generation_id))
 
@@ -197,12 +198,12 @@ def rate_result(result_id: Id, body: Rating, session: SessionDep, user: UserDep)
             responses=file_answer("The full-size image.", "image/png", "image/jpeg", "image/webp"))
 def download_result(result_id: Id, session: WriteSessionDep, user: UserDep, services: Services):
     """The full-size image, named by position, template and seed."""
-    path, media_type, name = batch_export.download_one(session, user=user, pose_id=result_id, store=services.store)
+    path, media_type, name = export.download_one(session, user=user, pose_id=result_id, store=services.store)
     return FileResponse(path, media_type=media_type, filename=name)
 
 
 class Rerender(CamelModel):
-    seed: int | None = Field(None, ge=0, le=generation.SEED_LIMIT)
+    seed: int | None = Field(None, ge=0, le=state.SEED_LIMIT)
 
 
 @router.post("/results/{result_id}/rerender", response_model=GeneratedPosePublic, response_model_by_alias=True,
@@ -210,7 +211,7 @@ class Rerender(CamelModel):
 def rerender_result(result_id: Id, session: SessionDep, user: UserDep, services: Services,
                     body: Rerender | None = None):
     """The same template and prompt with a new seed, as a new image in the same batch (10 credits)."""
-    pose = batches.rerender(session, user=user, pose_id=result_id, settings=services.settings,
+    pose = planning.rerender(session, user=user, pose_id=result_id, settings=services.settings,
                             runner=services.runner, seed=body.seed if body else None)
     return GeneratedPosePublic.of(pose)
 
@@ -222,7 +223,7 @@ def export_results(generation_id: Id, session: WriteSessionDep, user: UserDep, s
     """A ZIP of the images with manifest.json (template + keypoints, seed, prompts, model ids, engine settings)."""
     example = "12,13,14 (leave it out to export every finished image)"
     wanted = parse_ids(ids, field="ids", what="result ids", example=example) if ids is not None else None
-    path, name = batch_export.export_zip(session, user=user, generation_id=generation_id, store=services.store,
+    path, name = export.export_zip(session, user=user, generation_id=generation_id, store=services.store,
                                          pose_ids=wanted)
     return FileResponse(path, media_type="application/zip", filename=name,
                         background=BackgroundTask(path.unlink, missing_ok=True))

@@ -5,7 +5,7 @@ The Gradio app is mounted with `auth_dependency=username_from_cookie`; browsers 
 are redirected here. With AUTH=none nothing here is needed and /login just goes home.
 
 Sign-in attempts (this form and POST /api/auth/login) are limited per account and per client address
-(core.login_limits); a refused form shows the wait on the page, with status 429 and Retry-After. Signing
+(core.accounts.login_limits); a refused form shows the wait on the page, with status 429 and Retry-After. Signing
 out is a POST (GET /logout shows a one-button form). The cookie is Secure whenever the request came over
 https, also through a proxy in FORWARDED_ALLOW_IPS that says so (X-Forwarded-Proto; uvicorn's
 ProxyHeadersMiddleware, which also gives the client address from X-Forwarded-For).
@@ -20,9 +20,9 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
-from core import users
+from core.accounts import users
 from core.errors import Unauthorized
-from core.login_limits import LoginLimiter, TooManyAttempts
+from core.accounts.login_limits import LoginLimiter, TooManyAttempts
 
 COOKIE = "apg_session"
 router = APIRouter(include_in_schema=False)

@@ -11,9 +11,9 @@ from pydantic import Field
 from api.deps import AdminDep, Services, SessionDep, UserDep
 from api.errors import file_answer, responses
 from api.params import Id, Limit, NoNul, Offset, Uploads
-from core import pose_import
-from core import pose_library as lib
-from core.pose_library import TemplateCreate, TemplatePublic, TemplateUpdate
+from core.library import importing
+from core.library import templates as lib
+from core.library.templates import TemplateCreate, TemplatePublic, TemplateUpdate
 from core.schemas import CamelModel, Page
 
 router = APIRouter(prefix="/api/apps/pose-generator", tags=["pose-templates"])
@@ -108,7 +108,7 @@ def import_templates(session: SessionDep, admin: AdminDep, services: Services,
     skipped (with the reason and the existing template it duplicates) and what failed."""
     limit = services.settings.limit_bytes("pose")
     data = [(f.file.read(limit + 1), f.filename) for f in files]
-    return pose_import.import_files(session, user=admin, files=data, settings=services.settings, category=category,
+    return importing.import_files(session, user=admin, files=data, settings=services.settings, category=category,
                                     subcategory=subcategory, placement=placement, gender=gender,
                                     difficulty=difficulty, activate=activate)
 
@@ -117,7 +117,7 @@ def import_templates(session: SessionDep, admin: AdminDep, services: Services,
     "OpenPose JSON (format json) or a ZIP of skeleton PNGs and JSON (format zip).", "application/json",
     "application/zip", json_schema={"type": "array", "items": {"type": "object"}}))
 def export_templates(body: ExportIn, session: SessionDep, admin: AdminDep):
-    data, media_type, name = pose_import.export(session, user=admin, template_ids=body.template_ids, fmt=body.format)
+    data, media_type, name = importing.export(session, user=admin, template_ids=body.template_ids, fmt=body.format)
     return Response(data, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 

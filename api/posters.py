@@ -12,8 +12,8 @@ from starlette.background import BackgroundTask
 from api.deps import Services, SessionDep, UserDep, WriteSessionDep
 from api.errors import file_answer, responses
 from api.params import Id, Limit, Offset, id_query, parse_ids
-from core import poster_service
-from core.poster_service import PosterRequest
+from core.posters import service
+from core.posters.service import PosterRequest
 from core.schemas import CamelModel, Page, file_url
 
 router = APIRouter(prefix="/api/apps/pose-generator/posters", tags=["posters"])
@@ -42,7 +42,7 @@ class PosterPublic(CamelModel):
 @router.get("/options")
 def poster_options() -> dict:
     """The formats (exact pixel sizes) and layouts you can ask for."""
-    return poster_service.options()
+    return service.options()
 
 
 @router.post("", response_model=list[PosterPublic], response_model_by_alias=True, status_code=201,
@@ -50,14 +50,14 @@ def poster_options() -> dict:
 def create_posters(body: PosterRequest, session: SessionDep, user: UserDep, services: Services):
     """Every combination of resultIds x formats x layouts (at most 60 per request), with the brand kit's
     logo, colours and fonts; 3 credits per poster, charged only when all are drawn."""
-    rows = poster_service.create_posters(session, user=user, request=body, store=services.store)
+    rows = service.create_posters(session, user=user, request=body, store=services.store)
     return [PosterPublic.of(p) for p in rows]
 
 
 @router.get("", response_model=Page[PosterPublic], response_model_by_alias=True)
 def list_posters(session: SessionDep, user: UserDep, limit: Limit = 50, offset: Offset = 0,
                  result_id: Annotated[int | None, id_query("resultId", "only posters of this result")] = None):
-    rows, total = poster_service.list_posters(session, user=user, limit=limit, offset=offset, result_id=result_id)
+    rows, total = service.list_posters(session, user=user, limit=limit, offset=offset, result_id=result_id)
     return Page(items=[PosterPublic.of(p) for p in rows], total=total, limit=limit, offset=offset)
 
 
@@ -67,17 +67,17 @@ def export_posters(session: WriteSessionDep, user: UserDep, services: Services,
                    ids: str = Query(..., description="comma-separated poster ids")):
     """One ZIP, a folder per format, files named index_product_format_layout."""
     wanted = parse_ids(ids, field="ids", what="poster ids", example="3,4,5")
-    path, name = poster_service.export_zip(session, user=user, poster_ids=wanted, store=services.store)
+    path, name = service.export_zip(session, user=user, poster_ids=wanted, store=services.store)
     return FileResponse(path, media_type="application/zip", filename=name,
                         background=BackgroundTask(path.unlink, missing_ok=True))
 
 
 @router.get("/{poster_id}", response_model=PosterPublic, response_model_by_alias=True)
 def get_poster(poster_id: Id, session: SessionDep, user: UserDep):
-    return PosterPublic.of(poster_service.get_poster(session, user=user, poster_id=poster_id))
+    return PosterPublic.of(service.get_poster(session, user=user, poster_id=poster_id))
 
 
 @router.delete("/{poster_id}", status_code=204)
 def delete_poster(poster_id: Id, session: SessionDep, user: UserDep, services: Services):
-    poster_service.delete_poster(session, user=user, poster_id=poster_id, store=services.store)
+    service.delete_poster(session, user=user, poster_id=poster_id, store=services.store)
     return Response(status_code=204)

@@ -8,8 +8,8 @@ from fastapi import APIRouter, File, Form, UploadFile
 from api.deps import Services, SessionDep, UserDep
 from api.errors import responses
 from api.params import Id, Limit, NoNul, Offset, Upload, Uploads, id_form, id_query
-from core import products
-from core.products import Placement, ProductCreate, ProductPublic, ProductType, ProductUpdate
+from core.catalog import products
+from core.catalog.products import Placement, ProductCreate, ProductPublic, ProductType, ProductUpdate
 from core.schemas import Page
 
 router = APIRouter(prefix="/api/apps/product-manager", tags=["product-manager"])

@@ -357,7 +357,7 @@ class InputGuard:
 
 def install_security(app, settings) -> None:
     """The middlewares above, in their order (Starlette runs the last added first)."""
-    from core.products import MAX_BULK_FILES
+    from core.catalog.products import MAX_BULK_FILES
 
     file_limit = max(settings.limit_bytes(kind) for kind in ("avatar", "product", "logo", "pose"))
     app.add_middleware(InputGuard)

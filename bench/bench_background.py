@@ -1,5 +1,5 @@
 """Background-removal throughput: one reused rembg session vs a new session per image, on N product-like
-JPEGs (default 20 of 1000 × 1000), through core.background.cut_out. Prints medians per image and the
+JPEGs (default 20 of 1000 × 1000), through core.catalog.background.cut_out. Prints medians per image and the
 ratio; asserts nothing about time.
 
 Models: the tiny U2Net-shaped net of tests/tiny_models.py (exported to a temp folder); the same net
@@ -24,7 +24,7 @@ from PIL import Image, ImageDraw
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.background import cut_out  # noqa: E402
+from core.catalog.background import cut_out  # noqa: E402
 from core.errors import ModelUnavailable  # noqa: E402
 from core.settings import Settings, get_settings  # noqa: E402
 from engine import background as engine  # noqa: E402

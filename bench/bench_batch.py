@@ -1,6 +1,6 @@
 """A whole batch, end to end. Prints figures; asserts nothing about time. Nothing is downloaded.
 
-One batch of --poses poses with the tiny engine (ENGINE=tiny, 64x96) through core.batches.start_batch and
+One batch of --poses poses with the tiny engine (ENGINE=tiny, 64x96) through core.generation.planning.start_batch and
 the job runner, --runs times (after a 2-pose warm-up batch that loads the engine):
 
 - enqueue: how long start_batch takes (choose templates, plan the rows, charge, assign job ids, queue);
@@ -9,7 +9,7 @@ the job runner, --runs times (after a 2-pose warm-up batch that loads the engine
   1 - pipeline / wall (everything that is not the engine: claims, compositing, checks, files, rows,
   credits, queue hops). With several rq workers rendering at once the sum can exceed the wall time:
   the share is then negative and says "parallel", not "free";
-- gallery latency: a poller thread calls core.batches.results(show="accepted") every --poll seconds, as
+- gallery latency: a poller thread calls core.generation.batches.results(show="accepted") every --poll seconds, as
   the results page does, and records when each pose first shows up; latency = that moment - the pose's
   finished_at. Median and p95 over the poses of a run (bounded below by the polling interval / 2 on
   average).
@@ -66,7 +66,7 @@ class Poller(threading.Thread):
         self.done = threading.Event()
 
     def run(self) -> None:
-        from core import batches
+        from core.generation import batches
 
         while True:
             final = self.done.is_set()  # one last poll after the batch completed
@@ -100,7 +100,7 @@ class Setup:
         else:
             values.update(database_url=args.database_url or f"sqlite:///{self.root / 'bench.db'}")
         self.values = values
-        from core.services import Services
+        from services import Services
         from core.settings import Settings
         from engine.tiny import ensure_tiny_models
         from tests.factories import ready_shop
@@ -155,15 +155,15 @@ class Setup:
         self.workers = [WorkerProcess(self.values, self.root, f"bench{i}", extra_env=extra) for i in range(n)]
 
     def batch(self, n: int, seed: int):
-        from core import batches
-        from core.batches import BatchRequest
+        from core.generation import planning
+        from core.generation.planning import BatchRequest
 
         t = self.shop.templates
         request = BatchRequest(brand_kit_id=self.shop.kit.id, avatar_id=self.shop.avatar.id,
                                product_id=self.shop.product.id, template_ids=[t[i % len(t)].id for i in range(n)],
                                seed=seed)
         with self.svc.session() as s:
-            return batches.start_batch(s, user=self.shop.user, request=request, settings=self.svc.settings,
+            return planning.start_batch(s, user=self.shop.user, request=request, settings=self.svc.settings,
                                        runner=self.svc.runner).id
 
     def wait(self, gid: int, timeout: float = 3600):

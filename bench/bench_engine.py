@@ -51,7 +51,7 @@ def skeletons(count: int, width: int, height: int | None = None):
     import numpy as np
     from PIL import Image
 
-    from core.poses.render import draw_bodypose
+    from core.library.poses.render import draw_bodypose
 
     out = []
     for i in range(count):

@@ -101,9 +101,10 @@ def logo_png() -> bytes:
 
 def prepare(settings: Settings) -> dict:
     """Migrate, load the pose library, and make the bench user (5 kits, one with a logo) and a token."""
-    from core import brand_kits, users
-    from core.brand_kits import BrandKitCreate
-    from core.services import Services
+    from core.catalog import brand_kits
+    from core.accounts import users
+    from core.catalog.brand_kits import BrandKitCreate
+    from services import Services
 
     services = Services.build(settings, runner=False)
     try:

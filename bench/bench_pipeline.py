@@ -44,11 +44,11 @@ def bench_a(args) -> None:
     import torch
     from PIL import Image
 
-    from core import generation
-    from core.generation import TryOne
-    from core.poses.render import render_skeleton
-    from core.poses.transforms import fit_to_aspect
-    from core.services import Services
+    from core.generation import state, render as generation_render, planning
+    from core.generation.planning import TryOne
+    from core.library.poses.render import render_skeleton
+    from core.library.poses.transforms import fit_to_aspect
+    from services import Services
     from core.settings import Settings
     from db.models import PoseGeneration, PoseTemplate
     from engine.pipeline import RenderRequest, get_engine
@@ -79,11 +79,11 @@ def bench_a(args) -> None:
         for i in range(args.n + 1):  # +1: a warm-up round, not counted
             req = TryOne(brand_kit_id=kit.id, avatar_id=avatar.id, product_id=product.id,
                          template_id=templates[i % len(templates)].id, seed=1000 + i, size=args.size)
-            planned.append(generation.start_single(s, user=user, request=req, settings=settings, runner=None).id)
+            planned.append(planning.start_single(s, user=user, request=req, settings=settings, runner=None).id)
         inputs = []  # identical inputs for the bare calls: the pose's prompt, seed and control image
         for gid in planned:
             g = s.get(PoseGeneration, gid)
-            (pose,) = generation.poses_of(s, user=user, generation_id=gid)
+            (pose,) = state.poses_of(s, user=user, generation_id=gid)
             t = s.get(PoseTemplate, pose.template_id)
             w, h = g.options["width"], g.options["height"]
             fitted = fit_to_aspect(t.keypoints, w / h, source_aspect=t.aspect).to_json()
@@ -95,7 +95,7 @@ def bench_a(args) -> None:
     bare, full = [], []
     engine.render([inputs[0]])  # warm-up
     with svc.session() as s:
-        generation.render_generation(s, generation_id=planned[0], store=svc.store, settings=settings, engine=engine,
+        generation_render.render_generation(s, generation_id=planned[0], store=svc.store, settings=settings, engine=engine,
                                      detector=detector)  # warm-up
         # interleaved, so drift in the machine's load hits both sides alike
         for gid, req in zip(planned[1:], inputs[1:]):
@@ -103,15 +103,15 @@ def bench_a(args) -> None:
             engine.render([req])
             bare.append(time.perf_counter() - t)
             t = time.perf_counter()
-            g = generation.render_generation(s, generation_id=gid, store=svc.store, settings=settings, engine=engine,
+            g = generation_render.render_generation(s, generation_id=gid, store=svc.store, settings=settings, engine=engine,
                                              detector=detector)
             full.append(time.perf_counter() - t)
             if g.status != "completed":
-                (pose,) = generation.poses_of(s, user=user, generation_id=gid)
+                (pose,) = state.poses_of(s, user=user, generation_id=gid)
                 print(f"  generation {gid}: {g.status} ({pose.error})")
         same = 0
         for gid, req in zip(planned[1:], inputs[1:]):
-            (pose,) = generation.poses_of(s, user=user, generation_id=gid)
+            (pose,) = state.poses_of(s, user=user, generation_id=gid)
             same += pose.seed == req.seed
     mb, mf = statistics.median(bare), statistics.median(full)
     for label, xs, m in (("bare Engine.render   ", bare, mb), ("render_generation (a)", full, mf)):

@@ -21,9 +21,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import sqlalchemy as sa  # noqa: E402
 
-from core import pose_library as lib  # noqa: E402
-from core import users  # noqa: E402
-from core.poses.library import load_library  # noqa: E402
+from core.library import templates as lib  # noqa: E402
+from core.accounts import users  # noqa: E402
+from core.library.poses.library import load_library  # noqa: E402
 from core.settings import Settings  # noqa: E402
 from db.models import PoseTemplate  # noqa: E402
 from db.session import Database  # noqa: E402

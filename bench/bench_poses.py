@@ -17,10 +17,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.poses.importers import from_skeleton_image  # noqa: E402
-from core.poses.keypoints import Pose  # noqa: E402
-from core.poses.library import load_library  # noqa: E402
-from core.poses.render import render_preview, render_skeleton  # noqa: E402
+from core.library.poses.importers import from_skeleton_image  # noqa: E402
+from core.library.poses.keypoints import Pose  # noqa: E402
+from core.library.poses.library import load_library  # noqa: E402
+from core.library.poses.render import render_preview, render_skeleton  # noqa: E402
 
 
 def _median_ms(fn, items, runs: int) -> float:

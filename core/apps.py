@@ -1,7 +1,19 @@
-"""The four apps of the product and their plugin configs (GET /api/apps)."""
+"""The four apps of the product: their plugin configs (GET /api/apps) and their stats (GET /api/apps/<id>/stats,
+each app's own numbers plus what the analytics dashboard shows for it). The one module that looks across apps;
+nothing in core imports it.
+"""
 from __future__ import annotations
 
-from core.credits import COSTS
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from core.accounts.credits import COSTS
+from core.analytics import report as analytics
+from core.catalog import avatars, brand_kits, products
+from core.errors import NotFound
+from core.generation import batches
+from core.settings import Settings, get_settings
+from db.models import GeneratedPose, PoseGeneration, Product, User
 
 VERSION = "0.1.0"
 
@@ -40,7 +52,46 @@ APPS: list[dict] = [
     },
 ]
 
+APP_IDS = tuple(a["appId"] for a in APPS)
+
 
 def list_apps() -> list[dict]:
     return [{**a, "version": VERSION, "credits": dict(COSTS[a["appId"]]), "access": {"roles": ["user", "admin"]}}
             for a in APPS]
+
+
+def app_stats(session: Session, *, user: User, app_id: str, settings: Settings | None = None) -> dict:
+    """What GET /api/apps/<app_id>/stats answers: the app's own stats plus, under "analytics", the numbers the
+    dashboard shows for it (all time)."""
+    if app_id not in APP_IDS:
+        raise NotFound(f"No app {app_id!r}; the apps are {', '.join(APP_IDS)}.")
+    settings = settings or get_settings()
+    report = analytics.dashboard(session, user=user, settings=settings)
+    h = report["headline"]
+    if app_id == "brand-kit":
+        kits, _ = brand_kits.list_kits(session, user=user, limit=200)
+        by_kit = []
+        for k in kits:
+            kh = analytics.dashboard(session, user=user, brand_kit_id=k.id, settings=settings)["headline"]
+            by_kit.append({"brandKitId": k.id, "brandName": k.brand_name,
+                           **{n: kh[n] for n in ("imagesCreated", "avatarsCreated", "postersCreated", "exported",
+                                                 "hoursSaved", "savingsIdr")}})
+        return {**brand_kits.stats(session, user=user), "analytics": {"byKit": by_kit}}
+    if app_id == "avatar-manager":
+        return {**avatars.stats(session, user=user),
+                "analytics": {**report["totals"]["avatar"],
+                              "usage": [u for u in report["usage"] if u["designType"] == "avatar"]}}
+    if app_id == "product-manager":
+        G, P = GeneratedPose, PoseGeneration
+        top = session.execute(
+            select(Product.id, Product.name, sa.func.count(G.id)).join(P, P.product_id == Product.id)
+            .join(G, G.generation_id == P.id)
+            .where(Product.user_id == user.id, G.user_id == user.id, G.status == "done")
+            .group_by(Product.id, Product.name).order_by(sa.func.count(G.id).desc(), Product.id).limit(10)).all()
+        return {**products.stats(session, user=user),
+                "analytics": {"imagesCreated": h["imagesCreated"], "savingsIdr": h["savingsIdr"],
+                              "byProduct": [{"id": i, "name": n, "images": c} for i, n, c in top]}}
+    return {**batches.stats(session, user=user),
+            "analytics": {**report["totals"]["pose"], "successByCategory": report["successByCategory"],
+                          **{n: h[n] for n in ("acceptedImages", "failedImages", "successRate", "gpuSeconds",
+                                               "gpuCostIdr", "costPerAcceptedImageIdr")}}}

@@ -81,7 +81,7 @@ class Settings(BaseSettings):
     reaper_seconds: float = Field(
         30, gt=0, description="How often the app and each worker look for stale poses and lost queue jobs.")
 
-    # --- analytics: what the work saved (core/analytics.py; README "Analytics" explains each) -------
+    # --- analytics: what the work saved (core/analytics/metrics.py; README "Analytics" explains each) -------
     shoot_cost_idr: int = Field(
         6_500_000, ge=0, description="Low-end price (Rupiah) of one product photoshoot with a model; savings use it.")
     shoot_cost_high_idr: int = Field(
@@ -166,7 +166,7 @@ class Settings(BaseSettings):
         None, description="Where ENGINE=tiny writes its toy models. Unset: <storage_dir>/cache/tiny-engine.")
 
 
-    # --- workers and sign-in (jobs/worker.py, core/login_limits.py, api/login.py) ------------------
+    # --- workers and sign-in (jobs/worker.py, core/accounts/login_limits.py, api/login.py) ------------------
     worker_name_lease_seconds: float = Field(
         15, ge=1, le=600, description="How long a worker's --name stays claimed after the worker dies without "
                                       "stopping (SIGKILL, power loss); a live worker renews its claim every third of it.")
@@ -194,6 +194,13 @@ class Settings(BaseSettings):
     @classmethod
     def _engine_empty_is_none(cls, v):
         return v or None
+
+    @property
+    def size_presets(self) -> dict[str, tuple[int, int]]:
+        """The output size presets (core.sizes): {"square": (w, h), ...}."""
+        from core.sizes import size_presets
+
+        return size_presets(self)
 
     @field_validator("ip_adapter", "garment_ip_adapter", mode="before")
     @classmethod

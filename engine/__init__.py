@@ -7,7 +7,7 @@ process, guarded by a lock, and reused. Missing weights -> core.errors.ModelUnav
 fix in the message. rembg weights are never downloaded; diffusion and detector weights are fetched from
 the Hugging Face Hub only when MODEL_DOWNLOADS is on, HF_HUB_OFFLINE is unset and the Hub answers.
 
-    engine.background   rembg sessions: one per (model setting, weights folder), masks for core.background
+    engine.background   rembg sessions: one per (model setting, weights folder), masks for core.catalog.background
     engine.pipeline     get_engine(settings) -> Engine: render(micro-batch of poses [+ inpaint] [+ likeness]),
                         text_to_image, describe, capabilities, embed_images, fit_prompt; capabilities(settings)
     engine.capabilities what a batch will run (likeness, garment, pose check, inpaint, embeddings), no loading

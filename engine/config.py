@@ -17,20 +17,13 @@ encoder for all adapters of a pipeline).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from core.errors import ModelUnavailable
 from engine.sources import ModelRef, Policy
 
 FAMILY = {"sd15": "sd15", "sdxl": "sdxl", "tiny": "sd15", "tiny-sdxl": "sdxl"}
-# auto size presets per engine: SD 1.5 was trained at 512 px, SDXL at ~1 megapixel; the tiny VAE is slow above 64.
-AUTO_SIZES = {
-    "sd15": (("square", 512, 512), ("portrait", 512, 768), ("landscape", 768, 512)),
-    "sdxl": (("square", 1024, 1024), ("portrait", 832, 1216), ("landscape", 1216, 832)),
-    "tiny": (("square", 64, 64), ("portrait", 64, 96), ("landscape", 96, 64)),
-    "tiny-sdxl": (("square", 64, 64), ("portrait", 64, 96), ("landscape", 96, 64)),
-}
 # IP-Adapter "plus face" (likeness of a face from one photo); the SDXL ViT-H variant uses SD 1.5's image encoder.
 IP_DEFAULTS = {
     "sd15": ("models/ip-adapter-plus-face_sd15.safetensors", "image_encoder"),
@@ -88,23 +81,6 @@ def _adapter(role: str, mode: str, model: str, weight: str, encoder: str, scale:
     return Adapter(role, mode, weights, encoder_ref, scale)
 
 
-def parse_sizes(value: str, engine: str) -> tuple[tuple[str, int, int], ...]:
-    """'square=512x512,portrait=512x768' -> (("square", 512, 512), ...); 'auto' -> the engine's presets."""
-    if value.strip() == "auto":
-        return AUTO_SIZES[engine]
-    out = []
-    for item in value.split(","):
-        name, _, size = item.strip().partition("=")
-        w, _, h = size.partition("x")
-        width, height = int(w), int(h)
-        for side in (width, height):
-            if side % 8 or not MIN_SIDE <= side <= MAX_SIDE:
-                raise ModelUnavailable(f"Image generation is not configured: OUTPUT_SIZES entry {item.strip()!r} "
-                                       f"needs sides that are multiples of 8 in {MIN_SIDE}..{MAX_SIDE}.")
-        out.append((name, width, height))
-    return tuple(out)
-
-
 @dataclass(frozen=True)
 class EngineConfig:
     engine: str
@@ -129,7 +105,7 @@ class EngineConfig:
     ip_scale: float = 0.6
     ip_mode: str = "off"                              # auto | on | off (IP_ADAPTER)
     adapters: tuple[Adapter, ...] = ()                # face first, then garment; empty when both are off
-    sizes: tuple[tuple[str, int, int], ...] = field(default=AUTO_SIZES["sd15"])
+    sizes: tuple[tuple[str, int, int], ...] = ()
     tiny_dir: Path | None = None
 
     @property
@@ -198,4 +174,4 @@ class EngineConfig:
             batch_size=s.engine_batch_size, fast_lora=fast, fast_steps=s.fast_lora_steps,
             fast_guidance=s.fast_lora_guidance, ip_adapter=ip, ip_image_encoder=encoder,
             ip_scale=s.ip_adapter_scale, ip_mode=ip_mode, adapters=tuple(adapters),
-            sizes=parse_sizes(s.output_sizes, s.engine), tiny_dir=tiny_dir)
+            sizes=tuple((name, w, h) for name, (w, h) in s.size_presets.items()), tiny_dir=tiny_dir)

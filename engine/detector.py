@@ -3,7 +3,7 @@
     from engine.detector import get_pose_detector
     detector = get_pose_detector(settings)             # lazy, cached per (weights, device), thread-safe
     poses = detector.detect(pil_image)                 # [pose, ...], best first; each pose is the list
-                                                       # core.poses.keypoints.Pose.to_json() stores:
+                                                       # core.library.poses.keypoints.Pose.to_json() stores:
                                                        # 18 entries of [x, y, confidence] (0..1) or None
 
 Weights: POSE_DETECTOR is a Hub id (default lllyasviel/Annotators) or a local folder holding

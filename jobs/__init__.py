@@ -11,6 +11,8 @@ import logging
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 
+from jobs.runner import Runner
+
 log = logging.getLogger(__name__)
 
 
@@ -19,7 +21,7 @@ def resolve(path: str):
     return getattr(importlib.import_module(module), name)
 
 
-class InProcessRunner:
+class InProcessRunner(Runner):
     """Runs job functions on a background thread pool of this process. A job function is called as
     fn(services, *args); errors are logged (the job itself records failures in the database)."""
 

@@ -1,4 +1,4 @@
-"""The reaper loop: one pass of core.work.reap when the process starts (unfinished batches resume), then
+"""The reaper loop: one pass of core.generation.work.reap when the process starts (unfinished batches resume), then
 one every REAPER_SECONDS. The app runs one, and so does every `python -m jobs.worker`; passes are
 idempotent (conditional UPDATEs), so several reapers never hand a pose out twice."""
 from __future__ import annotations

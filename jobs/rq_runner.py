@@ -2,11 +2,13 @@
 processes run it. Jobs carry only an import path and ids (rq pickles arguments)."""
 from __future__ import annotations
 
+from jobs.runner import Runner
+
 QUEUE = "apg"
 ALIVE = {"queued", "started", "deferred", "scheduled"}
 
 
-class RqRunner:
+class RqRunner(Runner):
     def __init__(self, redis_url: str, *, queue: str = QUEUE, job_timeout: int = 600):
         from redis import Redis
         from rq import Queue

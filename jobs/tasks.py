@@ -6,7 +6,7 @@ import logging
 import threading
 from contextlib import contextmanager
 
-from core import products
+from core.catalog import products
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +23,7 @@ def heartbeat(services, *, generation_id: int, worker: str):
     """While the block runs, mark this worker's running poses alive every HEARTBEAT_SECONDS (its own
     session on its own thread), so a long model load or a slow micro-batch never looks like a dead worker,
     and a killed one stops beating at once."""
-    from core import work
+    from core.generation import work
 
     stop = threading.Event()
 
@@ -46,14 +46,14 @@ def heartbeat(services, *, generation_id: int, worker: str):
 
 def render_poses(services, generation_id: int, positions: str = "", job_id: str | None = None) -> str | None:
     """Render the poses of one queue job: `positions` is "0,1,2" (empty: every pending pose)."""
-    from core import generation, work
+    from core.generation import render, work
 
     worker = work.worker_id(job_id)
     wanted = work.parse_positions(positions) if positions else None
     try:
         with heartbeat(services, generation_id=generation_id, worker=worker):
             with services.session() as session:
-                row = generation.render_poses(session, generation_id=generation_id, positions=wanted,
+                row = render.render_poses(session, generation_id=generation_id, positions=wanted,
                                               store=services.store, settings=services.settings, worker=worker)
                 return row.status if row else None
     except Exception:
@@ -63,8 +63,8 @@ def render_poses(services, generation_id: int, positions: str = "", job_id: str 
 
 
 def reap(services) -> dict:
-    """One reaper pass (core.work.reap) with this process's runner."""
-    from core import work
+    """One reaper pass (core.generation.work.reap) with this process's runner."""
+    from core.generation import work
 
     with services.session() as session:
         return work.reap(session, runner=services.runner, settings=services.settings)

@@ -35,7 +35,7 @@ def services():
     """The worker process's services, built on first use and kept."""
     global _services
     if _services is None:
-        from core.services import Services
+        from services import Services
         from core.settings import get_settings
         from jobs.rq_runner import RqRunner
 

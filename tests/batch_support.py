@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
-from core import credits, generation
-from core import pose_library as lib
-from core.services import Services
+from core.accounts import credits
+from core.generation import state, render as generation_render
+from core.library import templates as lib
+from services import Services
 from db.models import CreditLedger, GeneratedPose
 
 WAIT = 180  # seconds: an upper bound for the runner, never an assertion on speed
@@ -51,7 +52,7 @@ def balance(svc, user) -> int:
 
 def ledger(svc, user, gid=None) -> list[CreditLedger]:
     with svc.session() as s:
-        q = select(CreditLedger).where(CreditLedger.user_id == user.id, CreditLedger.app_id == generation.APP)
+        q = select(CreditLedger).where(CreditLedger.user_id == user.id, CreditLedger.app_id == state.APP)
         if gid is not None:
             q = q.where(CreditLedger.ref_type == "generation", CreditLedger.ref_id == gid)
         return list(s.exec(q.order_by(CreditLedger.id)))
@@ -69,7 +70,7 @@ def row_files(rows) -> set[str]:
 def render(svc, gid, positions=None, *, detector=None, worker=None, engine=None, settings=None):
     """Render planned poses the way a job does, choosing the pose detector (a real function)."""
     with svc.session() as s:
-        return generation.render_poses(s, generation_id=gid, positions=positions, store=svc.store,
+        return generation_render.render_poses(s, generation_id=gid, positions=positions, store=svc.store,
                                        settings=settings or svc.settings, worker=worker, engine=engine,
                                        detector=detector)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from core.services import Services
+from services import Services
 from core.settings import Settings
 from tests.support import PG_ADMIN_URL, TEST_REDIS_URL, service_missing
 
@@ -118,7 +118,7 @@ def session(services):
 
 @pytest.fixture
 def make_user(services):
-    from core import users
+    from core.accounts import users
 
     def make(username: str | None = None, *, password: str | None = "correct horse battery", role: str = "user",
              credits: int | None = None):

@@ -9,11 +9,12 @@ import numpy as np
 from PIL import Image
 from sqlmodel import select
 
-from core import avatars, brand_kits, products, users
-from core.avatars import AvatarCreate
-from core.background import cut_out_with_mask
-from core.brand_kits import BrandKitCreate
-from core.products import ProductCreate
+from core.catalog import avatars, brand_kits, products
+from core.accounts import users
+from core.catalog.avatars import AvatarCreate
+from core.catalog.background import cut_out_with_mask
+from core.catalog.brand_kits import BrandKitCreate
+from core.catalog.products import ProductCreate
 from db.models import Avatar, BrandKit, PoseTemplate, Product, User
 
 

@@ -1,16 +1,16 @@
 """Finished results to make posters from, fast: a batch planned and charged by core (no runner), each pose then
 left the way a worker leaves an accepted one (status done, a real image file and its thumbnail, the product box).
-The drawn model of core.poster_service's previews stands in for the rendered photo, so posters have a head and
+The drawn model of core.posters.service's previews stands in for the rendered photo, so posters have a head and
 a product to keep. Used by tests/test_posters_api.py and tests/browser/test_posters_browser.py."""
 from __future__ import annotations
 
 from PIL import Image
 from sqlmodel import select
 
-from core import batches
-from core.batches import BatchRequest
+from core.generation import planning
+from core.generation.planning import BatchRequest
 from core.images import encode_image, make_thumbnail
-from core.poster_service import _sample_photo
+from core.posters.service import _sample_photo
 from db.models import GeneratedPose, PoseGeneration, User, utcnow
 
 
@@ -22,7 +22,7 @@ def finished_results(svc, *, user_id: int, kit_id: int, avatar_id: int, product_
         user = s.get(User, user_id)
         req = BatchRequest(brand_kit_id=kit_id, avatar_id=avatar_id, product_id=product_id,
                            template_ids=[template_ids[i % len(template_ids)] for i in range(n)], allow_repeats=True)
-        g = batches.start_batch(s, user=user, request=req, settings=svc.settings, runner=None)
+        g = planning.start_batch(s, user=user, request=req, settings=svc.settings, runner=None)
         rows = list(s.exec(select(GeneratedPose).where(GeneratedPose.generation_id == g.id)
                            .order_by(GeneratedPose.position)))
         for i, pose in enumerate(rows):

@@ -3,7 +3,7 @@ poses finished and failed, posters drawn, exports) recorded as it happens; the r
 rebuild() counts from the records and the numbers worked out by hand; the CSV, the dashboard and the four
 apps' stats agree; another user sees none of it (their brand kit is a 404); a bad month is a clear 422;
 concurrent workers lose no count. Poses are GeneratedPose rows finished here with the same call
-core.generation._accept makes (record_created), so no engine is needed."""
+core.generation.render._accept makes (record_created), so no engine is needed."""
 from __future__ import annotations
 
 import csv
@@ -18,9 +18,11 @@ from PIL import Image
 from sqlmodel import select
 
 from api import create_api
-from core import analytics, analytics_report, avatar_ai, avatars, brand_kits, users
-from core.avatars import AvatarCreate
-from core.brand_kits import BrandKitCreate
+from core.analytics import report, metrics as analytics_metrics
+from core.catalog import avatar_ai, avatars, brand_kits
+from core.accounts import users
+from core.catalog.avatars import AvatarCreate
+from core.catalog.brand_kits import BrandKitCreate
 from core.errors import NotFound, ValidationFailed
 from db.models import (Avatar, DesignExport, DesignMetrics, GeneratedPose, PoseGeneration, PoseTemplate, Poster,
                        utcnow)
@@ -69,7 +71,7 @@ def finish(s, g: PoseGeneration, t: PoseTemplate, position: int, *, status: str,
     s.add(pose)
     s.flush()
     if status == "done":
-        analytics.record_created(s, user_id=pose.user_id, brand_kit_id=g.brand_kit_id, design_type="pose",
+        analytics_metrics.record_created(s, user_id=pose.user_id, brand_kit_id=g.brand_kit_id, design_type="pose",
                                  seconds=pose.render_seconds, at=pose.finished_at)
     return pose
 
@@ -80,7 +82,7 @@ def poster(s, user, kit, pose, fmt: str, at: datetime, seconds: float) -> Poster
                  render_seconds=seconds, created_at=at)
     s.add(row)
     s.flush()
-    analytics.record_created(s, user_id=user.id, brand_kit_id=row.brand_kit_id, design_type="poster",
+    analytics_metrics.record_created(s, user_id=user.id, brand_kit_id=row.brand_kit_id, design_type="poster",
                              seconds=row.render_seconds, format=row.format, at=row.created_at)
     return row
 
@@ -128,11 +130,11 @@ def script(svc, make_user):
         finish(s, g2, standing, 1, status="failed", at=feb, gpu=3.0)   # a failure with engine time
         poster(s, alice, k1, done[0], "instagram-post", feb, 1.5)
         poster(s, alice, k1, done[0], "story", feb, 2.5)
-        analytics.record_export(s, user_id=alice.id, brand_kit_id=k1.id, design_type="pose", format="zip", count=5,
+        analytics_metrics.record_export(s, user_id=alice.id, brand_kit_id=k1.id, design_type="pose", format="zip", count=5,
                                 at=feb)
-        analytics.record_export(s, user_id=alice.id, brand_kit_id=k1.id, design_type="poster", format="zip", count=2,
+        analytics_metrics.record_export(s, user_id=alice.id, brand_kit_id=k1.id, design_type="poster", format="zip", count=2,
                                 at=feb)
-        analytics.record_export(s, user_id=alice.id, brand_kit_id=k2.id, design_type="pose", format="png", count=1,
+        analytics_metrics.record_export(s, user_id=alice.id, brand_kit_id=k2.id, design_type="pose", format="png", count=1,
                                 at=jan)
         s.commit()
         return alice, bob, k1, k2, kb
@@ -150,9 +152,9 @@ def metrics(s, user_id=None) -> dict:
 
 def test_running_totals_equal_the_rebuild_and_the_hand_count(services, make_user):
     alice, bob, k1, k2, kb = script(services, make_user)
-    now = analytics.period_of(utcnow(), services.settings)
+    now = analytics_metrics.period_of(utcnow(), services.settings)
     with services.session() as s:
-        check = analytics.rebuild(s, dry_run=True)
+        check = analytics_metrics.rebuild(s, dry_run=True)
         assert (check["added"], check["changed"], check["removed"]) == ([], [], []), check
         rows = metrics(s)
         assert check["unchanged"] == check["rows"] == len(rows)
@@ -184,12 +186,12 @@ def test_running_totals_equal_the_rebuild_and_the_hand_count(services, make_user
             s.add(DesignMetrics(user_id=a, brand_kit_id=None, design_type="pose", period="2023-05", times_created=1,
                                 format_breakdown={}))
         s.commit()
-        fixed = analytics.rebuild(s, user_id=a)
+        fixed = analytics_metrics.rebuild(s, user_id=a)
         assert [c["fields"] for c in fixed["changed"]] == [{"times_created": [99, 3]}]
         assert [(x["designType"], x["period"], x["times_created"]) for x in fixed["added"]] == [("pose", "2025-02", 1)]
         assert sorted((x["designType"], x["period"]) for x in fixed["removed"]) == [
             ("pose", "2023-05"), ("pose", "2023-05"), ("poster", "2024-12")]
-        again = analytics.rebuild(s, dry_run=True)
+        again = analytics_metrics.rebuild(s, dry_run=True)
         assert (again["added"], again["changed"], again["removed"]) == ([], [], [])
         rows = metrics(s)
         assert row(k1, "pose", "2025-01") == (3, 0, {}, 20.0, 1.0, 3 * PER_IMAGE)
@@ -197,7 +199,7 @@ def test_running_totals_equal_the_rebuild_and_the_hand_count(services, make_user
         # Deleting an avatar: the running total keeps what happened, a rebuild counts what is left.
         avatars.delete(s, user=alice, avatar_id=s.exec(select(Avatar.id).where(Avatar.user_id == a)).first(),
                        store=services.store)
-        gone = analytics.rebuild(s, user_id=a, dry_run=True)
+        gone = analytics_metrics.rebuild(s, user_id=a, dry_run=True)
         assert [(c["designType"], c["fields"]["times_created"]) for c in gone["changed"]] in (
             [("avatar", [3, 2])], [("avatar", [1, 0])])
 
@@ -221,9 +223,9 @@ def test_rebuild_command_prints_the_differences(services, make_user, capsys):
 
 def test_dashboard_numbers(services, make_user):
     alice, bob, k1, k2, kb = script(services, make_user)
-    now = analytics.period_of(utcnow(), services.settings)
+    now = analytics_metrics.period_of(utcnow(), services.settings)
     with services.session() as s:
-        d = analytics.dashboard(s, user=alice, brand_kit_id=None, period_from=None, period_to=None)
+        d = report.dashboard(s, user=alice, brand_kit_id=None, period_from=None, period_to=None)
         months = d["filters"]["months"]
         assert months[0] == "2025-01" and months[-1] == now and d["filters"]["to"] == now
         h = d["headline"]
@@ -256,7 +258,7 @@ def test_dashboard_numbers(services, make_user):
         assert any("Rp 6.500.000" in n and "Rp 19.000.000" in n for n in d["assumptions"]["notes"])
 
         # one kit, one month (the pose finished 31 Jan 18:00 UTC is February's)
-        f = analytics.dashboard(s, user=alice, brand_kit_id=k1.id, period_from="2025-02", period_to="2025-02")
+        f = report.dashboard(s, user=alice, brand_kit_id=k1.id, period_from="2025-02", period_to="2025-02")
         assert f["filters"]["months"] == ["2025-02"]
         fh = f["headline"]
         assert (fh["imagesCreated"], fh["postersCreated"], fh["exported"], fh["avatarsCreated"]) == (3, 2, 7, 0)
@@ -271,10 +273,10 @@ def test_csv_rows_match_the_dashboard(services, make_user):
     alice, bob, k1, *_ = script(services, make_user)
     with services.session() as s:
         for kit, lo, hi in ((None, None, None), (k1.id, "2025-01", "2025-03")):
-            d = analytics.dashboard(s, user=alice, brand_kit_id=kit, period_from=lo, period_to=hi)
-            rows = list(csv.reader(io.StringIO(analytics.csv_export(s, user=alice, brand_kit_id=kit,
+            d = report.dashboard(s, user=alice, brand_kit_id=kit, period_from=lo, period_to=hi)
+            rows = list(csv.reader(io.StringIO(report.csv_export(s, user=alice, brand_kit_id=kit,
                                                                     period_from=lo, period_to=hi))))
-            assert rows[0] == list(analytics_report.CSV_COLUMNS)
+            assert rows[0] == list(report.CSV_COLUMNS)
             assert len(rows) - 1 == len(d["usage"])
             for line, u in zip(rows[1:], d["usage"]):
                 assert line[:4] == [u["period"], u["designType"], str(u["created"]), str(u["exported"])]
@@ -288,14 +290,14 @@ def test_rest_stats_and_dashboard_agree_and_stay_private(services, make_user, cl
     alice, bob, k1, k2, kb = script(services, make_user)
     a, b = client_for(alice), client_for(bob)
     with services.session() as s:
-        d = analytics.dashboard(s, user=alice, brand_kit_id=None, period_from=None, period_to=None)
-        per_kit = {k.id: analytics.dashboard(s, user=alice, brand_kit_id=k.id, period_from=None,
+        d = report.dashboard(s, user=alice, brand_kit_id=None, period_from=None, period_to=None)
+        per_kit = {k.id: report.dashboard(s, user=alice, brand_kit_id=k.id, period_from=None,
                                              period_to=None)["headline"] for k in (k1, k2)}
     r = a.get("/api/analytics/dashboard")
     assert r.status_code == 200 and r.json() == d
 
     pose = a.get("/api/apps/pose-generator/stats").json()
-    assert pose["images"] == 7 and pose["failed"] == 2 and pose["generations"] == 2   # core.batches.stats
+    assert pose["images"] == 7 and pose["failed"] == 2 and pose["generations"] == 2   # core.generation.batches.stats
     for key in ("created", "exported", "savingsIdr", "hoursSaved", "avgCreationSeconds"):
         assert pose["analytics"][key] == d["totals"]["pose"][key]
     for key in ("gpuSeconds", "costPerAcceptedImageIdr", "successRate", "acceptedImages"):
@@ -327,13 +329,13 @@ def test_rest_stats_and_dashboard_agree_and_stay_private(services, make_user, cl
         assert r.status_code == 404 and r.json()["code"] == "not_found", url
     with services.session() as s:
         with pytest.raises(NotFound):
-            analytics.dashboard(s, user=bob, brand_kit_id=k1.id, period_from=None, period_to=None)
-        assert "2025" not in "".join(analytics.csv_export(s, user=bob))
+            report.dashboard(s, user=bob, brand_kit_id=k1.id, period_from=None, period_to=None)
+        assert "2025" not in "".join(report.csv_export(s, user=bob))
 
     r = a.get("/api/analytics/export.csv", params={"brandKitId": k1.id, "from": "2025-01", "to": "2025-02"})
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     assert 'filename="analytics_kit' in r.headers["content-disposition"]
-    assert r.text.splitlines()[0] == ",".join(analytics_report.CSV_COLUMNS)
+    assert r.text.splitlines()[0] == ",".join(report.CSV_COLUMNS)
     assert len(r.text.splitlines()) == 1 + 2 * 3
     assert TestClient(create_api(services)).get("/api/analytics/dashboard").status_code == 401
 
@@ -352,13 +354,13 @@ def test_a_bad_period_is_a_clear_422(services, make_user, client_for, params, fi
 def test_empty_dashboard_and_rupiah_format(services, make_user):
     user = make_user("dina", password=None)
     with services.session() as s:
-        d = analytics.dashboard(s, user=user, brand_kit_id=None, period_from=None, period_to=None)
-    assert d["filters"]["months"] == [analytics.period_of(utcnow(), services.settings)]
+        d = report.dashboard(s, user=user, brand_kit_id=None, period_from=None, period_to=None)
+    assert d["filters"]["months"] == [analytics_metrics.period_of(utcnow(), services.settings)]
     assert d["headline"]["netSavingsIdr"] == -SUB and d["headline"]["costPerAcceptedImageIdr"] is None
-    assert analytics_report.rupiah(6_500_000) == "Rp 6.500.000"
-    assert analytics_report.rupiah(-299_000) == "-Rp 299.000" and analytics_report.rupiah(0) == "Rp 0"
+    assert report.rupiah(6_500_000) == "Rp 6.500.000"
+    assert report.rupiah(-299_000) == "-Rp 299.000" and report.rupiah(0) == "Rp 0"
     with pytest.raises(ValidationFailed):
-        analytics.record_created(None, user_id=user.id, brand_kit_id=None, design_type="video", seconds=1)
+        analytics_metrics.record_created(None, user_id=user.id, brand_kit_id=None, design_type="video", seconds=1)
 
 
 # --- concurrency --------------------------------------------------------------------------------------------
@@ -378,9 +380,9 @@ def test_concurrent_workers_lose_no_count(services, make_user, db_kind):
             for j in range(per_thread):
                 with services.session() as s:
                     kit_id = kit.id if j % 2 == 0 else None   # both the unique key and the NULL-kit lock
-                    analytics.record_created(s, user_id=user.id, brand_kit_id=kit_id, design_type="pose",
+                    analytics_metrics.record_created(s, user_id=user.id, brand_kit_id=kit_id, design_type="pose",
                                              seconds=float(i + 1), at=at)
-                    analytics.record_export(s, user_id=user.id, brand_kit_id=kit_id, design_type="pose",
+                    analytics_metrics.record_export(s, user_id=user.id, brand_kit_id=kit_id, design_type="pose",
                                             format="zip" if i % 2 else "png", count=2, at=at)
                     s.commit()
         except Exception as exc:  # noqa: BLE001
@@ -413,13 +415,13 @@ def test_page_shows_the_dashboard_numbers_in_rupiah(services, make_user):
 
     alice, bob, k1, *_ = script(services, make_user)
     with services.session() as s:
-        d = analytics.dashboard(s, user=alice, brand_kit_id=None, period_from=None, period_to=None)
+        d = report.dashboard(s, user=alice, brand_kit_id=None, period_from=None, period_to=None)
     html = page.headline_html(d)
     for elem_id in ("analytics-images-created", "analytics-exported", "analytics-hours-saved", "analytics-savings",
                     "analytics-net", "analytics-gpu", "analytics-cost-per-image"):
         assert f"id='{elem_id}'" in html
     assert "Rp 1.137.500" in html and "up to Rp 3.325.000" in html
-    assert analytics_report.rupiah(d["headline"]["netSavingsIdr"]) in html
+    assert report.rupiah(d["headline"]["netSavingsIdr"]) in html
     assert "Rp 162.500" in page.assumptions_html(d)
     charts = page.frames(d)
     assert charts["usage"]["created"].sum() == 7 + 4 + 2

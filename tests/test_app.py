@@ -15,8 +15,9 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 import app as composition_root
-from core import brand_kits, users
-from core.brand_kits import BrandKitCreate
+from core.catalog import brand_kits
+from core.accounts import users
+from core.catalog.brand_kits import BrandKitCreate
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse battery"

@@ -13,7 +13,7 @@ from PIL import Image
 from sqlmodel import select
 
 from api import create_api
-from core import avatar_ai
+from core.catalog import avatar_ai
 from db.models import Avatar, CreditLedger
 
 BASE = "/api/apps/avatar-manager"
@@ -39,7 +39,7 @@ def app(services):
 
 @pytest.fixture
 def login(app, make_user, services):
-    from core import users
+    from core.accounts import users
 
     def make(username: str | None = None, credits: int | None = None) -> TestClient:
         user = make_user(username, password=None, credits=credits)
@@ -192,8 +192,8 @@ def test_too_few_credits_is_402_and_nothing_is_kept(login, services):
 
 
 def test_missing_weights_are_a_503_that_takes_nothing(make_settings, db_url, tmp_path, make_user):
-    from core import users
-    from core.services import Services
+    from core.accounts import users
+    from services import Services
 
     empty = tmp_path / "empty-hf"
     empty.mkdir()

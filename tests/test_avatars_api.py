@@ -41,7 +41,7 @@ def login(app, make_user, services):
     """A TestClient acting as a new user with a bearer token of its own; .user is the row. (Accounts
     without a password and a token issued by core, as POST /api/auth/login would: hashing passwords
     costs a second per user, and login itself is tested elsewhere.)"""
-    from core import users
+    from core.accounts import users
 
     def make(username: str | None = None) -> TestClient:
         user = make_user(username, password=None)

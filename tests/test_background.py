@@ -1,4 +1,4 @@
-"""Background removal: core.background + engine.background through rembg's REAL sessions.
+"""Background removal: core.catalog.background + engine.background through rembg's REAL sessions.
 
 The model is a tiny fixed-weight ONNX net exported here (tests/tiny_models.py): U2Net-shaped, high where the
 picture is not near-white. Nothing is downloaded; tests that build it or import rembg are marked slow
@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core.background import EMPTY_BELOW, FULL_ABOVE, cut_out, cut_out_with_mask, dominant_color
+from core.catalog.background import EMPTY_BELOW, FULL_ABOVE, cut_out, cut_out_with_mask, dominant_color
 from core.errors import DomainError, ModelUnavailable
 from core.images import ingest_image
 from core.settings import Settings

@@ -26,10 +26,11 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
-from core import batches, credits, users
-from core import pose_library as lib
-from core.batches import BatchRequest
-from core.services import Services
+from core.generation import planning
+from core.accounts import credits, users
+from core.library import templates as lib
+from core.generation.planning import BatchRequest
+from services import Services
 from core.settings import Settings
 from db.models import CreditLedger, GeneratedPose, PoseGeneration, PoseTemplate
 from tests.factories import ready_shop
@@ -100,12 +101,12 @@ def snapshot(svc, user_id: int) -> tuple[int, dict[int, int]]:
 
 
 def start(svc, shop, n: int) -> int:
-    """A batch of n poses (templates cycled) planned, charged and queued by core.batches.start_batch."""
+    """A batch of n poses (templates cycled) planned, charged and queued by core.generation.planning.start_batch."""
     ids = [shop.templates[i % len(shop.templates)].id for i in range(n)]
     request = BatchRequest(brand_kit_id=shop.kit.id, avatar_id=shop.avatar.id, product_id=shop.product.id,
                            template_ids=ids, seed=1234)
     with svc.session() as s:
-        return batches.start_batch(s, user=shop.user, request=request, settings=svc.settings, runner=svc.runner).id
+        return planning.start_batch(s, user=shop.user, request=request, settings=svc.settings, runner=svc.runner).id
 
 
 def counts(svc, gid: int) -> Counter:
@@ -191,7 +192,7 @@ def assert_consistent(svc, gid: int, *, user_id: int, total: int, balance_before
     charges = [e for e in ledger if e.delta < 0]
     refunds = [e for e in ledger if e.delta > 0]
     assert len(charges) == 1 and charges[0].idempotency_key == f"batch:{gid}", [(e.action, e.delta) for e in charges]
-    assert -charges[0].delta == sum(r.cost for r in rows) == batches.unit_price(total)[1] * total
+    assert -charges[0].delta == sum(r.cost for r in rows) == planning.unit_price(total)[1] * total
     refund_keys = Counter(e.idempotency_key for e in refunds)
     assert all(n == 1 for n in refund_keys.values()), refund_keys
     assert set(refund_keys) == {f"poserefund:{gid}:{r.position}:{r.round}" for r in rows if r.status == "failed"}
@@ -377,7 +378,7 @@ def test_two_workers_finishing_at_once_leave_the_generation_counters_right(value
     overwrite B's."""
     from sqlalchemy import event
 
-    from core import generation
+    from core.generation import state
 
     svc = Services.build(Settings(**values), migrate=False, runner=False)
     try:
@@ -403,7 +404,7 @@ def test_two_workers_finishing_at_once_leave_the_generation_counters_right(value
                     b.execute(sa.update(G).where(G.generation_id == gid, G.position == total - 1)
                               .values(status="done"))
                     b.commit()
-                    generation.refresh(b, gb)   # waits for A's recount to commit, then counts everything
+                    state.refresh(b, gb)   # waits for A's recount to commit, then counts everything
                 except Exception as exc:  # noqa: BLE001
                     errors.append(exc)
 
@@ -417,7 +418,7 @@ def test_two_workers_finishing_at_once_leave_the_generation_counters_right(value
                 thread.join(timeout=3)  # B's pose commits; its recount queues behind A's (or, unfixed, overtakes it)
 
             event.listen(a, "before_flush", b_finishes_meanwhile)
-            generation.refresh(a, ga)
+            state.refresh(a, ga)
             thread.join(timeout=60)
             assert fired and not thread.is_alive() and not errors, errors
         with svc.session() as s:

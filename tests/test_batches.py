@@ -11,11 +11,11 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import select
 
-from core import batches, generation, work
-from core import pose_library as lib
-from core.batches import BatchRequest
+from core.generation import batches, planning, render as generation_render, state, work
+from core.library import templates as lib
+from core.generation.planning import BatchRequest
 from core.errors import Conflict, InsufficientCredits, NotFound, ValidationFailed
-from core.generation import SEED_LIMIT, retry_seed
+from core.generation.state import SEED_LIMIT, retry_seed
 from db.models import GeneratedPose, PoseGeneration, PoseTemplate, User, utcnow
 from tests.batch_support import (WAIT, balance, ledger, nobody_there, pose_files, poses, render,  # noqa: F401
                                  row_files, services_factory, tiny_root)
@@ -43,7 +43,7 @@ def svc(make_svc):
 def plan(svc, shop, **fields) -> int:
     request = BatchRequest(brand_kit_id=shop.kit.id, avatar_id=shop.avatar.id, product_id=shop.product.id, **fields)
     with svc.session() as s:
-        return batches.start_batch(s, user=shop.user, request=request, settings=svc.settings,
+        return planning.start_batch(s, user=shop.user, request=request, settings=svc.settings,
                                    runner=svc.runner).id
 
 
@@ -217,7 +217,7 @@ def test_refused_batches_plan_and_charge_nothing(make_svc):
     for theirs in (dict(avatar_id=other.avatar.id), dict(product_id=other.product.id),
                    dict(brand_kit_id=other.kit.id)):
         with svc.session() as s, pytest.raises(NotFound):
-            batches.start_batch(s, user=shop.user, settings=svc.settings, runner=None, request=BatchRequest(
+            planning.start_batch(s, user=shop.user, settings=svc.settings, runner=None, request=BatchRequest(
                 **{"brand_kit_id": shop.kit.id, "avatar_id": shop.avatar.id, "product_id": shop.product.id,
                    **theirs}, pose_distribution={"product-holding": 2}))
     with svc.session() as s:
@@ -238,7 +238,7 @@ def test_a_rendered_batch_stores_every_image_and_a_second_run_changes_nothing(sv
     shop = ready_shop(svc)
     gid = plan(svc, shop, pose_distribution={"product-holding": 3}, seed=3)
     with svc.session() as s:
-        done = generation.render_generation(s, generation_id=gid, store=svc.store, settings=svc.settings,
+        done = generation_render.render_generation(s, generation_id=gid, store=svc.store, settings=svc.settings,
                                             detector=None)
     assert done.status == "completed" and done.progress == 100 and done.completed_count == 3
     assert done.credits_used == 30 and done.credits_refunded == 0 and done.credits_reserved == 30
@@ -247,7 +247,7 @@ def test_a_rendered_batch_stores_every_image_and_a_second_run_changes_nothing(sv
     assert pose_files(svc, shop.user) == row_files(rows) and len(row_files(rows)) == 9
     first = snapshot(svc, gid, shop.user)
     with svc.session() as s:
-        again = generation.render_generation(s, generation_id=gid, store=svc.store, settings=svc.settings,
+        again = generation_render.render_generation(s, generation_id=gid, store=svc.store, settings=svc.settings,
                                              detector=None)
     assert again.status == "completed"
     assert snapshot(svc, gid, shop.user) == first
@@ -271,7 +271,7 @@ def test_failed_poses_are_refunded_once_and_the_books_add_up(svc):
     # the refund is keyed per pose and round: running the job again, or refunding again, gives nothing more
     render(svc, gid, detector=nobody_there)
     with svc.session() as s:
-        generation.refund_pose(s, generation_id=gid, user_id=shop.user.id, position=2, round_=0, amount=10,
+        state.refund_pose(s, generation_id=gid, user_id=shop.user.id, position=2, round_=0, amount=10,
                                reason="again")
         s.commit()
     assert len(ledger(svc, shop.user, gid)) == 3 and balance(svc, shop.user) == before - 20
@@ -292,7 +292,7 @@ def test_a_missing_model_fails_every_pose_with_a_reason_and_refunds_them(svc, ma
 
 def test_the_kept_image_records_the_seed_that_made_it(svc):
     """A pose that passes on its second attempt keeps the second attempt's seed (the manifest promises it)."""
-    from core.poses.transforms import fit_to_aspect
+    from core.library.poses.transforms import fit_to_aspect
 
     shop = ready_shop(svc)
     gid = plan(svc, shop, template_ids=[shop.template.id], seed=11)
@@ -366,11 +366,11 @@ def test_cancelling_a_finished_batch_is_refused(svc):
 def test_a_claimed_pose_cancelled_before_the_worker_stores_it_is_dropped(svc):
     """claim -> the user cancels -> the worker finishes its render and tries to store: the conditional
     UPDATE finds the pose no longer running for this worker, so no row changes and no file stays."""
-    from core.poses.render import render_skeleton
-    from core.poses.transforms import fit_to_aspect
+    from core.library.poses.render import render_skeleton
+    from core.library.poses.transforms import fit_to_aspect
     from PIL import Image
 
-    from core.quality import check_image
+    from core.generation.quality import check_image
     from engine.pipeline import RenderRequest, get_engine
 
     shop = ready_shop(svc)
@@ -395,11 +395,11 @@ def test_a_claimed_pose_cancelled_before_the_worker_stores_it_is_dropped(svc):
         control = Image.fromarray(render_skeleton(fitted, g.options["width"], g.options["height"]))
         (result,) = engine.render([RenderRequest(pose.prompt, control, pose.seed, pose.negative_prompt)], steps=2)
         quality = check_image(image=result.image, template_keypoints=fitted, detector=None)
-        generation._accept(s, g, generation._Work(pose, fitted, control, attempt=1), result.image, quality,
+        generation_render._accept(s, g, generation_render._Work(pose, fitted, control, attempt=1), result.image, quality,
                            svc.store, worker=worker)
         # the other claimed pose fails its check after the cancel: not refunded a second time
         other = s.get(GeneratedPose, poses(svc, gid)[1].id)
-        generation._fail(s, g, other, "Pose check failed after 2 attempts: no person", score=0.0, attempts=2,
+        generation_render._fail(s, g, other, "Pose check failed after 2 attempts: no person", score=0.0, attempts=2,
                          worker=worker)
     rows = poses(svc, gid)
     assert [p.status for p in rows] == ["cancelled"] * 3 and all(p.image_path is None for p in rows)
@@ -450,7 +450,7 @@ def test_a_late_result_of_a_worker_presumed_dead_never_replaces_the_stored_image
     """Worker A claims a pose and goes quiet; the reaper hands it to worker B, which stores its image. When
     A comes back with its own result (a later attempt, another seed), the stored image must stay B's: the
     row says B's seed, and the file is what the export and the manifest promise."""
-    from core.poses.transforms import fit_to_aspect
+    from core.library.poses.transforms import fit_to_aspect
     from engine.pipeline import get_engine
 
     shop = ready_shop(svc)
@@ -569,7 +569,7 @@ def test_a_template_deleted_while_its_pose_waits_fails_that_pose_only(svc):
     that uses it is queued: the pose's template_id becomes NULL. That pose cannot be drawn; it must fail
     with a reason and be refunded, and the rest of the job must still render (not crash the job and leave
     its poses 'running' for the reaper to hand out again, forever)."""
-    from core import users
+    from core.accounts import users
 
     shop = ready_shop(svc)
     before = balance(svc, shop.user)

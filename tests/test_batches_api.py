@@ -3,7 +3,7 @@ rendered by the in-process runner, status and results, cancel, retry, re-render,
 ZIP export and its manifest (re-rendering an entry gives the exported image back, pixel for pixel),
 projects, stats, and another user who is told "not found" on every route. Where a test needs a pose to
 fail, or to stop half way, it serves the API from services without a runner and renders the poses
-itself with core.generation.render_poses, choosing the pose detector (a real function, not a mock)."""
+itself with core.generation.render.render_poses, choosing the pose detector (a real function, not a mock)."""
 from __future__ import annotations
 
 import io
@@ -18,8 +18,10 @@ from PIL import Image
 from sqlmodel import select
 
 from api import create_api
-from core import generation, products, users
-from core.products import ProductCreate
+from core.generation import state as generation_state
+from core.catalog import products
+from core.accounts import users
+from core.catalog.products import ProductCreate
 from db.models import GeneratedPose, PoseGeneration, PoseTemplate, Product, User
 from tests.batch_support import (WAIT, balance, ledger, nobody_there, pose_files, poses, render,  # noqa: F401
                                  row_files, services_factory, tiny_root)
@@ -79,7 +81,7 @@ def planned_rows(svc) -> int:
 
 
 def fitted_of(svc, pose_id):
-    from core.poses.transforms import fit_to_aspect
+    from core.library.poses.transforms import fit_to_aspect
 
     with svc.session() as s:
         p = s.get(GeneratedPose, pose_id)
@@ -410,9 +412,9 @@ def _zip(response) -> zipfile.ZipFile:
 
 
 def test_export_zip_holds_images_skeletons_and_a_manifest_that_re_renders_them_exactly(still):
-    from core.compositing import place_product
+    from core.generation.compositing import place_product
     from core.images import encode_image
-    from core.poses.render import render_skeleton
+    from core.library.poses.render import render_skeleton
     from engine.pipeline import RenderRequest, get_engine
 
     a = Shop(still, "siti")
@@ -458,7 +460,7 @@ def test_export_zip_holds_images_skeletons_and_a_manifest_that_re_renders_them_e
             assert zf.read(entry["file"]) == still.store.read(p.image_path)
             assert zf.read(entry["skeleton"]) == still.store.read(p.control_path)
     assert by_id[manifest["images"][1]["resultId"]].position == 1
-    assert manifest["images"][1]["seed"] == generation.retry_seed(planned_seed, 1) != planned_seed  # the kept one
+    assert manifest["images"][1]["seed"] == generation_state.retry_seed(planned_seed, 1) != planned_seed  # the kept one
 
     # re-render each entry from the manifest alone (plus the product cut-out): the same pixels come back
     engine = get_engine(still.settings)

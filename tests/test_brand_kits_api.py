@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from api import create_api
-from core import users
-from core.services import Services
+from core.accounts import users
+from services import Services
 
 KITS = "/api/apps/brand-kit/kits"
 PUBLIC_FIELDS = {"id", "brandName", "category", "colors", "fonts", "logoUrl", "tone", "tagline", "isDefault",

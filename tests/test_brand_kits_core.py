@@ -1,4 +1,4 @@
-"""core.brand_kits against a real database (SQLite and Postgres) and a real file store."""
+"""core.catalog.brand_kits against a real database (SQLite and Postgres) and a real file store."""
 from __future__ import annotations
 
 import io
@@ -11,8 +11,9 @@ from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from core import brand_kits, credits
-from core.brand_kits import BrandKitCreate, BrandKitUpdate
+from core.catalog import brand_kits
+from core.accounts import credits
+from core.catalog.brand_kits import BrandKitCreate, BrandKitUpdate
 from core.errors import ImageRejected, InsufficientCredits, NotFound, ValidationFailed
 from db.models import Avatar, BrandKit, CreditLedger, Product, User
 

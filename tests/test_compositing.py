@@ -1,16 +1,16 @@
-"""core.compositing: where the product goes for each placement, how big, and that its pixels stay exact."""
+"""core.generation.compositing: where the product goes for each placement, how big, and that its pixels stay exact."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from core import compositing
-from core.compositing import PRODUCT_SCALE, SILHOUETTE, body_box, place_product, resize_cutout
+from core.generation import compositing
+from core.generation.compositing import PRODUCT_SCALE, SILHOUETTE, body_box, place_product, resize_cutout
 from core.errors import ValidationFailed
-from core.poses import transforms
-from core.poses.keypoints import L_ELBOW, L_WRIST, R_ELBOW, R_WRIST, Pose
-from core.poses.library import load_library
+from core.library.poses import transforms
+from core.library.poses.keypoints import L_ELBOW, L_WRIST, R_ELBOW, R_WRIST, Pose
+from core.library.poses.library import load_library
 
 W, H = 512, 768
 # A narrow front-facing person in the middle of a 2:3 frame; the subject's left is the image's right.
@@ -47,7 +47,7 @@ def background() -> Image.Image:
 
 @pytest.fixture(scope="module")
 def cutout() -> Image.Image:
-    """60 x 150 product, trimmed like core.background's cut-outs (visible pixels touch every side): a
+    """60 x 150 product, trimmed like core.catalog.background's cut-outs (visible pixels touch every side): a
     fully opaque textured core, a soft alpha ramp at the edges, rounded corners holding garbage colours
     under alpha 0 (cut-outs keep the original photo's RGB there)."""
     rng = np.random.default_rng(2)

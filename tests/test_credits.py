@@ -11,10 +11,11 @@ from fastapi.testclient import TestClient
 from sqlmodel import select
 
 from api import create_api
-from core import brand_kits, credits
-from core.brand_kits import BrandKitCreate
+from core.catalog import brand_kits
+from core.accounts import credits
+from core.catalog.brand_kits import BrandKitCreate
 from core.errors import Forbidden, InsufficientCredits, ValidationFailed
-from core.services import Services
+from services import Services
 from db.models import BrandKit, CreditLedger, User
 
 PASSWORD = "correct horse battery"
@@ -222,7 +223,7 @@ def test_fifty_concurrent_charges_never_overspend(services):
     """50 threads (each its own session and transaction; as many at once as the pool's 30 connections
     allow) create a kit at 5 credits against a balance of 50: exactly 10 succeed. Once for a user who
     has a default kit, once for a user whose first kits these are (the first-kit-is-default race)."""
-    from core import users
+    from core.accounts import users
 
     for name, has_kit in (("racer", True), ("newcomer", False)):
         with services.session() as s:

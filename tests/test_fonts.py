@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from core import fonts
+from core.catalog import fonts
 from core.errors import ValidationFailed
 
 INDONESIAN = "Kulit cerah alami, harga bersahabat!"
@@ -187,5 +187,5 @@ def test_font_face_css_points_at_the_shipped_files():
 
 
 def test_importing_fonts_does_not_import_torch():
-    code = "import sys, core.fonts; sys.exit(1 if {'torch', 'diffusers', 'gradio'} & set(sys.modules) else 0)"
+    code = "import sys, core.catalog.fonts; sys.exit(1 if {'torch', 'diffusers', 'gradio'} & set(sys.modules) else 0)"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=fonts.FONTS_DIR.parent.parent)

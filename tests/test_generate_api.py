@@ -14,9 +14,9 @@ from PIL import Image
 from sqlmodel import select
 
 from api import create_api
-from core import credits, users
-from core import pose_library as lib
-from core.services import Services
+from core.accounts import credits, users
+from core.library import templates as lib
+from services import Services
 from db.models import GeneratedPose, PoseGeneration, PoseTemplate, User
 from tests.factories import ready_shop
 

@@ -7,11 +7,12 @@ import pytest
 from PIL import Image
 from sqlmodel import select
 
-from core import credits, generation
-from core import pose_library as lib
+from core.accounts import credits
+from core.generation import state, render, planning
+from core.library import templates as lib
 from core.errors import NotFound, ValidationFailed
-from core.generation import TryOne
-from core.services import Services
+from core.generation.planning import TryOne
+from services import Services
 from db.models import GeneratedPose, PoseTemplate
 from tests.factories import ready_shop
 
@@ -46,13 +47,13 @@ def ask(kit, avatar, product, template, seed=1234):
 def test_try_one_pose_without_a_detector_is_stored_and_marked_not_checked(svc):
     user, kit, avatar, product, template = shop(svc)
     with svc.session() as s:
-        gen = generation.start_single(s, user=user, request=ask(kit, avatar, product, template), settings=svc.settings,
+        gen = planning.start_single(s, user=user, request=ask(kit, avatar, product, template), settings=svc.settings,
                                       runner=None)
         assert credits.balance(s, user_id=user.id) == 1000 - 5 - 5 - 5 - 3 - 10
-        done = generation.render_generation(s, generation_id=gen.id, store=svc.store, settings=svc.settings,
+        done = render.render_generation(s, generation_id=gen.id, store=svc.store, settings=svc.settings,
                                             detector=None)
         assert done.status == "completed" and done.progress == 100 and done.completed_count == 1
-        (pose,) = generation.poses_of(s, user=user, generation_id=gen.id)
+        (pose,) = state.poses_of(s, user=user, generation_id=gen.id)
     assert pose.status == "done" and pose.quality_checked is False and pose.quality_score is None  # never invented
     assert pose.attempts == 1 and pose.seed == 1234 and "holding" in pose.prompt
     w, h = gen.options["width"], gen.options["height"]
@@ -70,12 +71,12 @@ def test_try_one_pose_without_a_detector_is_stored_and_marked_not_checked(svc):
 def test_running_a_generation_twice_changes_nothing(svc):
     user, kit, avatar, product, template = shop(svc)
     with svc.session() as s:
-        gen = generation.start_single(s, user=user, request=ask(kit, avatar, product, template), settings=svc.settings,
+        gen = planning.start_single(s, user=user, request=ask(kit, avatar, product, template), settings=svc.settings,
                                       runner=None)
-        generation.render_generation(s, generation_id=gen.id, store=svc.store, settings=svc.settings, detector=None)
+        render.render_generation(s, generation_id=gen.id, store=svc.store, settings=svc.settings, detector=None)
         files = svc.store.all_keys()
         balance = credits.balance(s, user_id=user.id)
-        generation.render_generation(s, generation_id=gen.id, store=svc.store, settings=svc.settings, detector=None)
+        render.render_generation(s, generation_id=gen.id, store=svc.store, settings=svc.settings, detector=None)
         assert svc.store.all_keys() == files and credits.balance(s, user_id=user.id) == balance
         assert len(s.exec(select(GeneratedPose).where(GeneratedPose.generation_id == gen.id)).all()) == 1
 
@@ -85,10 +86,10 @@ def test_same_seed_gives_the_same_image(svc):
     images = []
     with svc.session() as s:
         for _ in range(2):
-            gen = generation.start_single(s, user=user, request=ask(kit, avatar, product, template, seed=77),
+            gen = planning.start_single(s, user=user, request=ask(kit, avatar, product, template, seed=77),
                                           settings=svc.settings, runner=None)
-            generation.render_generation(s, generation_id=gen.id, store=svc.store, settings=svc.settings, detector=None)
-            (pose,) = generation.poses_of(s, user=user, generation_id=gen.id)
+            render.render_generation(s, generation_id=gen.id, store=svc.store, settings=svc.settings, detector=None)
+            (pose,) = state.poses_of(s, user=user, generation_id=gen.id)
             images.append(svc.store.read(pose.image_path))
     assert images[0] == images[1]
 
@@ -103,11 +104,11 @@ def test_a_pose_that_fails_the_check_is_retried_then_failed_and_refunded(svc):
 
     with svc.session() as s:
         before = credits.balance(s, user_id=user.id)
-        gen = generation.start_single(s, user=user, request=ask(kit, avatar, product, template), settings=svc.settings,
+        gen = planning.start_single(s, user=user, request=ask(kit, avatar, product, template), settings=svc.settings,
                                       runner=None)
-        done = generation.render_generation(s, generation_id=gen.id, store=svc.store, settings=svc.settings,
+        done = render.render_generation(s, generation_id=gen.id, store=svc.store, settings=svc.settings,
                                             detector=nobody_there)
-        (pose,) = generation.poses_of(s, user=user, generation_id=gen.id)
+        (pose,) = state.poses_of(s, user=user, generation_id=gen.id)
         assert credits.balance(s, user_id=user.id) == before  # charged 10, refunded 10
         t = s.get(PoseTemplate, template.id)
     assert len(calls) == svc.settings.max_attempts == 2
@@ -124,7 +125,7 @@ def test_another_users_avatar_or_product_is_not_found_and_nothing_is_planned(svc
         for req in (ask(other_kit, avatar, other_product, template), ask(other_kit, other_avatar, product, template),
                     ask(kit, other_avatar, other_product, template)):
             with pytest.raises(NotFound):
-                generation.start_single(s, user=other, request=req, settings=svc.settings, runner=None)
+                planning.start_single(s, user=other, request=req, settings=svc.settings, runner=None)
         assert s.exec(select(GeneratedPose)).all() == []
         assert credits.balance(s, user_id=other.id) == 1000 - 5 - 5 - 5 - 3
 
@@ -137,6 +138,6 @@ def test_a_product_without_its_cut_out_is_refused(svc):
         s.add(p)
         s.commit()
         with pytest.raises(ValidationFailed) as err:
-            generation.start_single(s, user=user, request=ask(kit, avatar, product, template), settings=svc.settings,
+            planning.start_single(s, user=user, request=ask(kit, avatar, product, template), settings=svc.settings,
                                     runner=None)
     assert "cut-out" in err.value.message

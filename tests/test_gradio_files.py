@@ -22,9 +22,10 @@ from PIL import Image
 from sqlmodel import func, select
 
 import app as composition_root
-from core import brand_kits, users
-from core.brand_kits import BrandKitCreate
-from core.services import Services
+from core.catalog import brand_kits
+from core.accounts import users
+from core.catalog.brand_kits import BrandKitCreate
+from services import Services
 from db.models import Avatar, BrandKit, PoseTemplate, Product
 from tests.browser.browser_harness import serve
 from ui.locales import EN

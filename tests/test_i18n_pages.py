@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.avatars import CropRequest
-from core.background import cut_out_with_mask
-from core.brand_kits import BrandKitCreate
+from core.catalog.avatars import CropRequest
+from core.catalog.background import cut_out_with_mask
+from core.catalog.brand_kits import BrandKitCreate
 from core.errors import DomainError
 from core.images.decode import check_dimensions
 from core.settings import Settings
@@ -68,7 +68,7 @@ def test_crop_problem_in_indonesian():
 
 
 def test_data_choices_keep_their_english_codes():
-    from core.products import PLACEMENTS
+    from core.catalog.products import PLACEMENTS
 
     pairs = choices("products.placement", PLACEMENTS)
     assert [value for _label, value in pairs] == list(PLACEMENTS)

@@ -19,10 +19,10 @@ def _raised(fn) -> str:
 
 
 def _core_messages(settings) -> list[str]:
-    from core.analytics_report import assumptions
-    from core.poses.importers import from_openpose_json
-    from core.poses.similarity import dedupe
-    from core.quality import check_image
+    from core.analytics.report import assumptions
+    from core.library.poses.importers import from_openpose_json
+    from core.library.poses.similarity import dedupe
+    from core.generation.quality import check_image
 
     pose = [[0.5, 0.1 + i * 0.04] for i in range(18)]
     blank = check_image(image=Image.new("RGB", (64, 96)), template_keypoints=pose, detector=lambda im: [])

@@ -18,7 +18,7 @@ from PIL import Image
 from sqlmodel import select
 
 from api import create_api
-from core import users
+from core.accounts import users
 from db.models import BrandKit, Product, User
 from tests.support import free_port
 
@@ -43,7 +43,7 @@ def settings(make_settings, db_url):
 @pytest.fixture
 def services(settings):
     """No job runner: a product's cut-out (and its refund when rembg has no weights here) stays queued."""
-    from core.services import Services
+    from services import Services
 
     s = Services.build(settings, migrate=False, runner=False)
     yield s
@@ -187,7 +187,7 @@ def test_an_empty_patch_changes_nothing_and_costs_nothing(shop, services):
 def test_bodies_are_capped_before_they_are_read(make_settings, db_url, make_user):
     """413 naming the limit: by Content-Length at once, and by counting a streamed (chunked) body, whose
     bytes past the limit the server never keeps: a 100 MB JSON body costs it a few MB, not 100+."""
-    from core.services import Services
+    from services import Services
 
     settings = make_settings(auth="password", database_url=db_url, max_json_body_mb=1, max_avatar_size_mb=0.01,
                              max_product_size_mb=0.01, max_logo_size_mb=0.01, max_pose_file_size_mb=0.01)

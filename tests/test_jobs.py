@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from core import credits, products
-from core.products import ProductCreate
-from core.services import Services
+from core.accounts import credits
+from core.catalog import products
+from core.catalog.products import ProductCreate
+from services import Services
 from db.models import Product, User
 from jobs import InProcessRunner, make_runner
 from jobs.rq_runner import RqRunner
@@ -38,7 +39,7 @@ def test_rq_worker_process_runs_queued_background_removal(make_settings, db_url,
     svc = Services.build(settings, migrate=False)
     try:
         assert isinstance(svc.runner, RqRunner)
-        from core import users
+        from core.accounts import users
 
         with svc.session() as s:
             user = users.create_user(s, username="shopowner", password="correct horse battery", settings=settings)

@@ -21,8 +21,9 @@ from PIL import Image
 from pydantic import ValidationError
 from sqlmodel import select
 
-from core import brand_kits, users
-from core.brand_kits import BrandKitCreate
+from core.catalog import brand_kits
+from core.accounts import users
+from core.catalog.brand_kits import BrandKitCreate
 from core.settings import Settings
 from db.models import BrandKit
 from tests.support import free_port
@@ -71,7 +72,7 @@ def shop(services, name: str):
 
 @pytest.fixture
 def tight_services(make_settings, db_url):
-    from core.services import Services
+    from services import Services
 
     services = Services.build(make_settings(auth="password", database_url=db_url, **TIGHT), migrate=False)
     yield services
@@ -160,7 +161,7 @@ def test_a_request_that_waits_too_long_in_line_gets_503_with_retry_after():
 
 @pytest.fixture
 def password_services(make_settings, db_url):
-    from core.services import Services
+    from services import Services
 
     services = Services.build(make_settings(auth="password", database_url=db_url), migrate=False)
     yield services

@@ -17,7 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api import create_api
-from core.services import Services
+from services import Services
 from tests.support import free_port
 
 PASSWORD = "correct horse battery"
@@ -160,7 +160,7 @@ def test_with_redis_every_app_process_shares_the_counts(make_settings, db_url, r
     one = Services.build(make_settings(**values), migrate=False)
     two = Services.build(make_settings(**values), migrate=False)  # a second app: its own limiter, same Redis
     try:
-        from core import users
+        from core.accounts import users
 
         with one.session() as s:
             users.create_user(s, username="dewi", password=PASSWORD, settings=one.settings)

@@ -14,7 +14,7 @@ from sqlmodel import SQLModel
 
 import db.models  # noqa: F401  (registers every table)
 from tests.support import PG_ADMIN_URL, service_missing
-from core.services import Services
+from services import Services
 from db.session import alembic_config, create_db_engine
 from db.types import compare_type
 
@@ -99,8 +99,9 @@ def test_downgrade_to_base_then_upgrade_again(engine):
 
 
 def test_services_build_upgrades_an_empty_database(empty_db_url, make_settings):
-    from core import brand_kits, users
-    from core.brand_kits import BrandKitCreate
+    from core.catalog import brand_kits
+    from core.accounts import users
+    from core.catalog.brand_kits import BrandKitCreate
 
     settings = make_settings(database_url=empty_db_url)
     services = Services.build(settings, runner=False)  # migrate=True: what the app does on start

@@ -24,10 +24,11 @@ from schemathesis.specs.openapi.checks import (content_type_conformance, respons
                                                status_code_conformance)
 
 from api import create_api
-from core import batches, users
-from core import pose_library as lib
-from core.batches import BatchRequest
-from core.services import Services
+from core.generation import planning
+from core.accounts import users
+from core.library import templates as lib
+from core.generation.planning import BatchRequest
+from services import Services
 from core.settings import Settings
 from db.models import User
 from tests.factories import ready_shop
@@ -68,7 +69,7 @@ class Fuzzed:
             s.commit()
             user = s.get(User, shop.user.id)
             self.token = users.issue_token(s, user=user, settings=seed.settings)
-            batches.start_batch(s, user=user, settings=seed.settings, runner=None, request=BatchRequest(
+            planning.start_batch(s, user=user, settings=seed.settings, runner=None, request=BatchRequest(
                 brand_kit_id=shop.kit.id, avatar_id=shop.avatar.id, product_id=shop.product.id,
                 template_ids=[t.id for t in shop.templates[:2]]))
         seed.close()

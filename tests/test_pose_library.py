@@ -13,11 +13,11 @@ from PIL import Image
 from sqlmodel import func, select
 
 from api import create_api
-from core import pose_library as lib
-from core import users
+from core.library import templates as lib
+from core.accounts import users
 from core.errors import Forbidden, NotFound
-from core.pose_library import TemplateUpdate
-from core.services import Services
+from core.library.templates import TemplateUpdate
+from services import Services
 from db.models import PoseTemplate
 
 BASE = "/api/apps/pose-generator"
@@ -278,7 +278,7 @@ def random_detector_dir(tmp_path_factory):
 
 
 def test_photo_import_runs_the_real_detector_on_random_weights(services, loaded, random_detector_dir):
-    from core.pose_import import import_files
+    from core.library.importing import import_files
 
     settings = services.settings.model_copy(update={"pose_detector": str(random_detector_dir),
                                                     "model_downloads": False})
@@ -293,7 +293,7 @@ def test_photo_import_runs_the_real_detector_on_random_weights(services, loaded,
 
 
 def test_photo_import_without_detector_weights_says_what_to_provide(services, loaded, tmp_path):
-    from core.pose_import import import_files
+    from core.library.importing import import_files
 
     settings = services.settings.model_copy(update={"pose_detector": "lllyasviel/Annotators", "model_downloads": False,
                                                     "hf_cache_dir": tmp_path / "empty-cache", "model_dir": None})

@@ -18,11 +18,13 @@ from PIL import Image
 from sqlmodel import select
 
 from api import create_api
-from core import brand_kits, credits, poster_service, users
-from core import pose_library as lib
-from core.brand_kits import BrandKitCreate
+from core.catalog import brand_kits
+from core.accounts import credits, users
+from core.posters import service
+from core.library import templates as lib
+from core.catalog.brand_kits import BrandKitCreate
 from core.posters import FORMATS, LAYOUTS, PosterText
-from core.services import Services
+from services import Services
 from db.models import CreditLedger, DesignExport, DesignMetrics, GeneratedPose, Poster, User
 from tests.factories import ready_shop
 from tests.poster_support import finished_results
@@ -152,10 +154,10 @@ def test_a_chosen_kit_and_text_override_the_batch_defaults(svc, shop):
 
 def test_progress_is_reported_poster_by_poster(svc, shop):
     seen = []
-    req = poster_service.PosterRequest(result_ids=shop.results, formats=["marketplace"],
+    req = service.PosterRequest(result_ids=shop.results, formats=["marketplace"],
                                        layouts=["minimal", "split-panel"])
     with svc.session() as s:
-        rows = poster_service.create_posters(s, user=s.get(User, shop.user.id), request=req, store=svc.store,
+        rows = service.create_posters(s, user=s.get(User, shop.user.id), request=req, store=svc.store,
                                              progress=lambda done, total: seen.append((done, total)))
     assert len(rows) == 4 and seen == [(1, 4), (2, 4), (3, 4), (4, 4)]
 
@@ -206,11 +208,11 @@ def test_a_render_failure_half_way_leaves_nothing(svc, shop):
         second = s.get(GeneratedPose, shop.results[1])
     svc.store.delete(second.image_path)
     seen = []
-    req = poster_service.PosterRequest(result_ids=shop.results, formats=["instagram-post", "story"],
+    req = service.PosterRequest(result_ids=shop.results, formats=["instagram-post", "story"],
                                        layouts=["clean-frame"])
     balance = shop.balance()
     with svc.session() as s, pytest.raises(Exception) as failed:
-        poster_service.create_posters(s, user=s.get(User, shop.user.id), request=req, store=svc.store,
+        service.create_posters(s, user=s.get(User, shop.user.id), request=req, store=svc.store,
                                       progress=lambda done, total: seen.append(done))
     assert seen == [1, 2]  # the first image's posters were drawn before the failure
     assert "image file is missing" in str(failed.value)
@@ -349,20 +351,20 @@ def test_finished_photos_and_previews_are_the_owners_only(svc, shop):
     other = Shop(svc, "budi", results=1)
     with svc.session() as s:
         me = s.get(User, shop.user.id)
-        photos = poster_service.finished_photos(s, user=me)
+        photos = service.finished_photos(s, user=me)
         assert [p.id for p in photos] == shop.results and photos[0].product_name == shop.product.name
         assert photos[0].brand_kit_id == shop.kit.id
-        asked = poster_service.finished_photos(s, user=me, ids=[shop.results[1], other.results[0], 10**20])
+        asked = service.finished_photos(s, user=me, ids=[shop.results[1], other.results[0], 10**20])
         assert [p.id for p in asked] == [shop.results[1]]
         text = PosterText("Serum", "Rp 89.000", "Beli sekarang!")
-        shots = poster_service.previews(s, user=me, store=svc.store, result_id=shop.results[0], brand_kit_id=None,
+        shots = service.previews(s, user=me, store=svc.store, result_id=shop.results[0], brand_kit_id=None,
                                         text=text, format="story", layouts=["promo", "minimal"], max_side=200)
         assert list(shots) == ["promo", "minimal"]
         assert Image.open(io.BytesIO(shots["promo"])).size == (112, 200)
-        sample = poster_service.previews(s, user=me, store=svc.store, result_id=None, brand_kit_id=None, text=text,
+        sample = service.previews(s, user=me, store=svc.store, result_id=None, brand_kit_id=None, text=text,
                                          format="instagram-post", layouts=list(LAYOUTS))
         assert len(sample) == 5
         with pytest.raises(Exception, match="not found"):
-            poster_service.previews(s, user=me, store=svc.store, result_id=other.results[0], brand_kit_id=None,
+            service.previews(s, user=me, store=svc.store, result_id=other.results[0], brand_kit_id=None,
                                     text=text, format="story", layouts=["promo"])
     assert poster_rows(svc) == [] and poster_files(svc) == set()

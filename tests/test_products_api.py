@@ -66,7 +66,7 @@ def app(services):
 def login(app, make_user, services):
     """A TestClient acting as a new user with its own bearer token (accounts without a password and a
     token issued by core: hashing costs a second per user, and login is tested elsewhere)."""
-    from core import users
+    from core.accounts import users
 
     def make() -> TestClient:
         user = make_user(password=None)

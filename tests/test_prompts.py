@@ -6,10 +6,10 @@ import re
 import pytest
 
 from core import prompts
-from core.avatars import AGE_RANGES, ETHNICITIES, STYLES, AvatarTraits
-from core.brand_kits import TONES
+from core.catalog.avatars import AGE_RANGES, ETHNICITIES, STYLES, AvatarTraits
+from core.catalog.brand_kits import TONES
 from core.errors import ValidationFailed
-from core.products import PLACEMENTS, PRODUCT_TYPES
+from core.catalog.products import PLACEMENTS, PRODUCT_TYPES
 from core.prompts import TOKEN_LIMIT, Prompt, PromptOverrides, avatar_prompt, build_prompt, estimate_tokens
 from db.models import Avatar, BrandKit, PoseTemplate, Product
 

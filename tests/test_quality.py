@@ -1,6 +1,6 @@
-"""core.quality: blank images fail, the pose score is measured agreement with the template, and without a
+"""core.generation.quality: blank images fail, the pose score is measured agreement with the template, and without a
 detector nothing is made up. The detector here reads our own skeleton drawings back
-(core.poses.importers.from_skeleton_image), which tests the scoring logic on exact, known poses."""
+(core.library.poses.importers.from_skeleton_image), which tests the scoring logic on exact, known poses."""
 from __future__ import annotations
 
 import numpy as np
@@ -8,11 +8,11 @@ import pytest
 from PIL import Image
 
 from core.errors import ValidationFailed
-from core.poses.importers import from_skeleton_image
-from core.poses.keypoints import L_ANKLE, L_HIP, L_KNEE, R_ANKLE, R_HIP, R_KNEE
-from core.poses.library import load_library
-from core.poses.render import render_skeleton
-from core.quality import DEFAULT_THRESHOLD, NOT_CHECKED, check_image, is_blank, score_pose
+from core.library.poses.importers import from_skeleton_image
+from core.library.poses.keypoints import L_ANKLE, L_HIP, L_KNEE, R_ANKLE, R_HIP, R_KNEE
+from core.library.poses.library import load_library
+from core.library.poses.render import render_skeleton
+from core.generation.quality import DEFAULT_THRESHOLD, NOT_CHECKED, check_image, is_blank, score_pose
 
 W, H = 512, 768
 STANDING = "fashion-standing-relaxed-front-000"

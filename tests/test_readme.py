@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from core import fonts, settings as settings_module
+from core.catalog import fonts
+from core import settings as settings_module
 from core.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent

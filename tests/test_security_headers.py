@@ -14,7 +14,7 @@ from PIL import Image
 from sqlmodel import select
 
 import app as composition_root
-from core import users
+from core.accounts import users
 from db.models import Product
 
 PASSWORD = "correct horse battery"
@@ -82,7 +82,7 @@ def test_every_kind_of_answer_carries_the_headers(services):
 
 
 def test_frame_ancestors_is_a_setting_and_self_also_sends_x_frame_options(make_settings, db_url):
-    from core.services import Services
+    from services import Services
 
     for value, xfo in (("'self'", "SAMEORIGIN"), ("'none'", "DENY")):
         services = Services.build(make_settings(database_url=db_url, frame_ancestors=value), migrate=False,
@@ -101,7 +101,7 @@ def test_frame_ancestors_is_a_setting_and_self_also_sends_x_frame_options(make_s
 @pytest.fixture
 def signed_in(make_settings, db_url):
     """The full app with AUTH=password and a browser-like client signed in through the /login form."""
-    from core.services import Services
+    from services import Services
 
     services = Services.build(make_settings(auth="password", database_url=db_url,
                                             trusted_origins="https://shop.example"), migrate=False, runner=False)
@@ -162,7 +162,7 @@ def test_the_same_site_bearer_clients_and_trusted_origins_pass(signed_in):
 
 def test_signing_in_from_another_site_is_refused(make_settings, db_url):
     """Login CSRF: another site cannot sign a visitor in to an account of its choosing."""
-    from core.services import Services
+    from services import Services
 
     services = Services.build(make_settings(auth="password", database_url=db_url), migrate=False, runner=False)
     try:

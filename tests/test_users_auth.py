@@ -14,9 +14,9 @@ from fastapi.testclient import TestClient
 from sqlmodel import select
 
 from api import create_api
-from core import users
+from core.accounts import users
 from core.errors import Conflict, Unauthorized, ValidationFailed
-from core.services import Services
+from services import Services
 from db.models import ApiToken, User, utcnow
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -16,9 +16,10 @@ import time
 
 import pytest
 
-from core import products, users
-from core.products import ProductCreate
-from core.services import Services
+from core.catalog import products
+from core.accounts import users
+from core.catalog.products import ProductCreate
+from services import Services
 from core.settings import Settings
 from db.models import Product
 from tests.support import RedisServer, WorkerProcess, service_missing

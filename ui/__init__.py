@@ -67,7 +67,7 @@ def build_ui(services) -> gr.Blocks:
 
 def css() -> str:
     """The page CSS plus @font-face rules for the shipped fonts (served by api at /assets/fonts)."""
-    from core.fonts import font_face_css
+    from core.catalog.fonts import font_face_css
 
     return (font_face_css("/assets/fonts") + "\n" + (CSS_PATH.read_text() if CSS_PATH.exists() else "")
             + "\n.nav-holder { display: none !important; }\n")

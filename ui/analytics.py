@@ -10,8 +10,9 @@ from urllib.parse import urlencode
 import gradio as gr
 import pandas as pd
 
-from core import analytics, brand_kits
-from core.analytics_report import rupiah
+from core.analytics import report as analytics_report
+from core.catalog import brand_kits
+from core.analytics.report import rupiah
 from ui.common import Failed, act, choice_id, err, esc, header
 from ui.i18n import message, t, tr
 from ui.poses import named
@@ -173,7 +174,7 @@ def build(services, demo: gr.Blocks) -> None:
 
         def run(session, user):
             kits, _ = brand_kits.list_kits(session, user=user, limit=200)
-            report = analytics.dashboard(session, user=user, brand_kit_id=kit_id, period_from=period_from,
+            report = analytics_report.dashboard(session, user=user, brand_kit_id=kit_id, period_from=period_from,
                                          period_to=period_to, settings=services.settings)
             return report, [f"{k.id} · {k.brand_name}" for k in kits]
         try:

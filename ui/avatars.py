@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import gradio as gr
 
-from core import avatar_ai, avatars, brand_kits
-from core.avatar_ai import ChooseCandidate, GenerateAvatar
-from core.avatars import AGE_RANGES, ETHNICITIES, GENDERS, STYLES, AvatarCreate, AvatarUpdate, CropRequest
+from core.catalog import avatar_ai, avatars, brand_kits
+from core.catalog.avatar_ai import ChooseCandidate, GenerateAvatar
+from core.catalog.avatars import AGE_RANGES, ETHNICITIES, GENDERS, STYLES, AvatarCreate, AvatarUpdate, CropRequest
 from core.schemas import file_url
 from ui.common import (Failed, act, choice_id, choices, credits_text, err, esc, gallery_html, header, ok,
                        pydantic_message, shown)

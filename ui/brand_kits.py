@@ -10,9 +10,9 @@ import io
 
 import gradio as gr
 
-from core import brand_kits as kits
-from core.brand_kits import CATEGORIES, TONES, BrandKitCreate, BrandKitUpdate
-from core.fonts import list_font_families, render_font_preview
+from core.catalog import brand_kits as kits
+from core.catalog.brand_kits import CATEGORIES, TONES, BrandKitCreate, BrandKitUpdate
+from core.catalog.fonts import list_font_families, render_font_preview
 from core.schemas import file_url
 from ui.common import Failed, act, choice_id, choices, credits_text, err, esc, header, ok, pydantic_message, shown
 from ui.i18n import EN, message as core_text, t, tr

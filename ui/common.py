@@ -14,7 +14,7 @@ from typing import Any
 
 import gradio as gr
 
-from core import credits, users
+from core.accounts import credits, users
 from core.errors import DomainError
 from ui.i18n import EN, lang, message, t, translate_message, tr
 

@@ -7,15 +7,18 @@ from __future__ import annotations
 
 import gradio as gr
 
-from core import avatars, brand_kits, credits, generation, products
-from core import pose_library as lib
-from core.generation import APP, SEED_LIMIT, TryOne
+from core.catalog import avatars, brand_kits, products
+from core.accounts import credits
+from core.generation import state as generation_state, planning
+from core.library import templates as lib
+from core.generation.state import APP, SEED_LIMIT
+from core.generation.planning import TryOne
 from core.schemas import file_url
 from ui.common import Failed, act, choice_id, credits_text, err, esc, header, ok, pydantic_message
 from ui.generate_batch import ALL, batch_section, seed_error, size_choices, templates_of
 from ui.i18n import message, t, tr
 from ui.poses import named
-from ui.results import status_text
+from ui.results_view import status_text
 
 RESULT_BOX = "height:320px;aspect-ratio:auto;border:1px solid var(--border-color-primary);border-radius:8px"
 RESULT_IMG = "width:100%;height:100%;max-height:none;object-fit:contain"
@@ -207,7 +210,7 @@ def build(services, demo: gr.Blocks) -> None:
         except ValueError as exc:
             return *keep, err(pydantic_message(exc, LABELS, request)), gr.update()
         try:
-            g = act(services, request, lambda s, u: generation.start_single(
+            g = act(services, request, lambda s, u: planning.start_single(
                 s, user=u, request=req, settings=services.settings, runner=services.runner))
         except Failed as exc:
             return *keep, err(str(exc)), gr.update()
@@ -224,8 +227,8 @@ def build(services, demo: gr.Blocks) -> None:
             return gr.update(), gr.update(), gr.Timer(active=False), gr.update()
 
         def run(session, user):
-            g = generation.get_generation(session, user=user, generation_id=generation_id)
-            poses = generation.poses_of(session, user=user, generation_id=generation_id)
+            g = generation_state.get(session, user=user, generation_id=generation_id)
+            poses = generation_state.poses_of(session, user=user, generation_id=generation_id)
             return g, (poses[0] if poses else None)
         try:
             g, pose = act(services, request, run)

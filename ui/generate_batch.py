@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import gradio as gr
 
-from core import batches, generation, projects
-from core import pose_library as lib
-from core.batches import BatchRequest
-from core.projects import ProjectCreate
+from core.generation import planning, projects
+from core import sizes as generation_sizes
+from core.library import templates as lib
+from core.generation.planning import BatchRequest
+from core.generation.projects import ProjectCreate
 from core.errors import DomainError
-from core.generation import SEED_LIMIT
+from core.generation.state import SEED_LIMIT
 from ui.common import Failed, act, choice_id, credits_text, err, esc, ok, pydantic_message
 from ui.i18n import t, tr
 from ui.locales import EN
@@ -32,7 +33,7 @@ def size_choices(settings, request=None, *, in_browser: bool = False) -> list[tu
     out = []
     for name in names:
         try:
-            w, h = generation.output_size(settings, name)
+            w, h = generation_sizes.output_size(settings, name)
         except DomainError:
             continue
         key = f"generate.size.{name}"
@@ -86,10 +87,10 @@ def cost_html(n, request=None) -> str:
     n = int(n or 0)
     if n < 1:
         return f"<div class='apg-cost' id='gen-batch-cost-text'>{esc(tr(request, 'generate.cost_none'))}</div>"
-    _, price = batches.unit_price(n)
-    _, bulk = batches.unit_price(batches.BULK_FROM)
-    note = (tr(request, "generate.cost_bulk") if n >= batches.BULK_FROM
-            else tr(request, "generate.cost_bulk_from", bulk=bulk, n=batches.BULK_FROM))
+    _, price = planning.unit_price(n)
+    _, bulk = planning.unit_price(planning.BULK_FROM)
+    note = (tr(request, "generate.cost_bulk") if n >= planning.BULK_FROM
+            else tr(request, "generate.cost_bulk_from", bulk=bulk, n=planning.BULK_FROM))
     line = tr(request, "generate.cost_line_one" if n == 1 else "generate.cost_line_many", n=n, price=price, note=note)
     return (f"<div class='apg-cost' id='gen-batch-cost-text'><span class='apg-cost-total'>"
             f"{esc(tr(request, 'generate.cost_total', n=n * price))}</span><span class='apg-meta'>{esc(line)}</span>"
@@ -262,7 +263,7 @@ def batch_section(services, demo: gr.Blocks, badge, pickers: list, sizes, defaul
                 rows, _ = projects.list_projects(session, user=user, limit=200)
                 same = [p for p in rows if p.name.casefold() == new_project.name.casefold()]
                 project_id = (same[0] if same else projects.create_project(session, user=user, data=new_project)).id
-            g = batches.start_batch(session, user=user, request=req.model_copy(update={"project_id": project_id}),
+            g = planning.start_batch(session, user=user, request=req.model_copy(update={"project_id": project_id}),
                                     settings=services.settings, runner=services.runner)
             choices = project_choices(session, user, request)
             chosen = next((v for _, v in choices if choice_id(v) == project_id), NO_PROJECT)

@@ -10,9 +10,9 @@ import gradio as gr
 import pandas as pd
 from gradio.utils import get_upload_folder
 
-from core import pose_import
-from core import pose_library as lib
-from core.pose_library import CATEGORIES, DIFFICULTIES, GENDERS, PLACEMENTS, SORTS, TemplateUpdate
+from core.library import importing
+from core.library import templates as lib
+from core.library.templates import CATEGORIES, DIFFICULTIES, GENDERS, PLACEMENTS, SORTS, TemplateUpdate
 from ui.common import Failed, act, choice_id, err, esc, header, ok, pydantic_message
 from ui.i18n import message, t, tr
 from ui.locales import EN
@@ -286,7 +286,7 @@ def build(services, demo: gr.Blocks) -> None:
         if not ids:
             return None, err(tr(request, "poses.tick_export"))
         try:
-            data, _media, name = act(services, request, lambda s, u: pose_import.export(s, user=u, template_ids=ids,
+            data, _media, name = act(services, request, lambda s, u: importing.export(s, user=u, template_ids=ids,
                                                                                         fmt=fmt))
         except Failed as exc:
             return None, err(str(exc))
@@ -303,7 +303,7 @@ def build(services, demo: gr.Blocks) -> None:
             return gr.update(), err(tr(request, "poses.choose_files")), *[gr.update()] * len(list_out), gr.update()
         def run(session, user):  # read inside act: a file that cannot be read is a message, not a traceback
             files = [(Path(p).read_bytes(), Path(p).name) for p in paths]
-            return pose_import.import_files(session, user=user, files=files, settings=services.settings,
+            return importing.import_files(session, user=user, files=files, settings=services.settings,
                                             category=cat, subcategory=sub or None, placement=place,
                                             activate=bool(active))
         try:

@@ -69,7 +69,7 @@ def _count(request, key: str, n: int) -> str:
 
 
 def photo_entry(request, p) -> dict:
-    """A finished photo (core.poster_service.Photo) as the page lists it."""
+    """A finished photo (core.posters.service.Photo) as the page lists it."""
     product = p.product_name or tr(request, "posters.no_product")
     values = {"product": product, "batch": p.generation_id, "n": p.position + 1}
     return {"label": tr(request, "posters.photo_choice", id=p.id, **values),

@@ -16,9 +16,12 @@ from urllib.parse import parse_qs, urlparse
 
 import gradio as gr
 
-from core import batches, brand_kits, credits, poster_service
-from core.generation import APP
-from core.poster_service import PosterRequest
+from core.generation import batches
+from core.catalog import brand_kits
+from core.accounts import credits
+from core.posters import service
+from core.generation.state import APP
+from core.posters.service import PosterRequest
 from core.posters import FORMATS, LAYOUTS, PosterText
 from ui.common import Failed, act, choice_id, credits_text, err, header, ok
 from ui.i18n import t, tr
@@ -27,8 +30,8 @@ from ui.poster_cards import (CSS, PICK_JS, cost_html, export_html, gallery_html,
 
 EACH_KIT = "batch"  # the brand-kit choice "each photo's own kit"
 PRICE = credits.cost(APP, "exportToPoster")
-LIMIT = poster_service.MAX_POSTERS_PER_REQUEST
-MAX_PHOTOS = poster_service.MAX_RESULTS_PER_REQUEST
+LIMIT = service.MAX_POSTERS_PER_REQUEST
+MAX_PHOTOS = service.MAX_RESULTS_PER_REQUEST
 RECENT = 200  # finished photos offered in the picker
 SHOWN = 60  # posters in the gallery
 DEFAULT_FORMATS, DEFAULT_LAYOUTS = ["instagram-post"], ["clean-frame"]
@@ -144,7 +147,7 @@ def build(services, demo: gr.Blocks) -> None:
                               text.cta or "Beli sekarang!")
         fmt_name = tr(request, f"posters.format.{fmt}")
         try:
-            images = act(services, request, lambda s, u: poster_service.previews(
+            images = act(services, request, lambda s, u: service.previews(
                 s, user=u, store=services.store, result_id=first, brand_kit_id=choice_id(kit_v), text=text,
                 format=fmt, layouts=list(LAYOUTS)))
         except Failed as exc:
@@ -159,12 +162,12 @@ def build(services, demo: gr.Blocks) -> None:
         wanted = wanted_results(request)
 
         def run(s, u):
-            found = poster_service.finished_photos(s, user=u, limit=RECENT)
+            found = service.finished_photos(s, user=u, limit=RECENT)
             known = {p.id for p in found}
             if [i for i in wanted if i not in known]:
-                found += poster_service.finished_photos(s, user=u, ids=[i for i in wanted if i not in known])
+                found += service.finished_photos(s, user=u, ids=[i for i in wanted if i not in known])
             kits, _ = brand_kits.list_kits(s, user=u, limit=200)
-            rows, total = poster_service.list_posters(s, user=u, limit=SHOWN)
+            rows, total = service.list_posters(s, user=u, limit=SHOWN)
             return found, kits, rows, total
         try:
             found, kits, rows, total = act(services, request, run)
@@ -263,8 +266,8 @@ def build(services, demo: gr.Blocks) -> None:
         def run(s, u):
             req = PosterRequest(result_ids=ids, formats=fmts, layouts=lays, brand_kit_id=choice_id(kit_v),
                                 product_name=_text(name_v), price=_text(price_v), cta=_text(cta_v))
-            new = poster_service.create_posters(s, user=u, request=req, store=services.store, progress=step)
-            rows, total = poster_service.list_posters(s, user=u, limit=SHOWN)
+            new = service.create_posters(s, user=u, request=req, store=services.store, progress=step)
+            rows, total = service.list_posters(s, user=u, limit=SHOWN)
             return [p.id for p in new], rows, total
         try:
             new_ids, rows, total = act(services, request, run)
@@ -313,8 +316,8 @@ def build(services, demo: gr.Blocks) -> None:
 
         def run(s, u):
             for pid in ids:
-                poster_service.delete_poster(s, user=u, poster_id=pid, store=services.store)
-            return poster_service.list_posters(s, user=u, limit=SHOWN)
+                service.delete_poster(s, user=u, poster_id=pid, store=services.store)
+            return service.list_posters(s, user=u, limit=SHOWN)
         try:
             rows, total = act(services, request, run)
         except Failed as exc:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import gradio as gr
 
-from core import brand_kits, products
-from core.products import BG_STATUSES, PLACEMENTS, PRODUCT_TYPES, ProductCreate, ProductUpdate
+from core.catalog import brand_kits, products
+from core.catalog.products import BG_STATUSES, PLACEMENTS, PRODUCT_TYPES, ProductCreate, ProductUpdate
 from core.schemas import file_url
 from ui.common import (Failed, act, choice_id, choices, credits_text, err, esc, gallery_html, header, ok,
                        pydantic_message, shown)

@@ -1,7 +1,7 @@
 """Results page: watch a batch arrive, then rate, download, re-render and export its images.
 
 Pick a batch (?generation=ID from the Generate page, else the newest). A progress bar shows done / failed /
-total, the ETA and the credits; a gr.Timer polls core.batches while the batch is pending or running and
+total, the ETA and the credits; a gr.Timer polls core.generation.batches while the batch is pending or running and
 switches itself off when it is finished or cancelled. The gallery is HTML whose images come from our
 owner-checked file route (never Gradio's shared cache); click an image for its detail: big image, control
 skeleton, pose-check score, prompt, seed, attempts, time (or its error), a 1-5 rating, download, and
@@ -11,209 +11,22 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from urllib.parse import parse_qs, urlparse
 
 import gradio as gr
 
-from core import batches, credits, products, projects
-from core import pose_library as lib
+from core.accounts import credits
+from core.generation import batches, planning, projects
+from core.generation import state as generation_state
+from core.catalog import products
+from core.library import templates as lib
 from core.errors import DomainError
-from core.generation import APP
-from core.schemas import file_url
+from core.generation.state import APP
 from ui.common import Failed, act, choice_id, credits_text, err, esc, header, ok
-from ui.i18n import lang, message, t, tr
+from ui.i18n import t, tr
 from ui.posters import send_to_poster_button, wire_send_to_poster
+from ui.results_view import (ACTIVE, FILTERS, POLL_SECONDS, TILE_CLICK_JS, int_or_none, when_text, detail_html, export_html,
+                              gallery_html, pose_label, progress_html, wanted_generation)
 
-API = "/api/apps/pose-generator"
-POLL_SECONDS = 1.5
-ACTIVE = ("pending", "running")
-FILTERS = ("all", "accepted", "failed")
-STATUS_KIND = {"done": "ok", "completed": "ok", "failed": "bad", "cancelled": "warn", "running": "busy",
-               "pending": "info"}
-# A click on a tile (or Enter on a focused one) asks the server for that image's detail; the tiles re-render,
-# so the listener sits on the gallery box (event delegation), as on the Brand Kits page.
-TILE_CLICK_JS = """
-const pick = (event) => {
-  const tile = event.target.closest('[data-result-id]');
-  if (tile) { event.preventDefault(); trigger('click', {result_id: tile.dataset.resultId}); }
-};
-element.addEventListener('click', pick);
-element.addEventListener('keydown', (event) => { if (event.key === 'Enter' || event.key === ' ') pick(event); });
-"""
-
-
-def _int(value) -> int | None:
-    text = str(value if value is not None else "").strip()
-    return int(text) if text.isdigit() else None
-
-
-def wanted_generation(request: gr.Request | None) -> int | None:
-    """?generation=ID of the page (Gradio passes the page's query string with each event; the referer is
-    the fallback)."""
-    try:
-        found = _int(dict(request.query_params).get("generation"))
-    except Exception:  # noqa: BLE001 - no request, or no query string
-        found = None
-    if found is None and request is not None:
-        try:
-            referer = dict(request.headers).get("referer") or ""
-            found = _int((parse_qs(urlparse(referer).query).get("generation") or [None])[0])
-        except Exception:  # noqa: BLE001
-            found = None
-    return found
-
-
-def status_text(request, status: str) -> str:
-    """A batch's or a pose's status as the visitor reads it ("waiting for a worker", "completed"...)."""
-    return tr(request, f"results.status.{status}") if status in STATUS_KIND else status
-
-
-def _when(dt, request=None) -> str:
-    if not dt:
-        return ""
-    month = tr(request, "results.months").split()[dt.month - 1]
-    return f"{dt.day:02d} {month} {dt.year} {dt:%H:%M} UTC"
-
-
-def _eta(seconds: float | None, request=None) -> str:
-    if seconds is None:
-        return tr(request, "results.eta_unknown")
-    if seconds < 60:
-        return tr(request, "results.eta_seconds", n=max(1, round(seconds)))
-    return tr(request, "results.eta_minutes", n=round(seconds / 60))
-
-
-def pose_label(p, name: str) -> str:
-    return f"{p.id} · #{p.position + 1} {name}"
-
-
-def progress_html(st, live: bool, request=None) -> str:
-    def say(key, **values):
-        return esc(tr(request, key, **values))
-
-    def bold(key, **numbers):  # "<b>5</b> done": the numbers in bold inside the translated (escaped) text
-        text = say(key, **{name: f"@{name}@" for name in numbers})
-        for name, n in numbers.items():
-            text = text.replace(f"@{name}@", f"<b>{n}</b>")
-        return text
-
-    total = max(1, st.total)
-    finished = st.done + st.failed + st.cancelled
-    pct = round(100 * finished / total)
-    bars = "".join(f"<div class='apg-bar-{cls}' style='width:{100 * n / total:.2f}%'></div>"
-                   for cls, n in (("done", st.done), ("failed", st.failed), ("cancelled", st.cancelled)) if n)
-    counts = [bold("results.count_done", n=st.done), bold("results.count_failed", n=st.failed)]
-    if st.cancelled:
-        counts.append(bold("results.count_cancelled", n=st.cancelled))
-    counts.append(bold("results.count_total", n=st.total))
-    if st.status in ACTIVE:
-        counts.append(f"<span id='res-eta'>{esc(_eta(st.eta_seconds, request))}</span>")
-    every = f"{POLL_SECONDS:g}".replace(".", "," if lang(request) == "id" else ".")
-    state = (f"<span class='apg-live' id='res-live' data-live='1'>{say('results.live', s=every)}</span>"
-             if live else f"<span class='apg-still' id='res-live' data-live='0'>{say('results.still')}</span>")
-    credits_line = bold("results.credits_line", reserved=st.credits_reserved, used=st.credits_used,
-                        refunded=st.credits_refunded)
-    return (f"<div class='apg-progress' id='res-progress-box' data-status='{esc(st.status)}'>"
-            f"<div class='apg-progress-head'><b>{say('results.batch_title', id=st.id)}</b>"
-            f"<span class='apg-status apg-status-{STATUS_KIND.get(st.status, 'info')}' id='res-status'>"
-            f"{esc(status_text(request, st.status))}</span>"
-            f"<span class='apg-pct' id='res-percent'>{pct}%</span>{state}</div>"
-            f"<div class='apg-bar' role='progressbar' aria-valuemin='0' aria-valuemax='100' aria-valuenow='{pct}'>"
-            f"{bars}</div>"
-            f"<div class='apg-progress-lines'><span id='res-counts'>{' · '.join(counts)}</span>"
-            f"<span id='res-credits-line'>{credits_line}</span></div></div>")
-
-
-def tile_html(p, name: str, selected: bool, request=None) -> str:
-    if p.status == "done":
-        body = f"<img loading='lazy' alt='{esc(name)}' src='{esc(file_url(p.thumbnail_path or p.image_path))}'>"
-        badge = (tr(request, "results.not_checked") if p.quality_score is None
-                 else tr(request, "results.score", score=f"{p.quality_score:.2f}"))
-    elif p.status in ACTIVE:
-        body = (f"<span class='apg-spinner'></span><span class='apg-meta'>{esc(status_text(request, p.status))}…"
-                f"</span>")
-        badge = status_text(request, p.status)
-    else:
-        body = f"<span class='apg-x'>✕</span><span class='apg-meta'>{esc(status_text(request, p.status))}</span>"
-        badge = status_text(request, p.status)
-    stars = f"<span class='apg-stars'>{'★' * p.rating}</span>" if p.rating else ""
-    cls = f"apg-tile apg-result apg-result-{esc(p.status)}" + (" apg-selected" if selected else "")
-    return (f"<figure class='{cls}' data-result-id='{p.id}' data-status='{esc(p.status)}' role='button' tabindex='0' "
-            f"title='{esc(tr(request, 'results.click_details'))}'><div class='apg-thumb'>{body}</div><figcaption>"
-            f"<b>#{p.position + 1}</b> "
-            f"<span class='apg-status apg-status-{STATUS_KIND.get(p.status, 'info')}'>{esc(badge)}</span> {stars}"
-            f"<div class='apg-meta apg-ellipsis'>{esc(name)}</div></figcaption></figure>")
-
-
-def gallery_html(rows, names: dict, selected_id: int | None, show: str, started: bool, request=None) -> str:
-    if not rows:
-        key = {"accepted": "results.empty_accepted", "failed": "results.empty_failed"}.get(
-            show, "results.empty_pick" if not started else "results.empty")
-        return f"<div class='apg-empty' id='res-gallery'>{esc(tr(request, key))}</div>"
-    pose = tr(request, "results.pose")
-    tiles = "".join(tile_html(p, names.get(p.template_id, pose), p.id == selected_id, request) for p in rows)
-    return f"<div class='apg-gallery apg-results' id='res-gallery' data-count='{len(rows)}'>{tiles}</div>"
-
-
-def detail_html(p, name: str, options: dict, request=None) -> str:
-    def say(key, **values):
-        return esc(tr(request, key, **values))
-
-    if p is None:
-        return f"<div class='apg-empty' id='res-detail-empty'>{say('results.detail_hint')}</div>"
-    head = (f"<div class='apg-detail-head'><b>#{p.position + 1} · {esc(name)}</b> "
-            f"<span class='apg-status apg-status-{STATUS_KIND.get(p.status, 'info')}' id='res-detail-status'>"
-            f"{esc(status_text(request, p.status))}</span></div>")
-    control = (f"<figure><div class='apg-thumb apg-big apg-skel'><img id='res-detail-control' "
-               f"alt='{say('results.control_alt')}' src='{esc(file_url(p.control_path))}'></div>"
-               f"<figcaption class='apg-meta'>{say('results.control')}</figcaption></figure>" if p.control_path else "")
-    if p.status == "done" and p.image_path:
-        url = file_url(p.image_path)
-        pictures = (f"<div class='apg-compare' id='res-detail-pair'><figure><div class='apg-thumb apg-big'>"
-                    f"<img id='res-detail-image' alt='{esc(name)}' src='{esc(url)}'></div><figcaption class='apg-meta'>"
-                    f"{say('results.result')} · <a href='{esc(url)}' target='_blank'>{say('results.open_full')}</a>"
-                    f"</figcaption></figure>{control}</div>")
-        actions = (f"<div class='apg-links'><a class='apg-go' id='res-download' "
-                   f"href='{API}/results/{p.id}/download' download>{say('results.download')}</a></div>")
-    elif p.status in ACTIVE:
-        pictures = (f"<div class='apg-empty' id='res-detail-pending'><span class='apg-spinner'></span> "
-                    f"{esc(status_text(request, p.status))}…</div>")
-        actions = ""
-    else:
-        text = (message(request, p.error) if p.error
-                else tr(request, "results.pose_was", status=status_text(request, p.status)))
-        pictures = err(text).replace("role='alert'", "id='res-detail-error'") + (
-            f"<div class='apg-compare'>{control}</div>" if control else "")
-        actions = ""
-    score = tr(request, "results.not_checked") if p.quality_score is None else f"{p.quality_score:.2f}"
-    seconds = f"{p.render_seconds:.1f} s" if p.render_seconds is not None else "—"
-    size = f"{options.get('width')}×{options.get('height')}" if options.get("width") else ""
-    rating = "★" * p.rating + "☆" * (5 - p.rating) if p.rating else say("results.not_rated")
-    facts = (f"<div class='apg-facts'><div id='res-detail-score'>{say('results.pose_check')} <b>{esc(score)}</b></div>"
-             f"<div id='res-detail-seed'>{say('results.seed')} <b>{p.seed}</b> · "
-             f"{say('results.attempts', n=p.attempts)} · {esc(seconds)}{' · ' + esc(size) if size else ''}</div>"
-             f"<div id='res-detail-rating'>{say('results.rating_line')} {rating}</div></div>")
-    prompt = (f"<details><summary class='apg-meta'>{say('results.prompt')}</summary>"
-              f"<div class='apg-meta' id='res-detail-prompt'>{esc(p.prompt)}</div>"
-              f"<div class='apg-meta'><i>{say('results.negative')}</i> {esc(p.negative_prompt)}</div></details>")
-    return (f"<div class='apg-detail' id='res-detail-box' data-result-id='{p.id}'>"
-            f"{head}{pictures}{facts}{actions}{prompt}</div>")
-
-
-def export_html(generation_id: int | None, done: int, chosen: list[str] | None, request=None) -> str:
-    def say(key, **values):
-        return esc(tr(request, key, **values))
-
-    if generation_id is None or not done:
-        return f"<div class='apg-meta' id='res-export-none'>{say('results.export_none')}</div>"
-    base = f"{API}/results/{generation_id}/export"
-    out = [f"<a class='apg-go' id='res-export-all' href='{base}' download>{say('results.export_all', n=done)}</a>"]
-    ids = [i for i in (choice_id(c) for c in chosen or []) if i is not None]
-    if ids:
-        out.append(f"<a class='apg-go' id='res-export-selected' href='{base}?ids={','.join(map(str, ids))}' download>"
-                   f"{say('results.export_selected', n=len(ids))}</a>")
-    return ("<div class='apg-links' id='res-export-links'>" + "".join(out)
-            + f"<span class='apg-meta'>{say('results.export_note')}</span></div>")
 
 
 def build(services, demo: gr.Blocks) -> None:
@@ -252,7 +65,7 @@ def build(services, demo: gr.Blocks) -> None:
 
     def snapshot(session, user, gid, request):
         st = batches.status(session, user=user, generation_id=gid)
-        g = batches.get(session, user=user, generation_id=gid)
+        g = generation_state.get(session, user=user, generation_id=gid)
         rows, _ = batches.results(session, user=user, generation_id=gid, show="all", limit=500)
         names = {}
         for tid in {p.template_id for p in rows if p.template_id is not None}:
@@ -320,7 +133,7 @@ def build(services, demo: gr.Blocks) -> None:
         gens, _ = batches.list_generations(session, user=user, limit=100)
         if want is not None and want not in {g.id for g in gens}:
             try:
-                gens.append(batches.get(session, user=user, generation_id=want))
+                gens.append(generation_state.get(session, user=user, generation_id=want))
             except DomainError:
                 pass  # someone else's, or gone: on_load says so
         pname = {p.id: p.name for p in products.list_products(session, user=user, limit=200)[0]}
@@ -332,7 +145,7 @@ def build(services, demo: gr.Blocks) -> None:
                       else "results.kind_batch")
             project = f" · {jname[g.project_id]}" if g.project_id in jname else ""
             out.append((g.id, f"{g.id} · {pname.get(g.product_id, removed)} {kind} · "
-                              f"{_when(g.created_at, request)}{project}"))
+                              f"{when_text(g.created_at, request)}{project}"))
         return out
 
     def open_batch(request, show_v, want):
@@ -385,7 +198,7 @@ def build(services, demo: gr.Blocks) -> None:
 
     @guarded
     def on_tile(request: gr.Request, evt: gr.EventData, gid, show_v, chosen_v):
-        sel = _int(getattr(evt, "result_id", None))
+        sel = int_or_none(getattr(evt, "result_id", None))
         return "", sel, *view(request, gid, show_v, sel, "", chosen_v, force=True, new_sel=True)
 
     gallery.click(on_tile, inputs=[current, show, chosen], outputs=[message, selected, *view_out])
@@ -437,7 +250,7 @@ def build(services, demo: gr.Blocks) -> None:
     def do_retry(request: gr.Request, gid, show_v, sel, chosen_v):
         if gid is None:
             raise Failed(tr(request, "results.pick_batch"))
-        n = act(services, request, lambda s, u: batches.retry_failed(
+        n = act(services, request, lambda s, u: planning.retry_failed(
             s, user=u, generation_id=gid, settings=services.settings, runner=services.runner))
         note = ok(tr(request, "results.retrying", n=n, credits=n * retry_price))
         return note, sel, *view(request, gid, show_v, sel, "", chosen_v, force=True, with_badge=True)
@@ -448,7 +261,7 @@ def build(services, demo: gr.Blocks) -> None:
     def do_rerender(request: gr.Request, gid, show_v, sel, chosen_v):
         if sel is None:
             raise Failed(tr(request, "results.click_image"))
-        pose = act(services, request, lambda s, u: batches.rerender(
+        pose = act(services, request, lambda s, u: planning.rerender(
             s, user=u, pose_id=sel, settings=services.settings, runner=services.runner))
         note = ok(tr(request, "results.rerendering", seed=pose.seed, n=pose.position + 1))
         return note, sel, *view(request, gid, show_v, sel, "", chosen_v, force=True, with_badge=True)
@@ -459,7 +272,7 @@ def build(services, demo: gr.Blocks) -> None:
     def do_rate(request: gr.Request, stars, gid, show_v, sel, chosen_v):
         if sel is None:
             raise Failed(tr(request, "results.click_image"))
-        value = _int(stars)
+        value = int_or_none(stars)
         act(services, request, lambda s, u: batches.rate(s, user=u, pose_id=sel, rating=value))
         note = ok(tr(request, "results.rated", stars="★" * value if value else tr(request, "results.no_stars")))
         return note, sel, *view(request, gid, show_v, sel, "", chosen_v, force=True)

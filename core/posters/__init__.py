@@ -1,4 +1,5 @@
-"""Posters: one generated on-model photo laid out with the shop's brand kit, in a platform's size.
+"""Posters: one generated on-model photo laid out with the shop's brand kit, in a platform's size. This package
+is pure layout and text fitting (no database); service.py is the app around it (charging, storing, ZIP).
 
     poster = render_poster(photo=image, keypoints=pose_json, product_box=(210, 380, 330, 520),
                            brand=BrandStyle("Batik Sari", ["#8B1E3F", "#F2C14E"], ["Poppins", "Open Sans"],

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageDraw
 
-from core.fonts import font_info
+from core.catalog.fonts import font_info
 from core.posters import crop as cropping
 from core.posters.formats import PosterFormat
 from core.posters.model import Box, BrandStyle, DrawnLine, PosterText

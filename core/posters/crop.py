@@ -38,7 +38,7 @@ def parse_keypoints(keypoints: Any) -> list[tuple[float, float] | None] | None:
     """18 OpenPose entries ([x, y, confidence] normalised, or None) -> points; confidence 0 = missing."""
     if keypoints is None:
         return None
-    if hasattr(keypoints, "keypoints"):  # a core.poses Pose
+    if hasattr(keypoints, "keypoints"):  # a core.library.poses Pose
         keypoints = keypoints.keypoints
     if not isinstance(keypoints, (list, tuple)) or len(keypoints) != COUNT:
         raise ValidationFailed(f"keypoints must be a list of {COUNT} entries [x, y, confidence] or null.",

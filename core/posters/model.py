@@ -13,7 +13,7 @@ class BrandStyle:
     """A brand kit as the poster renderer needs it.
 
     colors: "#RRGGBB", at least one; the first is the primary (panels, frames, banners), the second
-    the accent (price tags, buttons). fonts: family names of core.fonts; the first is the heading
+    the accent (price tags, buttons). fonts: family names of core.catalog.fonts; the first is the heading
     font, the second the body font; empty means the defaults. logo: any mode, alpha is kept.
     """
 

@@ -10,7 +10,7 @@ from functools import lru_cache
 
 from PIL import ImageDraw, ImageFont
 
-from core.fonts import load_font
+from core.catalog.fonts import load_font
 
 SHRINK = 0.92  # each step is 8% smaller
 SPACING = 1.14  # baseline-to-baseline, times the font size

@@ -54,7 +54,7 @@ class LiveApp:
     def acting(self, username: str | None = None):
         """(session, user) for seeding or checking data the way the UI acts: the local admin with AUTH=none,
         else the named user. E.g. `with live_app.acting() as (s, user): brand_kits.create(s, user=user, ...)`."""
-        from core import users
+        from core.accounts import users
 
         with self.services.session() as session:
             yield session, users.acting_user(session, settings=self.settings, username=username)
@@ -84,7 +84,7 @@ class AppPool:
             settings = self.make_settings(database_url=f"sqlite:///{folder / 'app.db'}",
                                           storage_dir=folder / "files", **overrides)
             self._fresh_files(settings)
-            from core.services import Services
+            from services import Services
 
             services = Services.build(settings, migrate=False)
             live = serve(self.make_app(settings, services), services=services, settings=settings)
@@ -369,12 +369,12 @@ def seed_ready_shop(app: LiveApp, username: str | None = None, *, load_library: 
     a real mask: no rembg weights), for the user the UI acts as (the local admin with AUTH=none)."""
     import numpy as np
 
-    from core import avatars, brand_kits, products
-    from core import pose_library as lib
-    from core.avatars import AvatarCreate
-    from core.background import cut_out_with_mask
-    from core.brand_kits import BrandKitCreate
-    from core.products import ProductCreate
+    from core.catalog import avatars, brand_kits, products
+    from core.library import templates as lib
+    from core.catalog.avatars import AvatarCreate
+    from core.catalog.background import cut_out_with_mask
+    from core.catalog.brand_kits import BrandKitCreate
+    from core.catalog.products import ProductCreate
     from tests.factories import photo
 
     store = app.services.store

@@ -158,7 +158,7 @@ def password_app(start_app) -> LiveApp:
 @pytest.fixture
 def signed_in(page, password_app):
     """A user made in the AUTH=password app and signed in through /login: (GradioPage, user, password)."""
-    from core import users
+    from core.accounts import users
 
     with password_app.services.session() as s:
         user = users.create_user(s, username="shopowner", password=TEST_PASSWORD, settings=password_app.settings)

@@ -8,8 +8,9 @@ import pytest
 from browser_harness import GradioPage
 from sqlmodel import select
 
-from core import avatar_ai, brand_kits, credits
-from core.brand_kits import BrandKitCreate
+from core.catalog import avatar_ai, brand_kits
+from core.accounts import credits
+from core.catalog.brand_kits import BrandKitCreate
 from db.models import Avatar
 
 RENDER_MS = 240_000  # the first tiny pipeline of the server process is written and loaded; a loaded box is slow

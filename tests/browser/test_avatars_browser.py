@@ -5,8 +5,9 @@ from __future__ import annotations
 from PIL import Image
 from sqlmodel import select
 
-from core import brand_kits, credits
-from core.brand_kits import BrandKitCreate
+from core.catalog import brand_kits
+from core.accounts import credits
+from core.catalog.brand_kits import BrandKitCreate
 from db.models import Avatar
 
 SHOTS = "/tmp/apg-browser"

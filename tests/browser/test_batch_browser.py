@@ -16,8 +16,9 @@ from browser_harness import GradioPage, seed_ready_shop
 from PIL import Image
 from sqlmodel import select
 
-from core import batches, credits
-from core.batches import BatchRequest
+from core.generation import planning
+from core.accounts import credits
+from core.generation.planning import BatchRequest
 from db.models import GeneratedPose, PoseGeneration, PoseGenerationProject
 
 RENDER_MS = 240_000  # the first tiny pipeline of the server process is written and loaded; a loaded box is slow
@@ -43,7 +44,7 @@ def other_users_batch(app) -> int:
     with app.services.session() as s:
         req = BatchRequest(brand_kit_id=shop.kit.id, avatar_id=shop.avatar.id, product_id=shop.product.id,
                            template_ids=[shop.template.id])
-        return batches.start_batch(s, user=shop.user, request=req, settings=app.settings,
+        return planning.start_batch(s, user=shop.user, request=req, settings=app.settings,
                                    runner=app.services.runner).id
 
 
@@ -237,7 +238,7 @@ def test_cancel_a_batch_waiting_for_a_worker(ui, batch_app):
     with batch_app.acting() as (s, user):
         req = BatchRequest(brand_kit_id=shop.kit_id, avatar_id=shop.avatar_id, product_id=shop.product_id,
                            pose_distribution={"product-holding": 3})
-        gid = batches.start_batch(s, user=user, request=req, settings=batch_app.settings, runner=None).id
+        gid = planning.start_batch(s, user=user, request=req, settings=batch_app.settings, runner=None).id
     ui.goto("/results", ready="res-progress-box")
     assert ui.value("res-batch").startswith(f"{gid} · ")  # the newest batch without ?generation=
     assert status_text(ui) == "waiting for a worker"

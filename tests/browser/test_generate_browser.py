@@ -11,12 +11,13 @@ from browser_harness import GradioPage
 from PIL import Image
 from sqlmodel import select
 
-from core import avatars, brand_kits, credits, products
-from core import pose_library as lib
-from core.avatars import AvatarCreate
-from core.background import cut_out_with_mask
-from core.brand_kits import BrandKitCreate
-from core.products import ProductCreate
+from core.catalog import avatars, brand_kits, products
+from core.accounts import credits
+from core.library import templates as lib
+from core.catalog.avatars import AvatarCreate
+from core.catalog.background import cut_out_with_mask
+from core.catalog.brand_kits import BrandKitCreate
+from core.catalog.products import ProductCreate
 from db.models import GeneratedPose, PoseTemplate
 
 RENDER_MS = 240_000  # the first tiny pipeline of the server process is written and loaded; a loaded box is slow

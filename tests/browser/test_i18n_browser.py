@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from browser_harness import GradioPage
 
-from core import brand_kits
-from core.brand_kits import BrandKitCreate
+from core.catalog import brand_kits
+from core.catalog.brand_kits import BrandKitCreate
 from ui import PAGES
 from ui.locales import EN, ID
 

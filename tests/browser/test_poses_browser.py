@@ -8,7 +8,7 @@ import re
 
 from sqlmodel import select
 
-from core import pose_library as lib
+from core.library import templates as lib
 from db.models import PoseTemplate
 
 SHOTS = "/tmp/apg-browser"

@@ -15,8 +15,8 @@ from browser_harness import GradioPage, seed_ready_shop
 from PIL import Image
 from sqlmodel import select
 
-from core import batches
-from core.batches import BatchRequest
+from core.generation import planning, batches
+from core.generation.planning import BatchRequest
 from db.models import GeneratedPose, PoseTemplate, Poster
 
 RENDER_MS = 240_000  # the first tiny pipeline of the server process is written and loaded; a loaded box is slow
@@ -40,7 +40,7 @@ def finished_batch(app, n: int) -> int:
     with app.acting() as (s, user):
         req = BatchRequest(brand_kit_id=shop.kit_id, avatar_id=shop.avatar_id, product_id=shop.product_id,
                            pose_distribution={"product-holding": n})
-        gid = batches.start_batch(s, user=user, request=req, settings=app.settings, runner=app.services.runner).id
+        gid = planning.start_batch(s, user=user, request=req, settings=app.settings, runner=app.services.runner).id
     app.services.runner.wait_idle(timeout=RENDER_MS / 1000)
     with app.acting() as (s, user):
         assert batches.status(s, user=user, generation_id=gid).done == n

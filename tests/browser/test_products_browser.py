@@ -13,8 +13,9 @@ from browser_harness import GradioPage
 from PIL import Image
 from sqlmodel import select
 
-from core import brand_kits, credits
-from core.brand_kits import BrandKitCreate
+from core.catalog import brand_kits
+from core.accounts import credits
+from core.catalog.brand_kits import BrandKitCreate
 from db.models import Product
 
 SHOTS = "/tmp/apg-browser"

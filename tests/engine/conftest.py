@@ -65,7 +65,7 @@ def control_images():
     import numpy as np
     from PIL import Image
 
-    from core.poses.render import draw_bodypose
+    from core.library.poses.render import draw_bodypose
 
     def skeleton(dx: float, arm: float) -> Image.Image:
         canvas = np.zeros((64, 64, 3), np.uint8)

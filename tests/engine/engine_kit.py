@@ -65,7 +65,7 @@ def face(seed: int, size: int = 24) -> Image.Image:
 
 def skeleton(dx: float = 0.0, arm: float = 0.0, size=(64, 64)) -> Image.Image:
     """An OpenPose control image drawn by the library's renderer."""
-    from core.poses.render import draw_bodypose
+    from core.library.poses.render import draw_bodypose
 
     pts = [None] * 18
     pts[0], pts[1] = (0.5 + dx, 0.15), (0.5 + dx, 0.3)

@@ -6,7 +6,8 @@ import pytest
 
 from core.errors import ModelUnavailable
 from core.settings import Settings
-from engine.config import EngineConfig, parse_sizes
+from core.sizes import parse_sizes
+from engine.config import EngineConfig
 from engine.sources import ModelRef, Policy, locate
 
 

@@ -7,19 +7,19 @@ import warnings
 import numpy as np
 import pytest
 
-from core.poses.keypoints import Pose
+from core.library.poses.keypoints import Pose
 
 
 @pytest.fixture(scope="session")
 def library():
-    from core.poses.library import load_library
+    from core.library.poses.library import load_library
 
     return load_library()
 
 
 @pytest.fixture(scope="session")
 def regenerated():
-    from core.poses import generator
+    from core.library.poses import generator
 
     return generator.library_document(generator.DEFAULT_SEED)
 

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 from core.errors import ValidationFailed
-from core.poses.export import export_openpose_json, export_zip, openpose_document
-from core.poses.importers import from_openpose_json
-from core.poses.keypoints import Pose
-from core.poses.render import render_skeleton
+from core.library.poses.export import export_openpose_json, export_zip, openpose_document
+from core.library.poses.importers import from_openpose_json
+from core.library.poses.keypoints import Pose
+from core.library.poses.render import render_skeleton
 
 
 def test_openpose_json_round_trips_through_the_importer(library):

@@ -1,9 +1,9 @@
 import numpy as np
 
-from core.poses import generator
-from core.poses.body import limit_violations, make_body
-from core.poses.catalog import RECIPES
-from core.poses.rig import Arm, Spec, build
+from core.library.poses import generator
+from core.library.poses.body import limit_violations, make_body
+from core.library.poses.catalog import RECIPES
+from core.library.poses.rig import Arm, Spec, build
 
 SOME = tuple(r for r in RECIPES if r.subcategory in ("relaxed", "hand-left", "crossed-legs"))
 
@@ -59,7 +59,7 @@ def test_cli_writes_the_library(tmp_path, monkeypatch, capsys):
     out = tmp_path / "lib.json"
     assert generator.main(["--out", str(out), "--seed", "3"]) == 0
     assert "templates to" in capsys.readouterr().out
-    from core.poses.library import load_library
+    from core.library.poses.library import load_library
 
     templates = load_library(out)
     assert templates == generator.generate(3, SOME[:1]) and templates

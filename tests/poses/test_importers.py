@@ -6,9 +6,9 @@ import pytest
 from PIL import Image
 
 from core.errors import ValidationFailed
-from core.poses.importers import from_openpose_json, from_skeleton_image
-from core.poses.keypoints import Pose
-from core.poses.render import render_preview, render_skeleton
+from core.library.poses.importers import from_openpose_json, from_skeleton_image
+from core.library.poses.keypoints import Pose
+from core.library.poses.render import render_preview, render_skeleton
 
 W, H = 512, 768
 

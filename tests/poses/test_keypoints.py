@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from core.errors import ValidationFailed
-from core.poses.keypoints import COLORS, LIMBS, MIRROR, NAMES, Keypoint, Pose, as_pose, parse_aspect
+from core.library.poses.keypoints import COLORS, LIMBS, MIRROR, NAMES, Keypoint, Pose, as_pose, parse_aspect
 
 
 def test_layout_matches_openpose_18():

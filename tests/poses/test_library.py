@@ -9,10 +9,10 @@ from collections import Counter
 
 import numpy as np
 
-from core.poses.generator import dumps
-from core.poses.keypoints import BONES, NAMES
-from core.poses.library import CATEGORIES, LIBRARY_PATH, PLACEMENTS, check_template
-from core.poses.similarity import DEDUP_THRESHOLD, distance_matrix
+from core.library.poses.generator import dumps
+from core.library.poses.keypoints import BONES, NAMES
+from core.library.poses.library import CATEGORIES, LIBRARY_PATH, PLACEMENTS, check_template
+from core.library.poses.similarity import DEDUP_THRESHOLD, distance_matrix
 
 FACTS = {"upper_arm": 0.186, "forearm": 0.146, "thigh": 0.245, "shank": 0.246, "torso": 0.818 - 0.530,
          "shoulders": 0.259, "hip_joints": 0.191 * 0.88, "neck_nose": 0.107}
@@ -161,5 +161,5 @@ def test_no_two_templates_closer_than_the_dedup_threshold(library):
 
 def test_committed_library_equals_a_regeneration(regenerated):
     committed = LIBRARY_PATH.read_text(encoding="utf-8")
-    assert dumps(regenerated) == committed, "run: python -m core.poses.generator --out assets/poses/library.json"
+    assert dumps(regenerated) == committed, "run: python -m core.library.poses.generator --out assets/poses/library.json"
     assert len(committed) < 3_000_000

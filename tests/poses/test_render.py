@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from core.errors import ValidationFailed
-from core.poses.keypoints import Pose
-from core.poses.render import draw_bodypose, render_preview, render_skeleton
+from core.library.poses.keypoints import Pose
+from core.library.poses.render import draw_bodypose, render_preview, render_skeleton
 
 SIZES = [(512, 768), (768, 512), (64, 64), (1024, 1024), (333, 517)]  # (width, height)
 
@@ -71,8 +71,8 @@ def test_bad_sizes_are_rejected(w, h):
 
 
 def test_core_poses_imports_no_heavy_stack():
-    code = ("import sys, core.poses, core.poses.importers, core.poses.export, core.poses.generator, "
-            "core.poses.library; heavy = [m for m in ('controlnet_aux', 'torch', 'diffusers', 'gradio', "
+    code = ("import sys, core.library.poses, core.library.poses.importers, core.library.poses.export, core.library.poses.generator, "
+            "core.library.poses.library; heavy = [m for m in ('controlnet_aux', 'torch', 'diffusers', 'gradio', "
             "'fastapi', 'rq') if m in sys.modules]; print(heavy); sys.exit(1 if heavy else 0)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stdout + out.stderr

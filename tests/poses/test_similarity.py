@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from core.poses.keypoints import Pose, R_WRIST
-from core.poses.similarity import DEDUP_THRESHOLD, compare, dedupe, distance_matrix, is_duplicate, similarity
-from core.poses.transforms import mirror, scale, translate
+from core.library.poses.keypoints import Pose, R_WRIST
+from core.library.poses.similarity import DEDUP_THRESHOLD, compare, dedupe, distance_matrix, is_duplicate, similarity
+from core.library.poses.transforms import mirror, scale, translate
 
 
 @pytest.fixture

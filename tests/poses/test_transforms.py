@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 
 from core.errors import ValidationFailed
-from core.poses.keypoints import L_SHOULDER, L_WRIST, MIRROR, R_EAR, R_SHOULDER, R_WRIST, L_EAR, Pose, parse_aspect
-from core.poses.transforms import bbox, fit_to_aspect, from_pixels, mirror, scale, to_pixels, translate
+from core.library.poses.keypoints import (L_SHOULDER, L_WRIST, MIRROR, R_EAR, R_SHOULDER, R_WRIST, L_EAR, Pose, parse_aspect)
+from core.library.poses.transforms import bbox, fit_to_aspect, from_pixels, mirror, scale, to_pixels, translate
 
 
 def _xy(p):

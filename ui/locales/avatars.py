@@ -2,7 +2,7 @@
 as the English text ("avatars.gender.<code>", "avatars.style.<code>", "avatars.ethnicity.<code>"); age ranges are
 numbers and shown as they are."""
 
-from core.avatars import ETHNICITIES, GENDERS, STYLES
+from core.catalog.avatars import ETHNICITIES, GENDERS, STYLES
 
 EN = {
     "avatars.header": "## Avatars\nThe models who wear and hold your products. Each belongs to a brand kit.",

@@ -2,8 +2,8 @@
 the page shows in English is unchanged; "brand_kits.tone.<code>" and "brand_kits.category.<code>" name them.
 Font families are names, the same in both languages: "brand_kits.font.<family>" for each shipped font."""
 
-from core.brand_kits import CATEGORIES, TONES
-from core.fonts import list_font_families
+from core.catalog.brand_kits import CATEGORIES, TONES
+from core.catalog.fonts import list_font_families
 
 _FONTS = {f"brand_kits.font.{family}": family for family in list_font_families()}
 

@@ -63,7 +63,7 @@ _FIELDS = {"name": "Nama", "brandName": "Nama merek", "placement": "Cara ditampi
 _ADMIN = "minta admin untuk memperbaikinya. Detail teknis: "
 
 PATTERNS: list[tuple[str, str]] = [
-    # --- core/credits.py ----------------------------------------------------------------------------------------
+    # --- core/accounts/credits.py ----------------------------------------------------------------------------------------
     (r"Not enough credits: this needs (?P<need>\d+) credits and you have (?P<have>\d+)\. Ask an admin to add credits\.",
      r"Kredit tidak cukup: perlu \g<need> kredit dan Anda punya \g<have>. Minta admin menambah kredit."),
     (r"Not enough credits: (?P<n>\d+) posters need (?P<need>\d+) credits \((?P<each>\d+) each\) and you have "
@@ -112,7 +112,7 @@ PATTERNS: list[tuple[str, str]] = [
     *[(rf"{_E(field)} cannot be empty\.", f"{field_id} tidak boleh kosong.") for field, field_id in _FIELDS.items()],
     (_E("limit must be 1-200 and offset 0 or more."), "limit harus 1-200 dan offset 0 atau lebih."),
 
-    # --- core/brand_kits.py (ValueErrors reach the page through pydantic_message) --------------------------------
+    # --- core/catalog/brand_kits.py (ValueErrors reach the page through pydantic_message) --------------------------------
     (_E("Pick another kit as the default instead; you always have one default kit."),
      "Jadikan kit lain sebagai kit utama; Anda selalu punya satu kit utama."),
     (r"give 1 to 10 colours \(got (?P<n>\d+)\)", r"pilih 1 sampai 10 warna (sekarang \g<n>)"),
@@ -122,7 +122,7 @@ PATTERNS: list[tuple[str, str]] = [
     (r"(?P<name>.+?) is not one of our fonts: (?P<fonts>.*)", r"\g<name> tidak ada di daftar font kami: \g<fonts>"),
     (_E("the same font is listed twice"), "font yang sama dipilih dua kali"),
 
-    # --- core/fonts.py ------------------------------------------------------------------------------------------
+    # --- core/catalog/fonts.py ------------------------------------------------------------------------------------------
     (r"Unknown font family (?P<name>.+?)\. Choose one of: (?P<fonts>.*)\.",
      r"Font \g<name> tidak dikenal. Pilih salah satu: \g<fonts>."),
     (r"(?P<field>\S+) must be a colour like #1A2B3C, got (?P<value>.+)\.",
@@ -131,7 +131,7 @@ PATTERNS: list[tuple[str, str]] = [
      r"\g<field> harus bilangan bulat dari \g<lo> sampai \g<hi>, bukan \g<value>."),
     (r"Preview text is limited to (?P<n>\d+) characters\.", r"Teks pratinjau maksimal \g<n> karakter."),
 
-    # --- core/avatars.py ----------------------------------------------------------------------------------------
+    # --- core/catalog/avatars.py ----------------------------------------------------------------------------------------
     (_E("An avatar always belongs to one of your brand kits."),
      "Setiap avatar harus masuk ke salah satu kit merek Anda."),
     (_E("A crop needs x, y, width and height together."), "Potongan perlu x, y, lebar, dan tinggi sekaligus."),
@@ -140,7 +140,7 @@ PATTERNS: list[tuple[str, str]] = [
     (_E("Nothing to do: give a rotation, a crop box, or both."),
      "Tidak ada yang diubah: isi putaran, kotak potong, atau keduanya."),
 
-    # --- core/avatar_ai.py --------------------------------------------------------------------------------------
+    # --- core/catalog/avatar_ai.py --------------------------------------------------------------------------------------
     (_E("Describe the model, or pick at least one trait."), "Jelaskan modelnya, atau pilih minimal satu ciri."),
     (_E("Candidate not found: it was already chosen, discarded, or expired. Generate again."),
      "Kandidat tidak ditemukan: sudah dipilih, dibuang, atau kedaluwarsa. Silakan buat lagi."),
@@ -150,7 +150,7 @@ PATTERNS: list[tuple[str, str]] = [
     (r"(?P<d>(?:Image generation is not (?:available|configured)|Unknown ENGINE_)\S*.*)",
      r"Pembuatan gambar belum bisa dijalankan di server ini; " + _ADMIN + r"\g<d>"),
 
-    # --- core/products.py, core/background.py -------------------------------------------------------------------
+    # --- core/catalog/products.py, core/catalog/background.py -------------------------------------------------------------------
     (_E("Choose at least one file."), "Pilih minimal satu file."),
     (r"(?P<n>\d+) files at once is too many; upload at most (?P<max>\d+)\.",
      r"\g<n> file sekaligus terlalu banyak; unggah maksimal \g<max>."),

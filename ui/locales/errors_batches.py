@@ -1,5 +1,5 @@
 """Indonesian for the English messages core writes that the pose pages show (Pose Library, Generate, Results,
-Analytics): core/batches.py, generation.py, batch_export.py, pose_library.py, pose_import.py, core/poses/*.py,
+Analytics): core/generation/planning.py + batches.py, generation.py, batch_export.py, pose_library.py, pose_import.py, core/library/poses/*.py,
 quality.py (a failed pose's reason), analytics*.py (the dashboard's notes).
 
 Same form as errors.py: a regular expression matching the whole English message and the Indonesian text with the
@@ -21,7 +21,7 @@ _STATUS = {"pending": "menunggu giliran", "running": "sedang dibuat", "done": "j
            "completed": "selesai", "cancelled": "dibatalkan"}
 _GENDER = {"female": "perempuan", "male": "laki-laki"}
 _BG_STATUS = {"pending": "menunggu", "processing": "sedang diproses", "failed": "gagal", "flagged": "perlu dicek"}
-# a pose that failed its check: core/quality.py's reasons (core/generation.py writes "Pose check failed after
+# a pose that failed its check: core/generation/quality.py's reasons (core/generation/render.py writes "Pose check failed after
 # <n> attempts: <reason>")
 _REASONS = [
     (_E("blank image (black or uniform, e.g. blocked by the safety checker)"),
@@ -33,14 +33,14 @@ _REASONS = [
      r"skor pose \g<s> di bawah batas \g<th>: \g<m> dari \g<e> titik sendi template cocok (PCK@\g<a> torso)"),
     (r"(?P<reason>.+)", r"\g<reason>"),
 ]
-# who a pose of an imported file is (core/poses/importers.py, core/pose_import.py)
+# who a pose of an imported file is (core/library/poses/importers.py, core/library/importing.py)
 _PERSON = [
     (r"document (?P<d>\d+), person (?P<p>\d+)", r"dokumen \g<d>, orang \g<p>"),
     (r"person (?P<p>\d+)", r"orang \g<p>"),
 ]
 
 PATTERNS: list[tuple[str, str]] = [
-    # --- core/batches.py ----------------------------------------------------------------------------------------
+    # --- core/generation/planning.py + batches.py ----------------------------------------------------------------------------------------
     *[(rf"“(?P<cat>[^”]+)” has no active poses for a {g} avatar; choose from (?P<known>.*)\.",
        rf"“\g<cat>” tidak punya pose aktif untuk avatar {g_id}; pilih dari \g<known>.")
       for g, g_id in _GENDER.items()],
@@ -77,7 +77,7 @@ PATTERNS: list[tuple[str, str]] = [
     *[(r"Pose check failed after (?P<n>\d+) attempts: " + rx, r"Cek pose gagal setelah \g<n> kali coba: " + rep)
       for rx, rep in _REASONS],
 
-    # --- core/generation.py -------------------------------------------------------------------------------------
+    # --- core/generation/render.py -------------------------------------------------------------------------------------
     *[(rf"“(?P<name>[^”]+)” has no cut-out yet \(background removal: {st}\)\. Wait for it, or retry the "
        r"removal on the Products page\.",
        rf"“\g<name>” belum punya potongan gambar (penghapusan latar: {st_id}). Tunggu sebentar, atau ulangi "
@@ -85,7 +85,7 @@ PATTERNS: list[tuple[str, str]] = [
       for st, st_id in [*_BG_STATUS.items(), (r"(?P<st>[^)]+)", r"\g<st>")]],
     (r"size must be one of (?P<list>.+)\.", r"Ukuran harus salah satu dari \g<list>."),
 
-    # --- core/batch_export.py -----------------------------------------------------------------------------------
+    # --- core/generation/export.py -----------------------------------------------------------------------------------
     (r"Result (?P<id>\d+) is not part of generation (?P<g>\d+)\.", r"Hasil \g<id> bukan bagian dari batch \g<g>."),
     (r"Result (?P<id>\d+) has no image yet \((?P<n>\d+) of the selection are not finished\)\.",
      r"Hasil \g<id> belum punya foto (\g<n> dari pilihan Anda belum jadi)."),
@@ -94,7 +94,7 @@ PATTERNS: list[tuple[str, str]] = [
     *[(rf"Result (?P<id>\d+) has no image \({_E(s)}\)\.", rf"Hasil \g<id> tidak punya foto ({s_id}).")
       for s, s_id in _STATUS.items()],
 
-    # --- core/pose_library.py -----------------------------------------------------------------------------------
+    # --- core/library/templates.py -----------------------------------------------------------------------------------
     (r"Pose template (?P<id>\d+) not found\.", r"Template pose \g<id> tidak ditemukan."),
     (_E("Only the data team (admins) can change pose templates."),
      "Hanya tim data (admin) yang bisa mengubah template pose."),
@@ -102,7 +102,7 @@ PATTERNS: list[tuple[str, str]] = [
     (_E("Select at least one template."), "Pilih minimal satu template."),
     (r"sort must be one of (?P<list>.+)\.", r"Urutan harus salah satu dari \g<list>."),
 
-    # --- core/pose_import.py, core/poses/export.py, core/poses/similarity.py ------------------------------------
+    # --- core/library/importing.py, core/library/poses/export.py, core/library/poses/similarity.py ------------------------------------
     (r"This file is (?P<size>[\d.]+) MB; pose files can be at most (?P<max>[\d.]+) MB\.",
      r"Ukuran file ini \g<size> MB; file pose maksimal \g<max> MB."),
     (r"category must be one of (?P<list>.+)\.", r"Kategori harus salah satu dari \g<list>."),
@@ -120,7 +120,7 @@ PATTERNS: list[tuple[str, str]] = [
      r"sama dengan pose lain di impor ini, nomor \g<c> (jarak \g<d>)"),
     *[(rx, rep) for rx, rep in _PERSON],
 
-    # --- core/poses/importers.py, keypoints.py ------------------------------------------------------------------
+    # --- core/library/poses/importers.py, keypoints.py ------------------------------------------------------------------
     (_E("The JSON file is too large."), "File JSON terlalu besar."),
     (r"Not a JSON file: (?P<why>.+)", r"Bukan file JSON: \g<why>"),
     (r"Document (?P<d>\d+) has no 'people' list \(OpenPose JSON expected\)\.",
@@ -142,7 +142,7 @@ PATTERNS: list[tuple[str, str]] = [
     (_E("Keypoints are not valid JSON."), "Titik pose bukan JSON yang valid."),
     (_E("Keypoints must be a list of 18 entries."), "Titik pose harus berupa daftar 18 titik."),
 
-    # --- core/analytics_report.py -------------------------------------------------------------------------------
+    # --- core/analytics/report.py -------------------------------------------------------------------------------
     (r"(?P<field>from|to) must be a month written YYYY-MM, like 2025-01; got (?P<v>.+)\.",
      r"Bulan (\g<field>) harus ditulis YYYY-MM, contoh 2025-01; bukan \g<v>."),
     (r"from \((?P<lo>[\d-]+)\) is after to \((?P<hi>[\d-]+)\)\.",

@@ -194,7 +194,7 @@ ID = {
                                "pilih beberapa.",
 }
 
-# core/poster_service.py's English messages in Indonesian (see ui/locales/errors.py for the form; the credit and
+# core/posters/service.py's English messages in Indonesian (see ui/locales/errors.py for the form; the credit and
 # "Poster 7 not found." messages are errors.py's). Keep the English in step with the raise statements there.
 _STATUS = {"pending": "masih menunggu giliran", "running": "sedang dibuat", "failed": "gagal",
            "cancelled": "dibatalkan"}

@@ -2,7 +2,7 @@
 ("products.type.<code>", "products.placement.<code>", "products.bg.<status>" in the status filter);
 "products.badge.<status>" is the badge on a photo ("waiting", "cut out"...)."""
 
-from core.products import BG_STATUSES, PLACEMENTS, PRODUCT_TYPES
+from core.catalog.products import BG_STATUSES, PLACEMENTS, PRODUCT_TYPES
 
 EN = {
     "products.header": "## Products\nUpload product photos — one or fifty at once. The background is removed "

@@ -1,0 +1,148 @@
+"""Users, passwords and API tokens.
+
+Passwords are hashed with pwdlib (Argon2id; the maintained successor to passlib). API tokens are random
+strings shown once; only their SHA-256 is stored. AUTH=none acts as one local admin, created on demand.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from datetime import timedelta
+from functools import lru_cache
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from core.accounts import credits
+from core.errors import Conflict, Unauthorized, ValidationFailed
+from core.settings import Settings
+from db.models import ApiToken, User, utcnow
+
+USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{2,63}$")
+ROLES = ("user", "admin")
+
+
+@lru_cache(maxsize=1)
+def _hasher():
+    from pwdlib import PasswordHash
+
+    return PasswordHash.recommended()
+
+
+def _check_username(username: str) -> str:
+    if not USERNAME.match(username or ""):
+        raise ValidationFailed(
+            "Usernames are 3-64 characters: letters, digits, '.', '_' or '-', starting with a letter or digit.",
+            field="username")
+    return username
+
+
+def create_user(session: Session, *, username: str, password: str | None, settings: Settings,
+                role: str = "user") -> User:
+    _check_username(username)
+    if role not in ROLES:
+        raise ValidationFailed(f"Role must be one of {', '.join(ROLES)}.", field="role")
+    if password is not None and not 8 <= len(password) <= 256:
+        raise ValidationFailed("Passwords are 8-256 characters.", field="password")
+    user = User(username=username, role=role, password_hash=_hasher().hash(password) if password else None)
+    session.add(user)
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        raise Conflict(f"The username {username!r} is taken.", field="username") from None
+    credits.starting_grant(session, user_id=user.id, amount=settings.starting_credits)
+    session.commit()
+    session.refresh(user)
+    return user
+
+
+def get_by_username(session: Session, username: str) -> User | None:
+    return session.exec(select(User).where(User.username == username)).first()
+
+
+def get(session: Session, user_id: int) -> User | None:
+    return session.get(User, user_id)
+
+
+def list_users(session: Session) -> list[User]:
+    return list(session.exec(select(User).order_by(User.username)))
+
+
+def authenticate(session: Session, *, username: str, password: str) -> User:
+    """The user whose password this is, or Unauthorized (the same message for every failure)."""
+    user = get_by_username(session, username or "")
+    hasher = _hasher()
+    if user is None or not user.password_hash or not user.is_active:
+        hasher.hash(password or "")  # spend the same time, so unknown names are not revealed by timing
+        raise Unauthorized("Wrong username or password.")
+    ok, new_hash = hasher.verify_and_update(password or "", user.password_hash)
+    if not ok:
+        raise Unauthorized("Wrong username or password.")
+    if new_hash:
+        user.password_hash = new_hash
+        session.add(user)
+        session.commit()
+    return user
+
+
+def sign_in(session: Session, *, username: str, password: str, address: str | None, limiter) -> User:
+    """authenticate(), after counting the attempt against the sign-in limits (core.accounts.login_limits.LoginLimiter):
+    TooManyAttempts (429) once this account or this client address has used up its window."""
+    limiter.count_attempt(username=username or "", address=address)
+    return authenticate(session, username=username, password=password)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(session: Session, *, user: User, settings: Settings, name: str = "login") -> str:
+    raw = secrets.token_urlsafe(32)
+    session.add(ApiToken(user_id=user.id, token_hash=_digest(raw), name=name,
+                         expires_at=utcnow() + timedelta(hours=settings.token_ttl_hours)))
+    session.commit()
+    return raw
+
+
+def user_for_token(session: Session, token: str | None) -> User:
+    """The active user this API token (or browser session cookie) belongs to, or Unauthorized. Runs on every
+    signed-in request: one indexed read, no write (token use is not recorded), so it fits a read-only session."""
+    if not token:
+        raise Unauthorized("Sign in first: send 'Authorization: Bearer <token>' from POST /api/auth/login.")
+    user = session.exec(select(User).join(ApiToken, ApiToken.user_id == User.id)
+                        .where(ApiToken.token_hash == _digest(token), ApiToken.expires_at > utcnow(),
+                               User.is_active.is_(True))).first()
+    if user is None:
+        raise Unauthorized("This token is not valid or has expired; sign in again.")
+    return user
+
+
+def revoke_token(session: Session, token: str) -> None:
+    row = session.exec(select(ApiToken).where(ApiToken.token_hash == _digest(token))).first()
+    if row is not None:
+        session.delete(row)
+        session.commit()
+
+
+def local_admin(session: Session, *, settings: Settings) -> User:
+    """The single user of AUTH=none, created the first time it is needed."""
+    user = get_by_username(session, settings.local_admin_username)
+    if user is None:
+        try:
+            user = create_user(session, username=settings.local_admin_username, password=None,
+                               settings=settings, role="admin")
+        except Conflict:  # created by a concurrent request
+            user = get_by_username(session, settings.local_admin_username)
+    return user
+
+
+def acting_user(session: Session, *, settings: Settings, username: str | None) -> User:
+    """The user a UI request acts as: the signed-in name with AUTH=password, else the local admin."""
+    if settings.auth == "none":
+        return local_admin(session, settings=settings)
+    user = get_by_username(session, username or "")
+    if user is None or not user.is_active:
+        raise Unauthorized("Sign in first.")
+    return user

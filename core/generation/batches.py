@@ -1,0 +1,138 @@
+"""What a user does with a running or finished batch: status with ETA, cancel, results with filters, one
+result, rating, the list of batches, and the pose generator's stats. Starting one is core.generation.planning.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from core.errors import Conflict, ValidationFailed
+from core.generation.state import ACTIVE, APP, get, refresh, refund_pose
+from core.records import get_owned, list_owned
+from core.schemas import CamelModel
+from db.models import CreditLedger, GeneratedPose, PoseGeneration, User, utcnow
+
+
+RESULT_FILTERS = {"all": None, "accepted": ("done",), "failed": ("failed",), "pending": ("pending", "running"),
+                  "cancelled": ("cancelled",)}
+
+
+class BatchStatus(CamelModel):
+    id: int
+    status: str
+    progress: float
+    total: int
+    done: int
+    failed: int
+    cancelled: int
+    pending: int
+    running: int
+    eta_seconds: float | None
+    credits_reserved: int
+    credits_used: int
+    credits_refunded: int
+    started_at: datetime | None
+    completed_at: datetime | None
+
+
+def status(session: Session, *, user: User, generation_id: int) -> BatchStatus:
+    g = get(session, user=user, generation_id=generation_id)
+    counts = dict(session.execute(select(GeneratedPose.status, sa.func.count())
+                                  .where(GeneratedPose.generation_id == g.id).group_by(GeneratedPose.status)).all())
+    done, failed = counts.get("done", 0), counts.get("failed", 0)
+    left = counts.get("pending", 0) + counts.get("running", 0)
+    eta = None
+    if left and g.started_at and done + failed:
+        started = g.started_at if g.started_at.tzinfo else g.started_at.replace(tzinfo=timezone.utc)
+        elapsed = (utcnow() - started).total_seconds()
+        eta = round(elapsed / (done + failed) * left, 1)
+    return BatchStatus(id=g.id, status=g.status, progress=g.progress, total=sum(counts.values()), done=done,
+                       failed=failed, cancelled=counts.get("cancelled", 0), pending=counts.get("pending", 0),
+                       running=counts.get("running", 0), eta_seconds=eta, credits_reserved=g.credits_reserved,
+                       credits_used=g.credits_used, credits_refunded=g.credits_refunded, started_at=g.started_at,
+                       completed_at=g.completed_at)
+
+
+def cancel(session: Session, *, user: User, generation_id: int) -> PoseGeneration:
+    """Stop what has not finished: pending and running poses become cancelled and are refunded; finished
+    poses stay. A worker that is rendering a cancelled pose drops its result (core.generation)."""
+    g = get(session, user=user, generation_id=generation_id)
+    if g.status not in ACTIVE:
+        raise Conflict(f"Generation {g.id} is already {g.status}; there is nothing to cancel.")
+    G = GeneratedPose
+    stopped = session.execute(sa.update(G).where(G.generation_id == g.id, G.status.in_(ACTIVE))
+                              .values(status="cancelled", finished_at=utcnow(), error="Cancelled.")
+                              .returning(G.position, G.round, G.cost)).all()
+    for position, round_, cost in stopped:
+        refund_pose(session, generation_id=g.id, user_id=user.id, position=position, round_=round_, amount=cost,
+                    reason="Cancelled by the user.")
+    g.status, g.completed_at = "cancelled", utcnow()
+    session.add(g)
+    session.commit()
+    return refresh(session, g)
+
+
+def get_pose(session: Session, *, user: User, pose_id: int) -> GeneratedPose:
+    return get_owned(session, GeneratedPose, pose_id, user_id=user.id, label="Result")
+
+
+def results(session: Session, *, user: User, generation_id: int, show: str = "all", limit: int = 100,
+            offset: int = 0) -> tuple[list[GeneratedPose], int]:
+    if show not in RESULT_FILTERS:
+        raise ValidationFailed(f"show must be one of {', '.join(RESULT_FILTERS)}.", field="show")
+    if not 1 <= limit <= 500 or offset < 0:
+        raise ValidationFailed("limit must be 1-500 and offset 0 or more.", field="limit")
+    g = get(session, user=user, generation_id=generation_id)
+    G = GeneratedPose
+    where = [G.generation_id == g.id]
+    if RESULT_FILTERS[show]:
+        where.append(G.status.in_(RESULT_FILTERS[show]))
+    total = session.exec(select(sa.func.count()).select_from(G).where(*where)).one()
+    rows = list(session.exec(select(G).where(*where).order_by(G.position).limit(limit).offset(offset)))
+    return rows, total
+
+
+def rate(session: Session, *, user: User, pose_id: int, rating: int | None) -> GeneratedPose:
+    """Rate a finished image 1-5 (None clears the rating)."""
+    if rating is not None and (isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5):
+        raise ValidationFailed(f"A rating is a whole number from 1 to 5, got {rating!r}.", field="rating")
+    pose = get_pose(session, user=user, pose_id=pose_id)
+    if pose.status != "done":
+        raise Conflict(f"Only finished images can be rated; this one is {pose.status}.")
+    pose.rating = rating
+    session.add(pose)
+    session.commit()
+    session.refresh(pose)
+    return pose
+
+
+def list_generations(session: Session, *, user: User, project_id: int | None = None, limit: int = 50,
+                     offset: int = 0) -> tuple[list[PoseGeneration], int]:
+    return list_owned(session, PoseGeneration, user_id=user.id, filters={"project_id": project_id},
+                      order_by=(PoseGeneration.created_at.desc(), PoseGeneration.id.desc()), limit=limit,
+                      offset=offset)
+
+
+def stats(session: Session, *, user: User) -> dict:
+    """The pose generator's numbers for one user (GET /api/apps/pose-generator/stats)."""
+    G, P = GeneratedPose, PoseGeneration
+    by_status = dict(session.execute(select(G.status, sa.func.count()).where(G.user_id == user.id)
+                                     .group_by(G.status)).all())
+    gens = dict(session.execute(select(P.status, sa.func.count()).where(P.user_id == user.id)
+                                .group_by(P.status)).all())
+    avg_render, avg_rating, rated = session.execute(
+        select(sa.func.avg(G.render_seconds), sa.func.avg(G.rating), sa.func.count(G.rating))
+        .where(G.user_id == user.id, G.status == "done")).one()
+    spent = session.execute(select(sa.func.coalesce(sa.func.sum(-CreditLedger.delta), 0))
+                            .where(CreditLedger.user_id == user.id,
+                                   CreditLedger.app_id == APP)).scalar()
+    done, failed = by_status.get("done", 0), by_status.get("failed", 0)
+    return {"generations": sum(gens.values()), "generationsByStatus": gens, "images": done, "failed": failed,
+            "cancelled": by_status.get("cancelled", 0),
+            "inProgress": by_status.get("pending", 0) + by_status.get("running", 0),
+            "successRate": round(done / (done + failed), 4) if done + failed else None,
+            "avgRenderSeconds": round(float(avg_render), 3) if avg_render is not None else None,
+            "avgRating": round(float(avg_rating), 2) if avg_rating is not None else None, "ratedImages": rated,
+            "creditsSpent": int(spent)}

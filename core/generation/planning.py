@@ -1,0 +1,262 @@
+"""Planning: every way a render starts goes through here — try one pose, a batch, retry the failed, re-render
+one — and each does the same three things in one transaction: check ownership and inputs, write one row per
+pose (template, seed, prompt, what it costs) with one ledger charge, then hand the committed ids to the runner
+(core.generation.work.dispatch). A check that fails leaves nothing planned and nothing charged.
+
+Prices (the seed's): generatePose 10 per pose; a batch of BULK_FROM poses or more is charged batchGeneration,
+5 per pose; retrying failed poses is retryFailedPose, 5 each. Each pose row records what it holds (`cost`), and a
+failed or cancelled pose gets exactly that back (core.generation.state.refund_pose).
+"""
+from __future__ import annotations
+
+import random
+import secrets
+from typing import Literal
+
+import sqlalchemy as sa
+from pydantic import Field, model_validator
+from sqlmodel import Session, select
+
+from core.accounts import credits
+from core.errors import Conflict, ValidationFailed
+from core.generation import projects, work
+from core.generation.batches import get_pose
+from core.generation.state import ACTIVE, APP, SEED_LIMIT, inputs, locked, refresh
+from core.library import templates as lib
+from core.schemas import CamelModel
+from core.settings import Settings
+from core.sizes import output_size
+from db.models import GeneratedPose, PoseGeneration, PoseTemplate, User, utcnow
+
+
+BULK_FROM = 100
+QUALITY_STEPS = {"draft": 0.5, "standard": 1.0, "high": 1.6}   # x ENGINE_STEPS
+
+
+class TryOne(CamelModel):
+    brand_kit_id: int
+    avatar_id: int
+    product_id: int
+    template_id: int
+    seed: int | None = Field(default=None, ge=0, le=SEED_LIMIT)
+    size: str = "portrait"
+    extra_prompt: str | None = Field(default=None, max_length=500)
+
+
+class BatchRequest(CamelModel):
+    brand_kit_id: int
+    avatar_id: int
+    product_id: int
+    project_id: int | None = None
+    total_poses: int | None = Field(default=None, ge=1)
+    pose_distribution: dict[str, int] | None = None
+    template_ids: list[int] | None = Field(default=None, min_length=1)
+    allow_repeats: bool = False
+    size: str = "portrait"
+    quality: Literal["draft", "standard", "high"] = "standard"
+    seed: int | None = Field(default=None, ge=0, le=SEED_LIMIT)
+    extra_prompt: str | None = Field(default=None, max_length=500)
+
+    @model_validator(mode="after")
+    def _one_way_to_pick(self):
+        if (self.pose_distribution is None) == (self.template_ids is None):
+            raise ValueError("give either poseDistribution (poses per category) or templateIds, not both")
+        if self.pose_distribution is not None:
+            if not self.pose_distribution or any(n < 0 for n in self.pose_distribution.values()):
+                raise ValueError("poseDistribution needs at least one category with a number of poses >= 0")
+            wanted = sum(self.pose_distribution.values())
+        else:
+            wanted = len(self.template_ids)
+        if wanted < 1:
+            raise ValueError("ask for at least one pose")
+        if self.total_poses is not None and self.total_poses != wanted:
+            what = "the poseDistribution adds up to" if self.pose_distribution is not None else "templateIds has"
+            raise ValueError(f"totalPoses is {self.total_poses} but {what} {wanted}")
+        self.total_poses = wanted
+        return self
+
+
+def unit_price(total: int) -> tuple[str, int]:
+    """(ledger action, credits per pose) for a batch of `total` poses."""
+    action = "batchGeneration" if total >= BULK_FROM else "generatePose"
+    return action, credits.cost(APP, action)
+
+
+def _expected(t: PoseTemplate) -> float:
+    return (t.success_count + lib.PRIOR_SUCCESS * lib.PRIOR_WEIGHT) / (t.usage_count + lib.PRIOR_WEIGHT)
+
+
+def choose_templates(session: Session, *, distribution: dict[str, int], rng: random.Random, allow_repeats: bool,
+                     gender: str | None = None) -> list[PoseTemplate]:
+    """Templates for each category: drawn by expected success rate (weighted, without replacement), with
+    variety — each pick of a subcategory makes the next pick from it less likely. The same template comes
+    twice only when allow_repeats is set and the category has too few."""
+    T = PoseTemplate
+    where = [T.is_active.is_(True)]
+    if gender in ("female", "male"):
+        where.append(T.gender.in_([gender, "unisex"]))
+    known = dict(session.execute(select(T.category, sa.func.count()).where(*where).group_by(T.category)).all())
+    unknown = sorted(c for c, n in distribution.items() if n and c not in known)
+    if unknown:
+        everywhere = set(session.exec(select(T.category).where(T.is_active.is_(True)).distinct()))
+        for_other = [c for c in unknown if c in everywhere]
+        if for_other:
+            raise ValidationFailed(f"“{for_other[0]}” has no active poses for a {gender} avatar; choose from "
+                                   f"{', '.join(sorted(known))}.", field="poseDistribution")
+        raise ValidationFailed(f"Unknown pose categor{'y' if len(unknown) == 1 else 'ies'} {', '.join(unknown)}: "
+                               f"choose from {', '.join(sorted(known))}.", field="poseDistribution")
+    for category, n in distribution.items():
+        if n > known.get(category, 0) and not allow_repeats:
+            raise ValidationFailed(
+                f"“{category}” has {known[category]} active poses and you asked for {n}. Ask for fewer, or allow "
+                "repeats (a repeated pose gets a different seed).", field="poseDistribution")
+    picked: list[PoseTemplate] = []
+    for category in sorted(distribution):
+        n = distribution[category]
+        if n <= 0:
+            continue
+        pool = list(session.exec(select(T).where(*where, T.category == category).order_by(T.id)))
+        # Efraimidis–Spirakis keys: u^(1/w) ranks a weighted draw without replacement.
+        keyed = [(rng.random() ** (1.0 / max(1e-6, _expected(t) ** 2)), t) for t in pool]
+        chosen, used = [], {}
+        while len(chosen) < min(n, len(pool)):
+            best = max(keyed, key=lambda kt: kt[0] * 0.75 ** used.get(kt[1].subcategory, 0))
+            keyed.remove(best)
+            chosen.append(best[1])
+            used[best[1].subcategory] = used.get(best[1].subcategory, 0) + 1
+        while len(chosen) < n:  # allow_repeats: go round the same good picks again
+            chosen.append(chosen[len(chosen) % len(pool)])
+        picked += chosen
+    return picked
+
+
+def start_single(session: Session, *, user: User, request: TryOne, settings: Settings, runner) -> PoseGeneration:
+    """Plan and charge one pose, then hand it to the runner. Nothing is planned when a check fails."""
+    from core.prompts import PromptOverrides, build_prompt
+
+    kit, avatar, product = inputs(session, user=user, kit_id=request.brand_kit_id, avatar_id=request.avatar_id,
+                                   product_id=request.product_id)
+    template = lib.get(session, user=user, template_id=request.template_id)
+    width, height = output_size(settings, request.size)
+    seed = request.seed if request.seed is not None else secrets.randbelow(SEED_LIMIT)
+    prompt = build_prompt(brand_kit=kit, avatar=avatar, product=product, template=template,
+                          overrides=PromptOverrides(extra=request.extra_prompt) if request.extra_prompt else None)
+    cost = credits.cost(APP, "generatePose")
+    generation = PoseGeneration(user_id=user.id, brand_kit_id=kit.id, avatar_id=avatar.id, product_id=product.id,
+                                total_poses=1, status="pending", credits_reserved=cost,
+                                options={"mode": "single", "size": request.size, "width": width, "height": height,
+                                         "extraPrompt": request.extra_prompt, "unitCost": cost})
+    session.add(generation)
+    session.flush()
+    session.add(GeneratedPose(user_id=user.id, generation_id=generation.id, template_id=template.id, position=0,
+                              seed=seed, prompt=prompt.positive, negative_prompt=prompt.negative, cost=cost))
+    credits.charge(session, user_id=user.id, app_id=APP, action="generatePose", ref_type="generation",
+                   ref_id=generation.id, idempotency_key=f"pose:{generation.id}:0")
+    session.flush()
+    work.dispatch(session, generation_id=generation.id, positions=[0], runner=runner, settings=settings)
+    return generation
+
+
+def start_batch(session: Session, *, user: User, request: BatchRequest, settings: Settings, runner) -> PoseGeneration:
+    """Plan one row per pose, reserve the credits and queue the work, in one transaction. Any check that
+    fails (limit, credits, someone else's avatar...) leaves nothing planned."""
+    from core.prompts import PromptOverrides, build_prompt
+
+    total = request.total_poses
+    if total > settings.max_poses_per_generation:
+        raise ValidationFailed(f"A batch can have at most {settings.max_poses_per_generation} poses; you asked for "
+                               f"{total}.", field="totalPoses")
+    kit, avatar, product = inputs(session, user=user, kit_id=request.brand_kit_id, avatar_id=request.avatar_id,
+                                   product_id=request.product_id)
+    project = projects.get_project(session, user=user, project_id=request.project_id) \
+        if request.project_id is not None else None
+    width, height = output_size(settings, request.size)
+    batch_seed = request.seed if request.seed is not None else secrets.randbelow(SEED_LIMIT)
+    rng = random.Random(batch_seed)
+    if request.template_ids is not None:
+        templates = [lib.get(session, user=user, template_id=tid) for tid in request.template_ids]
+    else:
+        templates = choose_templates(session, distribution=request.pose_distribution, rng=rng,
+                                     allow_repeats=request.allow_repeats, gender=avatar.gender)
+    action, price = unit_price(total)
+    steps = max(1, round(settings.engine_steps * QUALITY_STEPS[request.quality]))
+    overrides = PromptOverrides(extra=request.extra_prompt) if request.extra_prompt else None
+    generation = PoseGeneration(
+        user_id=user.id, project_id=project.id if project else None, brand_kit_id=kit.id, avatar_id=avatar.id,
+        product_id=product.id, total_poses=total, status="pending", pose_distribution=request.pose_distribution,
+        options={"mode": "batch", "size": request.size, "width": width, "height": height, "quality": request.quality,
+                 "steps": steps, "seed": batch_seed, "extraPrompt": request.extra_prompt,
+                 "allowRepeats": request.allow_repeats, "unitCost": price, "priceAction": action,
+                 "templateIds": request.template_ids})
+    session.add(generation)
+    session.flush()
+    prompts: dict[int, object] = {}
+    for position, template in enumerate(templates):
+        if template.id not in prompts:
+            prompts[template.id] = build_prompt(brand_kit=kit, avatar=avatar, product=product, template=template,
+                                                overrides=overrides)
+        prompt = prompts[template.id]
+        session.add(GeneratedPose(user_id=user.id, generation_id=generation.id, template_id=template.id,
+                                  position=position, seed=rng.randrange(SEED_LIMIT), prompt=prompt.positive,
+                                  negative_prompt=prompt.negative, cost=price))
+    credits.charge(session, user_id=user.id, app_id=APP, action=action, quantity=total, ref_type="generation",
+                   ref_id=generation.id, idempotency_key=f"batch:{generation.id}")
+    generation.credits_reserved = price * total
+    session.flush()
+    work.dispatch(session, generation_id=generation.id, positions=list(range(total)), runner=runner, settings=settings)
+    return generation
+
+
+def retry_failed(session: Session, *, user: User, generation_id: int, settings: Settings, runner) -> int:
+    """Queue the failed poses again with new seeds (retryFailedPose each). Returns how many."""
+    g = locked(session, user=user, generation_id=generation_id)
+    if g.status == "cancelled":
+        raise Conflict(f"Generation {g.id} was cancelled; start a new batch instead.")
+    G = GeneratedPose
+    failed = list(session.exec(select(G).where(G.generation_id == g.id, G.status == "failed").order_by(G.position)))
+    if not failed:
+        raise Conflict(f"Generation {g.id} has no failed poses to retry.")
+    price = credits.cost(APP, "retryFailedPose")
+    # a round number never used in this batch: it names the charge and every refund of the round
+    round_ = session.execute(select(sa.func.max(G.round)).where(G.generation_id == g.id)).scalar() + 1
+    credits.charge(session, user_id=user.id, app_id=APP, action="retryFailedPose", quantity=len(failed),
+                   ref_type="generation", ref_id=g.id, idempotency_key=f"retry:{g.id}:{round_}")
+    for p in failed:
+        p.status, p.round, p.cost, p.error, p.finished_at = "pending", round_, price, None, None
+        p.seed, p.attempts, p.quality_score, p.worker_id = secrets.randbelow(SEED_LIMIT), 0, None, None
+        session.add(p)
+    g.status, g.completed_at, g.started_at = "running", None, utcnow()   # the ETA counts from the re-opening
+    session.add(g)
+    session.flush()
+    work.dispatch(session, generation_id=g.id, positions=[p.position for p in failed], runner=runner, settings=settings)
+    refresh(session, g)
+    return len(failed)
+
+
+def rerender(session: Session, *, user: User, pose_id: int, settings: Settings, runner,
+             seed: int | None = None) -> GeneratedPose:
+    """The same template, prompt and size with a new seed, as a new image in the same batch (generatePose).
+    The original stays."""
+    original = get_pose(session, user=user, pose_id=pose_id)
+    if original.status not in ("done", "failed"):
+        raise Conflict(f"Result {original.id} is still {original.status}; re-render it once it has finished.")
+    g = locked(session, user=user, generation_id=original.generation_id)   # one new position at a time
+    if g.status == "cancelled":
+        raise Conflict(f"Generation {g.id} was cancelled; start a new batch instead.")
+    price = credits.cost(APP, "generatePose")
+    position = session.execute(select(sa.func.max(GeneratedPose.position))
+                               .where(GeneratedPose.generation_id == g.id)).scalar() + 1
+    pose = GeneratedPose(user_id=user.id, generation_id=g.id, template_id=original.template_id, position=position,
+                         seed=seed if seed is not None else secrets.randbelow(SEED_LIMIT), prompt=original.prompt,
+                         negative_prompt=original.negative_prompt, cost=price)
+    session.add(pose)
+    credits.charge(session, user_id=user.id, app_id=APP, action="generatePose", ref_type="generation",
+                   ref_id=g.id, idempotency_key=f"pose:{g.id}:{position}")
+    if g.status not in ACTIVE:
+        g.started_at = utcnow()   # the ETA counts from the re-opening
+    g.status, g.completed_at, g.total_poses = "running", None, g.total_poses + 1
+    session.add(g)
+    session.flush()
+    work.dispatch(session, generation_id=g.id, positions=[position], runner=runner, settings=settings)
+    session.refresh(pose)
+    return pose

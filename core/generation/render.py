@@ -1,0 +1,258 @@
+"""What a render job runs: claim its poses (core.generation.work), then per micro-batch of ENGINE_BATCH_SIZE:
+template fitted to the canvas -> control image -> engine.render -> the product composited -> quality check ->
+retry with the next seed, accept, or fail (refunded).
+
+Each result is written with a conditional UPDATE that only succeeds while the pose is still this worker's, so
+a cancelled pose, or one the reaper gave to another worker, is never stored twice. Files are written at one key
+per pose and round before the row commits, so a job that runs again rewrites the same files.
+"""
+from __future__ import annotations
+
+import io
+import logging
+import time
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from PIL import Image
+from sqlmodel import Session, select
+
+from core.analytics import metrics
+from core.errors import DomainError, ModelUnavailable
+from core.generation import work
+from core.generation.state import refresh, refund_pose, retry_seed
+from core.library import templates as lib
+from core.settings import Settings
+from core.storage import LocalFileStore
+from db.models import Avatar, GeneratedPose, PoseGeneration, PoseTemplate, Product, utcnow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Work:
+    pose: GeneratedPose
+    keypoints: list            # the template fitted to the output canvas
+    control: Image.Image
+    attempt: int = 0
+    started: float = 0.0
+    pipeline: float = 0.0
+    box: list | None = None    # the product's box in the kept image
+
+
+class _Lost(Exception):
+    """The pose stopped being ours while we rendered it (cancelled, or reaped and given to another worker)."""
+
+
+_MISSING_DETECTOR: dict[tuple, float] = {}  # settings key -> when to look for the weights again
+RECHECK_SECONDS = 300
+
+
+def _detector(settings: Settings):
+    """The pose detector's detect(), or None when its weights are not here (poses are then recorded as
+    "not checked" — never given a made-up score). A failed lookup is remembered for a few minutes, so a
+    server without the weights does not search for them before every batch."""
+    key = (settings.pose_detector, str(settings.model_dir), str(settings.hf_cache_dir), settings.model_downloads)
+    if _MISSING_DETECTOR.get(key, 0) > time.monotonic():
+        return None
+    try:
+        from engine.detector import get_pose_detector
+
+        return get_pose_detector(settings).detect
+    except ModelUnavailable as exc:
+        log.warning("pose check off: %s", exc.message)
+        _MISSING_DETECTOR[key] = time.monotonic() + RECHECK_SECONDS
+        return None
+
+
+def render_generation(session: Session, *, generation_id: int, store: LocalFileStore, settings: Settings,
+                      engine=None, detector="auto") -> PoseGeneration | None:
+    """Render every pending pose of a generation in this process (tests, the CLI). Safe to run twice."""
+    return render_poses(session, generation_id=generation_id, positions=None, store=store, settings=settings,
+                        engine=engine, detector=detector)
+
+
+def render_poses(session: Session, *, generation_id: int, positions: list[int] | None, store: LocalFileStore,
+                 settings: Settings, worker: str | None = None, engine=None, detector="auto") -> PoseGeneration | None:
+    """Claim the pending poses at `positions` (None: all) and render them in micro-batches of
+    ENGINE_BATCH_SIZE. Poses another worker holds, or that are finished or cancelled, are left alone."""
+    from core.library.poses.render import render_skeleton
+    from core.library.poses.transforms import fit_to_aspect
+
+    worker = worker or work.worker_id()
+    generation = session.get(PoseGeneration, generation_id)
+    if generation is None:
+        return None
+    claimed = work.claim(session, generation_id=generation_id, positions=positions, worker=worker)
+    if not claimed:
+        return refresh(session, generation)
+    poses = list(session.exec(select(GeneratedPose).where(GeneratedPose.generation_id == generation_id,
+                                                          GeneratedPose.position.in_(claimed))
+                              .order_by(GeneratedPose.position)))
+    options = generation.options or {}
+    width, height = options["width"], options["height"]
+    session.commit()  # end the read: loading the engine can take minutes, and SQLite writers would wait on us
+    try:
+        if engine is None:
+            from engine.pipeline import get_engine
+
+            engine = get_engine(settings)
+        detect = _detector(settings) if detector == "auto" else detector
+    except DomainError as exc:  # e.g. the model's weights are missing: every pose fails, refunded
+        for pose in poses:
+            _fail(session, generation, pose, exc.message, worker=worker)
+        return refresh(session, generation)
+    generation.started_at = generation.started_at or utcnow()
+    if generation.status == "pending":
+        generation.status = "running"
+    generation.options = {**options, "engine": engine.describe()}
+    session.add(generation)
+    session.commit()
+    avatar = session.get(Avatar, generation.avatar_id) if generation.avatar_id else None
+    product = session.get(Product, generation.product_id) if generation.product_id else None
+    session.commit()
+    cutout = None
+    if product is not None and product.cutout_path:
+        cutout = Image.open(io.BytesIO(store.read(product.cutout_path))).convert("RGBA")
+    ip_image = None
+    if avatar is not None and settings.ip_adapter != "false":
+        ip_image = Image.open(io.BytesIO(store.read(avatar.image_path))).convert("RGB")
+    queue = []
+    for pose in poses:
+        template = session.get(PoseTemplate, pose.template_id) if pose.template_id else None
+        session.commit()
+        if template is None:  # deleted from the library while the pose waited: fail it alone, refunded
+            _fail(session, generation, pose, "Its pose template was deleted from the library before it was "
+                  "rendered.", worker=worker)
+            continue
+        fitted = fit_to_aspect(template.keypoints, width / height, source_aspect=template.aspect).to_json()
+        control = Image.fromarray(render_skeleton(fitted, width, height))
+        queue.append(_Work(pose, fitted, control, started=time.perf_counter()))
+    steps = options.get("steps")
+    while queue:
+        queue = _still_mine(session, queue, worker)
+        batch, queue = queue[: settings.engine_batch_size], queue[settings.engine_batch_size:]
+        if not batch:
+            break
+        retry = _render_batch(session, generation, batch, engine=engine, detect=detect, cutout=cutout,
+                              product=product, ip_image=ip_image, store=store, settings=settings, worker=worker,
+                              steps=steps)
+        queue = retry + queue
+        refresh(session, generation)
+    return refresh(session, generation)
+
+
+def _still_mine(session, queue: list[_Work], worker: str) -> list[_Work]:
+    """Drop poses that were cancelled or handed to another worker since we claimed them."""
+    if not queue:
+        return queue
+    ids = [w.pose.id for w in queue]
+    mine = set(session.exec(select(GeneratedPose.id).where(GeneratedPose.id.in_(ids), GeneratedPose.status == "running",
+                                                           GeneratedPose.worker_id == worker)))
+    session.commit()
+    return [w for w in queue if w.pose.id in mine]
+
+
+def _render_batch(session, generation, batch, *, engine, detect, cutout, product, ip_image, store, settings,
+                  worker, steps=None):
+    from core.generation.compositing import place_product
+    from core.generation.quality import check_image
+    from engine.pipeline import RenderRequest
+
+    requests = [RenderRequest(w.pose.prompt or "", w.control, retry_seed(w.pose.seed, w.attempt),
+                              w.pose.negative_prompt or "", ip_adapter_image=ip_image) for w in batch]
+    t0 = time.perf_counter()
+    results = engine.render(requests, steps=steps)
+    waited = (time.perf_counter() - t0) / len(batch)
+    again = []
+    for w, result in zip(batch, results):
+        # the engine's own per-image time (taken after its lock), not time spent waiting for another job
+        w.pipeline += float(result.timings.get("per_image_s", waited))
+        image, w.box = result.image, None
+        if product is not None and cutout is not None:
+            placed = place_product(image=image, cutout=cutout, keypoints=w.keypoints, placement=product.placement,
+                                   product_type=product.product_type)
+            image, w.box = placed.image, (list(placed.box) if placed.box else None)
+        quality = check_image(image=image, template_keypoints=w.keypoints, detector=detect,
+                              threshold=settings.quality_threshold)
+        w.attempt += 1
+        if quality.accepted:
+            _accept(session, generation, w, image, quality, store, worker=worker)
+        elif w.attempt < settings.max_attempts:
+            again.append(w)
+        else:
+            _fail(session, generation, w.pose, f"Pose check failed after {w.attempt} attempts: {quality.reason}",
+                  score=quality.score, attempts=w.attempt, worker=worker)
+    return again
+
+
+def _mine(pose: GeneratedPose, worker: str | None):
+    G = GeneratedPose
+    where = [G.id == pose.id, G.status == "running"]
+    if worker is not None:
+        where.append(G.worker_id == worker)
+    return sa.update(G).where(*where)
+
+
+def _accept(session, generation, w: _Work, image, quality, store, *, worker: str) -> None:
+    from core.images import encode_image, make_thumbnail
+
+    pose = w.pose
+    data, ext, _ = encode_image(image)
+    control_png = io.BytesIO()
+    w.control.save(control_png, "PNG")
+    seed = retry_seed(pose.seed, w.attempt - 1)
+    name = f"g{generation.id}-p{pose.position}-r{pose.round}-s{seed}"
+    keys = {kind: store.fixed_key(user_id=pose.user_id, kind=kind, name=name, ext=e)
+            for kind, e in (("pose", ext), ("pose-thumb", "jpg"), ("pose-control", "png"))}
+    try:
+        with store.staged() as staged:
+            staged.put(keys["pose"], data)
+            staged.put(keys["pose-thumb"], make_thumbnail(image))
+            staged.put(keys["pose-control"], control_png.getvalue())
+            values = dict(status="done", image_path=keys["pose"], thumbnail_path=keys["pose-thumb"],
+                          control_path=keys["pose-control"], seed=seed,
+                          attempts=w.attempt, error=None, quality_score=quality.score,
+                          quality_checked=quality.checked, render_seconds=round(time.perf_counter() - w.started, 3),
+                          pipeline_seconds=round(w.pipeline, 3), product_box=w.box, finished_at=utcnow())
+            if session.execute(_mine(pose, worker).values(**values)).rowcount != 1:
+                session.rollback()
+                if _may_use(session, pose, worker, keys["pose"]):
+                    staged.keys.clear()  # another worker renders this very seed and writes these keys: leave them
+                raise _Lost()
+            if pose.template_id:
+                lib.record_result(session, template_id=pose.template_id, accepted=True, quality_score=quality.score)
+            metrics.record_created(session, user_id=pose.user_id, brand_kit_id=generation.brand_kit_id,
+                                     design_type="pose", seconds=values["render_seconds"], at=values["finished_at"])
+            session.commit()
+    except _Lost:
+        log.info("pose %s of generation %s is no longer ours; result dropped", pose.position, generation.id)
+        return
+    finally:
+        session.expire(pose)
+
+
+def _may_use(session, pose: GeneratedPose, worker: str, key: str) -> bool:
+    """Whether another worker that holds this pose now may store (or has stored) the same file key."""
+    row = session.exec(select(GeneratedPose.status, GeneratedPose.worker_id, GeneratedPose.image_path)
+                       .where(GeneratedPose.id == pose.id)).first()
+    session.commit()
+    return (row is not None and row[0] in ("running", "done") and row[1] != worker
+            and row[2] in (None, key))
+
+
+def _fail(session, generation, pose: GeneratedPose, reason: str, *, score=None, attempts=None,
+          worker: str | None = None) -> None:
+    """Mark a running pose failed and refund what it held — only if it is still ours."""
+    values = dict(status="failed", error=reason, finished_at=utcnow(), quality_score=score)
+    if attempts is not None:
+        values["attempts"] = attempts
+    if session.execute(_mine(pose, worker).values(**values)).rowcount != 1:
+        session.rollback()
+        return
+    if pose.template_id is not None and attempts is not None:
+        lib.record_result(session, template_id=pose.template_id, accepted=False, quality_score=score)
+    refund_pose(session, generation_id=generation.id, user_id=pose.user_id, position=pose.position,
+                round_=pose.round, amount=pose.cost, reason=reason)
+    session.commit()
+    session.expire(pose)

@@ -1,0 +1,202 @@
+"""The Results page's HTML: progress bar, gallery tiles, the detail of one image and the export panel. Pure
+builders from rows and strings (no database, no handlers); ui/results.py wires them to the page."""
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlparse
+
+import gradio as gr
+
+from core.schemas import file_url
+from ui.common import choice_id, err, esc
+from ui.i18n import lang, message, tr
+
+API = "/api/apps/pose-generator"
+POLL_SECONDS = 1.5
+ACTIVE = ("pending", "running")
+FILTERS = ("all", "accepted", "failed")
+STATUS_KIND = {"done": "ok", "completed": "ok", "failed": "bad", "cancelled": "warn", "running": "busy",
+               "pending": "info"}
+# A click on a tile (or Enter on a focused one) asks the server for that image's detail; the tiles re-render,
+# so the listener sits on the gallery box (event delegation), as on the Brand Kits page.
+TILE_CLICK_JS = """
+const pick = (event) => {
+  const tile = event.target.closest('[data-result-id]');
+  if (tile) { event.preventDefault(); trigger('click', {result_id: tile.dataset.resultId}); }
+};
+element.addEventListener('click', pick);
+element.addEventListener('keydown', (event) => { if (event.key === 'Enter' || event.key === ' ') pick(event); });
+"""
+
+
+def int_or_none(value) -> int | None:
+    text = str(value if value is not None else "").strip()
+    return int(text) if text.isdigit() else None
+
+
+def wanted_generation(request: gr.Request | None) -> int | None:
+    """?generation=ID of the page (Gradio passes the page's query string with each event; the referer is
+    the fallback)."""
+    try:
+        found = int_or_none(dict(request.query_params).get("generation"))
+    except Exception:  # noqa: BLE001 - no request, or no query string
+        found = None
+    if found is None and request is not None:
+        try:
+            referer = dict(request.headers).get("referer") or ""
+            found = int_or_none((parse_qs(urlparse(referer).query).get("generation") or [None])[0])
+        except Exception:  # noqa: BLE001
+            found = None
+    return found
+
+
+def status_text(request, status: str) -> str:
+    """A batch's or a pose's status as the visitor reads it ("waiting for a worker", "completed"...)."""
+    return tr(request, f"results.status.{status}") if status in STATUS_KIND else status
+
+
+def when_text(dt, request=None) -> str:
+    if not dt:
+        return ""
+    month = tr(request, "results.months").split()[dt.month - 1]
+    return f"{dt.day:02d} {month} {dt.year} {dt:%H:%M} UTC"
+
+
+def _eta(seconds: float | None, request=None) -> str:
+    if seconds is None:
+        return tr(request, "results.eta_unknown")
+    if seconds < 60:
+        return tr(request, "results.eta_seconds", n=max(1, round(seconds)))
+    return tr(request, "results.eta_minutes", n=round(seconds / 60))
+
+
+def pose_label(p, name: str) -> str:
+    return f"{p.id} · #{p.position + 1} {name}"
+
+
+def progress_html(st, live: bool, request=None) -> str:
+    def say(key, **values):
+        return esc(tr(request, key, **values))
+
+    def bold(key, **numbers):  # "<b>5</b> done": the numbers in bold inside the translated (escaped) text
+        text = say(key, **{name: f"@{name}@" for name in numbers})
+        for name, n in numbers.items():
+            text = text.replace(f"@{name}@", f"<b>{n}</b>")
+        return text
+
+    total = max(1, st.total)
+    finished = st.done + st.failed + st.cancelled
+    pct = round(100 * finished / total)
+    bars = "".join(f"<div class='apg-bar-{cls}' style='width:{100 * n / total:.2f}%'></div>"
+                   for cls, n in (("done", st.done), ("failed", st.failed), ("cancelled", st.cancelled)) if n)
+    counts = [bold("results.count_done", n=st.done), bold("results.count_failed", n=st.failed)]
+    if st.cancelled:
+        counts.append(bold("results.count_cancelled", n=st.cancelled))
+    counts.append(bold("results.count_total", n=st.total))
+    if st.status in ACTIVE:
+        counts.append(f"<span id='res-eta'>{esc(_eta(st.eta_seconds, request))}</span>")
+    every = f"{POLL_SECONDS:g}".replace(".", "," if lang(request) == "id" else ".")
+    state = (f"<span class='apg-live' id='res-live' data-live='1'>{say('results.live', s=every)}</span>"
+             if live else f"<span class='apg-still' id='res-live' data-live='0'>{say('results.still')}</span>")
+    credits_line = bold("results.credits_line", reserved=st.credits_reserved, used=st.credits_used,
+                        refunded=st.credits_refunded)
+    return (f"<div class='apg-progress' id='res-progress-box' data-status='{esc(st.status)}'>"
+            f"<div class='apg-progress-head'><b>{say('results.batch_title', id=st.id)}</b>"
+            f"<span class='apg-status apg-status-{STATUS_KIND.get(st.status, 'info')}' id='res-status'>"
+            f"{esc(status_text(request, st.status))}</span>"
+            f"<span class='apg-pct' id='res-percent'>{pct}%</span>{state}</div>"
+            f"<div class='apg-bar' role='progressbar' aria-valuemin='0' aria-valuemax='100' aria-valuenow='{pct}'>"
+            f"{bars}</div>"
+            f"<div class='apg-progress-lines'><span id='res-counts'>{' · '.join(counts)}</span>"
+            f"<span id='res-credits-line'>{credits_line}</span></div></div>")
+
+
+def tile_html(p, name: str, selected: bool, request=None) -> str:
+    if p.status == "done":
+        body = f"<img loading='lazy' alt='{esc(name)}' src='{esc(file_url(p.thumbnail_path or p.image_path))}'>"
+        badge = (tr(request, "results.not_checked") if p.quality_score is None
+                 else tr(request, "results.score", score=f"{p.quality_score:.2f}"))
+    elif p.status in ACTIVE:
+        body = (f"<span class='apg-spinner'></span><span class='apg-meta'>{esc(status_text(request, p.status))}…"
+                f"</span>")
+        badge = status_text(request, p.status)
+    else:
+        body = f"<span class='apg-x'>✕</span><span class='apg-meta'>{esc(status_text(request, p.status))}</span>"
+        badge = status_text(request, p.status)
+    stars = f"<span class='apg-stars'>{'★' * p.rating}</span>" if p.rating else ""
+    cls = f"apg-tile apg-result apg-result-{esc(p.status)}" + (" apg-selected" if selected else "")
+    return (f"<figure class='{cls}' data-result-id='{p.id}' data-status='{esc(p.status)}' role='button' tabindex='0' "
+            f"title='{esc(tr(request, 'results.click_details'))}'><div class='apg-thumb'>{body}</div><figcaption>"
+            f"<b>#{p.position + 1}</b> "
+            f"<span class='apg-status apg-status-{STATUS_KIND.get(p.status, 'info')}'>{esc(badge)}</span> {stars}"
+            f"<div class='apg-meta apg-ellipsis'>{esc(name)}</div></figcaption></figure>")
+
+
+def gallery_html(rows, names: dict, selected_id: int | None, show: str, started: bool, request=None) -> str:
+    if not rows:
+        key = {"accepted": "results.empty_accepted", "failed": "results.empty_failed"}.get(
+            show, "results.empty_pick" if not started else "results.empty")
+        return f"<div class='apg-empty' id='res-gallery'>{esc(tr(request, key))}</div>"
+    pose = tr(request, "results.pose")
+    tiles = "".join(tile_html(p, names.get(p.template_id, pose), p.id == selected_id, request) for p in rows)
+    return f"<div class='apg-gallery apg-results' id='res-gallery' data-count='{len(rows)}'>{tiles}</div>"
+
+
+def detail_html(p, name: str, options: dict, request=None) -> str:
+    def say(key, **values):
+        return esc(tr(request, key, **values))
+
+    if p is None:
+        return f"<div class='apg-empty' id='res-detail-empty'>{say('results.detail_hint')}</div>"
+    head = (f"<div class='apg-detail-head'><b>#{p.position + 1} · {esc(name)}</b> "
+            f"<span class='apg-status apg-status-{STATUS_KIND.get(p.status, 'info')}' id='res-detail-status'>"
+            f"{esc(status_text(request, p.status))}</span></div>")
+    control = (f"<figure><div class='apg-thumb apg-big apg-skel'><img id='res-detail-control' "
+               f"alt='{say('results.control_alt')}' src='{esc(file_url(p.control_path))}'></div>"
+               f"<figcaption class='apg-meta'>{say('results.control')}</figcaption></figure>" if p.control_path else "")
+    if p.status == "done" and p.image_path:
+        url = file_url(p.image_path)
+        pictures = (f"<div class='apg-compare' id='res-detail-pair'><figure><div class='apg-thumb apg-big'>"
+                    f"<img id='res-detail-image' alt='{esc(name)}' src='{esc(url)}'></div><figcaption class='apg-meta'>"
+                    f"{say('results.result')} · <a href='{esc(url)}' target='_blank'>{say('results.open_full')}</a>"
+                    f"</figcaption></figure>{control}</div>")
+        actions = (f"<div class='apg-links'><a class='apg-go' id='res-download' "
+                   f"href='{API}/results/{p.id}/download' download>{say('results.download')}</a></div>")
+    elif p.status in ACTIVE:
+        pictures = (f"<div class='apg-empty' id='res-detail-pending'><span class='apg-spinner'></span> "
+                    f"{esc(status_text(request, p.status))}…</div>")
+        actions = ""
+    else:
+        text = (message(request, p.error) if p.error
+                else tr(request, "results.pose_was", status=status_text(request, p.status)))
+        pictures = err(text).replace("role='alert'", "id='res-detail-error'") + (
+            f"<div class='apg-compare'>{control}</div>" if control else "")
+        actions = ""
+    score = tr(request, "results.not_checked") if p.quality_score is None else f"{p.quality_score:.2f}"
+    seconds = f"{p.render_seconds:.1f} s" if p.render_seconds is not None else "—"
+    size = f"{options.get('width')}×{options.get('height')}" if options.get("width") else ""
+    rating = "★" * p.rating + "☆" * (5 - p.rating) if p.rating else say("results.not_rated")
+    facts = (f"<div class='apg-facts'><div id='res-detail-score'>{say('results.pose_check')} <b>{esc(score)}</b></div>"
+             f"<div id='res-detail-seed'>{say('results.seed')} <b>{p.seed}</b> · "
+             f"{say('results.attempts', n=p.attempts)} · {esc(seconds)}{' · ' + esc(size) if size else ''}</div>"
+             f"<div id='res-detail-rating'>{say('results.rating_line')} {rating}</div></div>")
+    prompt = (f"<details><summary class='apg-meta'>{say('results.prompt')}</summary>"
+              f"<div class='apg-meta' id='res-detail-prompt'>{esc(p.prompt)}</div>"
+              f"<div class='apg-meta'><i>{say('results.negative')}</i> {esc(p.negative_prompt)}</div></details>")
+    return (f"<div class='apg-detail' id='res-detail-box' data-result-id='{p.id}'>"
+            f"{head}{pictures}{facts}{actions}{prompt}</div>")
+
+
+def export_html(generation_id: int | None, done: int, chosen: list[str] | None, request=None) -> str:
+    def say(key, **values):
+        return esc(tr(request, key, **values))
+
+    if generation_id is None or not done:
+        return f"<div class='apg-meta' id='res-export-none'>{say('results.export_none')}</div>"
+    base = f"{API}/results/{generation_id}/export"
+    out = [f"<a class='apg-go' id='res-export-all' href='{base}' download>{say('results.export_all', n=done)}</a>"]
+    ids = [i for i in (choice_id(c) for c in chosen or []) if i is not None]
+    if ids:
+        out.append(f"<a class='apg-go' id='res-export-selected' href='{base}?ids={','.join(map(str, ids))}' download>"
+                   f"{say('results.export_selected', n=len(ids))}</a>")
+    return ("<div class='apg-links' id='res-export-links'>" + "".join(out)
+            + f"<span class='apg-meta'>{say('results.export_note')}</span></div>")
