@@ -41,6 +41,19 @@ class Services:
         (and a write in it is refused), on Postgres its transactions are READ ONLY."""
         return self.db.session(write=write)
 
+    def local_admin(self):
+        """AUTH=none's single user, looked up read-only and created (in a write session of its own) only the
+        first time; returned detached. REST (api/deps.py) and the Gradio handlers (ui/common.act) both use it,
+        so a read-only request never has to write to find its user."""
+        from core.accounts import users
+
+        with self.session(write=False) as session:
+            user = users.get_by_username(session, self.settings.local_admin_username)
+        if user is None:
+            with self.session() as session:
+                user = users.local_admin(session, settings=self.settings)
+        return user
+
     def writable(self, session):
         """The same session, allowed to write: for a request that reads by default (GET) but records something."""
         return self.db.writable(session)

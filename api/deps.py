@@ -55,14 +55,10 @@ def signed_in_user(services, request: Request):
     token or of the browser's session cookie, or Unauthorized. Looked up in a read-only session of its
     own, closed before this returns (the user comes back detached)."""
     settings = services.settings
+    if settings.auth != "password":
+        return services.local_admin()
     with services.session(write=False) as session:
-        if settings.auth == "password":
-            return users.user_for_token(session, token_from_request(request))
-        user = users.get_by_username(session, settings.local_admin_username)
-    if user is not None:
-        return user
-    with services.session() as session:
-        return users.local_admin(session, settings=settings)
+        return users.user_for_token(session, token_from_request(request))
 
 
 def current_user(request: Request, session=RequestSession, services=Depends(get_services)):

@@ -178,7 +178,7 @@ def build(services, demo: gr.Blocks) -> None:
                                          period_to=period_to, settings=services.settings)
             return report, [f"{k.id} · {k.brand_name}" for k in kits]
         try:
-            report, kits = act(services, request, run)
+            report, kits = act(services, request, run, write=False)
         except Failed as exc:
             return err(str(exc)), *[gr.update()] * (len(outputs) - 1)
         data = frames(report, request)

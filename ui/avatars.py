@@ -138,7 +138,7 @@ def build(services, demo: gr.Blocks) -> None:
                                            style=None if style == ALL else style)
             all_rows, _ = avatars.list_avatars(session, user=user, limit=200)
             return rows, all_rows, _kit_choices(session, user)
-        rows, all_rows, kits = act(services, request, run)
+        rows, all_rows, kits = act(services, request, run, write=False)
         html_ = gallery_html(_tiles(rows, request), elem_id="avatar-gallery", empty=tr(request, "avatars.empty"))
         picks = [f"{a.id} · {a.name}" for a in all_rows]
         return (html_, gr.update(choices=[(tr(request, "common.all"), ALL), *kits]),
@@ -259,7 +259,7 @@ def build(services, demo: gr.Blocks) -> None:
         if avatar_id is None:
             return ["", "", None, None, None, None]
         try:
-            a = act(services, request, lambda s, u: avatars.get(s, user=u, avatar_id=avatar_id))
+            a = act(services, request, lambda s, u: avatars.get(s, user=u, avatar_id=avatar_id), write=False)
         except Failed as exc:
             return [err(str(exc)), gr.update(), gr.update(), gr.update(), gr.update(), gr.update()]
         img = (f"<div class='apg-thumb' style='height:260px;aspect-ratio:auto'><img alt='{esc(a.name)}' "

@@ -156,7 +156,7 @@ def build(services, demo: gr.Blocks) -> None:
                             color2 if int(n or 1) >= 2 else "#FFFFFF", request)
 
     def listing(request: gr.Request, selected: str | None = None):
-        rows, _ = act(services, request, lambda s, u: kits.list_kits(s, user=u, limit=200))
+        rows, _ = act(services, request, lambda s, u: kits.list_kits(s, user=u, limit=200), write=False)
         picks = [_choice(k) for k in rows]
         return cards_html(rows, request), gr.update(choices=[(tr(request, "brand_kits.new_kit"), NEW), *picks],
                                                     value=selected if selected in picks else NEW)
@@ -183,7 +183,7 @@ def build(services, demo: gr.Blocks) -> None:
         if kit_id is None:
             return [NEW, *empty_form(), None, "", gr.update(visible=False)]
         try:
-            k = act(services, request, lambda s, u: kits.get(s, user=u, kit_id=kit_id))
+            k = act(services, request, lambda s, u: kits.get(s, user=u, kit_id=kit_id), write=False)
         except Failed as exc:
             return [gr.update()] * (1 + len(form)) + [gr.update(), err(str(exc)), gr.update(visible=False)]
         return [_choice(k), *kit_form(k), None, "", gr.update(visible=False)]

@@ -25,12 +25,17 @@ class Failed(Exception):
     """Carries the inline message of a failed action back to the handler."""
 
 
-def act(services, request: gr.Request | None, fn: Callable[[Any, Any], Any]):
-    """Run fn(session, user) for the person behind `request`. Raises Failed(message) on a domain error."""
+def act(services, request: gr.Request | None, fn: Callable[[Any, Any], Any], *, write: bool = True):
+    """Run fn(session, user) for the person behind `request`. Raises Failed(message) on a domain error.
+    write=False for handlers that only read (lists, details, the polled progress): their session takes no
+    write lock on SQLite and is READ ONLY on Postgres, so page loads and polls never queue behind writers."""
     username = getattr(request, "username", None) if request is not None else None
-    with services.session() as session:
+    with services.session(write=write) as session:
         try:
-            user = users.acting_user(session, settings=services.settings, username=username)
+            if services.settings.auth == "none":
+                user = session.merge(services.local_admin(), load=False)
+            else:
+                user = users.acting_user(session, settings=services.settings, username=username)
             return fn(session, user)
         except Failed:
             session.rollback()
@@ -55,7 +60,7 @@ def err(message: str) -> str:
 def credits_text(services, request: gr.Request | None) -> str:
     try:
         return act(services, request, lambda s, u: tr(request, "common.credits", user=u.username,
-                                                      n=credits.balance(s, user_id=u.id)))
+                                                      n=credits.balance(s, user_id=u.id)), write=False)
     except Failed as exc:
         return str(exc)
 

@@ -136,7 +136,7 @@ def build(services, demo: gr.Blocks) -> None:
         labels = (gr.update(value=tr(request, "generate.try_cost", n=cost)),
                   gr.update(choices=size_choices(services.settings, request)))
         try:
-            kits, avs, prods, cats, temps = act(services, request, run)
+            kits, avs, prods, cats, temps = act(services, request, run, write=False)
         except Failed as exc:
             return *[gr.update()] * 6, err(str(exc)), *labels
         kit_choices = [f"{k.id} · {k.brand_name}" for k in kits]
@@ -162,7 +162,7 @@ def build(services, demo: gr.Blocks) -> None:
         kit_id = choice_id(kit_choice)
         try:
             avs, _ = act(services, request, lambda s, u: avatars.list_avatars(s, user=u, limit=200,
-                                                                               brand_kit_id=kit_id))
+                                                                               brand_kit_id=kit_id), write=False)
         except Failed as exc:
             return gr.update(), err(str(exc))
         choices = [f"{a.id} · {a.name}" for a in avs]
@@ -173,7 +173,7 @@ def build(services, demo: gr.Blocks) -> None:
 
     def on_category(cat, request: gr.Request):
         try:
-            temps = act(services, request, lambda s, u: _templates(s, u, cat))
+            temps = act(services, request, lambda s, u: _templates(s, u, cat), write=False)
         except Failed as exc:
             return gr.update(), gr.update(), err(str(exc))
         choices = [f"{tpl.id} · {tpl.name}" for tpl in temps]
@@ -188,7 +188,7 @@ def build(services, demo: gr.Blocks) -> None:
             return _preview_html(None, request)
         try:
             return act(services, request,
-                       lambda s, u: _preview_html(lib.get(s, user=u, template_id=template_id), request))
+                       lambda s, u: _preview_html(lib.get(s, user=u, template_id=template_id), request), write=False)
         except Failed as exc:
             return err(str(exc))
 

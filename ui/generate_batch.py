@@ -154,7 +154,7 @@ def batch_section(services, demo: gr.Blocks, badge, pickers: list, sizes, defaul
             return project_choices(session, user, request), [c for c in found if c[1]], temps
         labels = (gr.update(choices=size_choices(services.settings, request)), cost_html(DEFAULT_TOTAL, request))
         try:
-            project_names, found, temps = act(services, request, run)
+            project_names, found, temps = act(services, request, run, write=False)
         except Failed as exc:
             return *[gr.update()] * (5 + MAX_CATEGORIES), err(str(exc)), *labels
         shown = found[:MAX_CATEGORIES]
@@ -201,7 +201,7 @@ def batch_section(services, demo: gr.Blocks, badge, pickers: list, sizes, defaul
 
     def on_tcat(cat, picked_v, request: gr.Request):
         try:
-            temps = act(services, request, lambda s, u: templates_of(s, u, services.settings, cat))
+            temps = act(services, request, lambda s, u: templates_of(s, u, services.settings, cat), write=False)
         except Failed as exc:
             return gr.update(), err(str(exc))
         keep = list(picked_v or [])

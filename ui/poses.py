@@ -171,7 +171,7 @@ def build(services, demo: gr.Blocks) -> None:
                 offset=(pg - 1) * PAGE_SIZE)
             subs = sorted(lib.facets(session, user=user)["subcategory"])
             return rows, total, subs, user.is_admin
-        rows, total, subs, is_admin = act(services, request, run)
+        rows, total, subs, is_admin = act(services, request, run, write=False)
         picks = [f"{row.id} · {row.name}" for row in rows]
         sub_choices = [(tr(request, "poses.any"), ANY), *((named(request, "subcategory", s), s) for s in subs)]
         return (_grid(rows, services.settings, total, pg, request), gr.update(choices=picks),
@@ -212,7 +212,7 @@ def build(services, demo: gr.Blocks) -> None:
         if template_id is None:
             return [detail_hint(request)] + [gr.update()] * (len(editor) - 1)
         try:
-            tpl = act(services, request, lambda s, u: lib.get(s, user=u, template_id=template_id))
+            tpl = act(services, request, lambda s, u: lib.get(s, user=u, template_id=template_id), write=False)
         except Failed as exc:
             return [err(str(exc))] + [gr.update()] * (len(editor) - 1)
         url = lib.preview_url(tpl)

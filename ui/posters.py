@@ -149,7 +149,7 @@ def build(services, demo: gr.Blocks) -> None:
         try:
             images = act(services, request, lambda s, u: service.previews(
                 s, user=u, store=services.store, result_id=first, brand_kit_id=choice_id(kit_v), text=text,
-                format=fmt, layouts=list(LAYOUTS)))
+                format=fmt, layouts=list(LAYOUTS)), write=False)
         except Failed as exc:
             cache = {"note": tr(request, "posters.preview_failed", reason=str(exc))}
         else:
@@ -170,7 +170,7 @@ def build(services, demo: gr.Blocks) -> None:
             rows, total = service.list_posters(s, user=u, limit=SHOWN)
             return found, kits, rows, total
         try:
-            found, kits, rows, total = act(services, request, run)
+            found, kits, rows, total = act(services, request, run, write=False)
         except Failed as exc:
             return err(str(exc)), *[gr.update()] * 9
         cat = {str(p.id): photo_entry(request, p) for p in found}
@@ -346,7 +346,7 @@ def wire_send_to_poster(services, button: gr.Button, *, chosen, selected, messag
         ids = _ids(chosen_v)
         if not ids and sel is not None:
             try:
-                pose = act(services, request, lambda s, u: batches.get_pose(s, user=u, pose_id=int(sel)))
+                pose = act(services, request, lambda s, u: batches.get_pose(s, user=u, pose_id=int(sel)), write=False)
             except Failed as exc:
                 return err(str(exc)), ""
             if pose.status != "done":

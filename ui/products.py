@@ -107,7 +107,7 @@ def build(services, demo: gr.Blocks) -> None:
             all_rows, _ = products.list_products(session, user=user, limit=200)
             kits, _ = brand_kits.list_kits(session, user=user, limit=200)
             return rows, all_rows, [f"{k.id} · {k.brand_name}" for k in kits]
-        rows, all_rows, kits = act(services, request, run)
+        rows, all_rows, kits = act(services, request, run, write=False)
         busy = any(p.bg_status in ("pending", "processing") for p in all_rows)
         cats = sorted({p.category for p in all_rows if p.category})
         values = [f"{p.id} · {p.name}" for p in all_rows]
@@ -235,8 +235,8 @@ def build(services, demo: gr.Blocks) -> None:
         if product_id is None:
             return gr.update()
         try:
-            return _preview(act(services, request, lambda s, u: products.get(s, user=u, product_id=product_id)),
-                            request)
+            product = act(services, request, lambda s, u: products.get(s, user=u, product_id=product_id), write=False)
+            return _preview(product, request)
         except Failed:
             return gr.update()
 
@@ -245,7 +245,7 @@ def build(services, demo: gr.Blocks) -> None:
         if product_id is None:
             return ["", "", "", "", None, None]
         try:
-            p = act(services, request, lambda s, u: products.get(s, user=u, product_id=product_id))
+            p = act(services, request, lambda s, u: products.get(s, user=u, product_id=product_id), write=False)
         except Failed as exc:
             return [err(str(exc)), *[gr.update()] * 5]
         return [_preview(p, request), p.name, p.category or "", p.subcategory or "", p.product_type, p.placement]

@@ -91,7 +91,7 @@ def build(services, demo: gr.Blocks) -> None:
                     gr.update(interactive=False),
                     gr.update(interactive=False, value=tr(request, "results.retry_each", n=retry_price)),
                     gr.Timer(active=False), skip)
-        st, options, rows, names = act(services, request, lambda s, u: snapshot(s, u, gid, request))
+        st, options, rows, names = act(services, request, lambda s, u: snapshot(s, u, gid, request), write=False)
         live = st.status in ACTIVE
         wanted = batches.RESULT_FILTERS.get(show_v or "all")
         visible = [p for p in rows if wanted is None or p.status in wanted]
@@ -150,7 +150,7 @@ def build(services, demo: gr.Blocks) -> None:
 
     def open_batch(request, show_v, want):
         try:
-            found = act(services, request, lambda s, u: batch_choices(s, u, want, request))
+            found = act(services, request, lambda s, u: batch_choices(s, u, want, request), write=False)
         except Failed as exc:
             return gr.update(), None, None, err(str(exc)), *nothing
         ids = [i for i, _ in found]
@@ -223,7 +223,7 @@ def build(services, demo: gr.Blocks) -> None:
         if gid is None:
             return export_html(None, 0, [], request)
         try:
-            st = act(services, request, lambda s, u: batches.status(s, user=u, generation_id=gid))
+            st = act(services, request, lambda s, u: batches.status(s, user=u, generation_id=gid), write=False)
         except Failed as exc:
             return err(str(exc))
         return export_html(gid, st.done, chosen_v, request)
