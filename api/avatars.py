@@ -20,7 +20,7 @@ router = APIRouter(prefix="/api/apps/avatar-manager", tags=["avatar-manager"])
 @router.post("/avatars", response_model=AvatarPublic, response_model_by_alias=True, status_code=201,
              responses=responses(402))
 def upload_avatar(session: SessionDep, user: UserDep, services: Services,
-                  file: Annotated[UploadFile, File(description="JPEG, PNG or WebP photo of the model"), Upload],
+                  file: Annotated[UploadFile, File(description="JPEG, PNG, WebP, HEIC or AVIF photo of the model"), Upload],
                   brandKitId: Annotated[int, id_form()],
                   name: Annotated[str, Form(min_length=1, max_length=100), NoNul],
                   gender: Annotated[Gender | None, Form()] = None, ageRange: Annotated[AgeRange | None, Form()] = None,

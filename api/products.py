@@ -24,7 +24,7 @@ def _fields(name, category, subcategory, productType, placement, brandKitId) -> 
 @router.post("/products", response_model=ProductPublic, response_model_by_alias=True, status_code=201,
              responses=responses(402))
 def upload_product(session: SessionDep, user: UserDep, services: Services,
-                   file: Annotated[UploadFile, File(description="JPEG, PNG or WebP product photo"), Upload],
+                   file: Annotated[UploadFile, File(description="JPEG, PNG, WebP, HEIC or AVIF product photo"), Upload],
                    name: Annotated[str | None, Form(max_length=100), NoNul] = None,
                    category: Annotated[str | None, Form(max_length=64), NoNul] = None,
                    subcategory: Annotated[str | None, Form(max_length=64), NoNul] = None,

@@ -161,7 +161,7 @@ def test_upload_form_is_checked_and_refusals_leave_nothing(login, services):
     r = a.post(f"{BASE}/avatars", data={"brandKitId": str(kit), "name": "No file"})
     assert r.status_code == 422 and r.json()["field"] == "file", r.text
     r = upload(a, kit, b"not an image at all", filename="x.png")
-    assert r.status_code == 415 and "JPEG, PNG or WebP" in r.json()["detail"], r.text
+    assert r.status_code == 415 and "JPEG, PNG, WebP, HEIC or AVIF" in r.json()["detail"], r.text
     r = upload(a, kit + 999)
     assert r.status_code == 404, r.text
     assert (balance(a), services.store.all_keys(), avatar_rows(services)) == (before, keys, 0)

@@ -252,7 +252,7 @@ def test_logo_upload_is_stored_served_to_the_owner_and_replaced(client, services
     r = upload(client, alice, kit["id"], b"I am a text file pretending to be a PNG\n" * 20)
     assert r.status_code == 415
     assert r.json()["field"] == "file" and r.json()["code"] == "image_rejected"
-    assert "JPEG, PNG or WebP" in r.json()["detail"]
+    assert "JPEG, PNG, WebP, HEIC or AVIF" in r.json()["detail"]
     assert upload(client, alice, kit["id"], b"").status_code == 400
     r = client.post(f"{KITS}/{kit['id']}/logo", headers=alice.headers)  # no file at all
     assert r.status_code == 422 and r.json()["field"] == "file"

@@ -140,7 +140,7 @@ def reject(data, settings: Settings, kind: str = "product", **kwargs) -> ImageRe
 
 # --------------------------------------------------------------------------- refusals
 
-ASK = "Please upload a JPEG, PNG or WebP image."
+ASK = "Please upload a JPEG, PNG, WebP, HEIC or AVIF image."
 DAMAGED = (
     "This {} file is damaged or incomplete, so we can't open it (it may have been cut off while saving "
     "or uploading). Please save or export it again and re-upload."
@@ -165,7 +165,7 @@ BAD_FILES = [
     ("pdf.png", save(quadrants(), "PDF"), 415, LOOKS_LIKE.format("a PDF document")),
     ("tiff.png", save(quadrants(), "TIFF"), 415, LOOKS_LIKE.format("a TIFF image")),
     ("bmp.png", save(quadrants(), "BMP"), 415, LOOKS_LIKE.format("a BMP image")),
-    ("heic.png", b"\0\0\0\x18ftypheic\0\0\0\0mif1heic" + b"\0" * 64, 415, LOOKS_LIKE.format("a HEIC photo")),
+    ("heic-header-only", b"\0\0\0\x18ftypheic\0\0\0\0mif1heic" + b"\0" * 64, 400, DAMAGED.format("HEIC")),
     ("random.png", bytes(np.random.default_rng(1).integers(0, 256, 2048, dtype=np.uint8)), 415, f"{UNREADABLE}. {ASK}"),
     ("bomb-62-megapixels", bomb_png(7900), 422,
      "This image is 7900 × 7900 pixels (62.4 megapixels); it can have at most 50 megapixels."),

@@ -195,7 +195,7 @@ def test_bad_files_are_refused_with_a_clear_message_and_leave_nothing(kind, post
             assert detail[0].isupper() and detail.rstrip().endswith("."), detail
             assert not any(t in detail for t in TECHNICAL), detail
             if status == 415:
-                assert "JPEG, PNG or WebP" in detail
+                assert "JPEG, PNG, WebP, HEIC or AVIF" in detail
             if status == 413:
                 assert label in detail
             assert state(services, client, model) == before, case  # no row, no file, no charge

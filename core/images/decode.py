@@ -15,7 +15,8 @@ import logging
 import struct
 
 import numpy as np
-from PIL import GifImagePlugin, Image, ImageCms, ImageFile, ImageOps, JpegImagePlugin, PngImagePlugin, WebPImagePlugin
+from PIL import (AvifImagePlugin, GifImagePlugin, Image, ImageCms, ImageFile, JpegImagePlugin, PngImagePlugin,
+                 WebPImagePlugin)
 
 from core.errors import ImageRejected
 from core.settings import Settings
@@ -29,7 +30,19 @@ _OPENERS: dict[str, type[ImageFile.ImageFile]] = {
     "PNG": PngImagePlugin.PngImageFile,
     "WEBP": WebPImagePlugin.WebPImageFile,
     "GIF": GifImagePlugin.GifImageFile,
+    "AVIF": AvifImagePlugin.AvifImageFile,   # Pillow's own (libavif); applies the file's rotation itself
 }
+
+
+def _opener(fmt: str) -> type[ImageFile.ImageFile]:
+    """The plugin class for `fmt`. HEIC comes from pillow-heif (libheif), imported on the first HEIC upload;
+    libheif applies the photo's rotation and pillow-heif then reports EXIF orientation 1, so it is not
+    turned twice."""
+    if fmt == "HEIF" and fmt not in _OPENERS:
+        from pillow_heif.as_plugin import HeifImageFile
+
+        _OPENERS[fmt] = HeifImageFile
+    return _OPENERS[fmt]
 _SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 
 
@@ -72,7 +85,7 @@ def open_checked(data: bytes, fmt: str, settings: Settings) -> ImageFile.ImageFi
     if fmt == "GIF" and (canvas := gif_canvas(data)):
         check_dimensions(canvas, settings)  # before Pillow grows the canvas and warns on its own
     try:
-        image = _OPENERS[fmt](io.BytesIO(data))
+        image = _opener(fmt)(io.BytesIO(data))
     except Image.DecompressionBombError as exc:  # only if gif_canvas missed a canvas Pillow grows
         raise ImageRejected(
             f"This image is larger than {megapixels(settings.max_image_pixels)} megapixels, the most we accept.",

@@ -14,12 +14,12 @@ from core.settings import Settings
 from .decode import apply_orientation, exif_orientation, load_checked, open_checked, to_rgb_or_rgba
 from .encode import LOSSLESS_KINDS, THUMBNAIL_SIDE, encode_image, make_thumbnail, output_format
 from .names import safe_display_name
-from .sniff import describe, sniff_format
+from .sniff import SNIFF_BYTES, describe, sniff_format
 
 Source = Union[BinaryIO, bytes, bytearray, memoryview, str, os.PathLike]
 
 KIND_LABELS = {"avatar": "avatars", "product": "products", "logo": "logos", "pose": "pose files"}
-ACCEPTED_TEXT = "Please upload a JPEG, PNG or WebP image."
+ACCEPTED_TEXT = "Please upload a JPEG, PNG, WebP, HEIC or AVIF image."
 _MB = 1024 * 1024  # Settings.limit_bytes counts MB as 1024 × 1024 bytes; messages do the same
 _CHUNK = 1024 * 1024
 
@@ -114,7 +114,7 @@ def thumbnail_from_bytes(data: bytes, *, settings: Settings, max_side: int = THU
 
 def identify(data: bytes) -> str:
     """The allowed format of `data` by its content, or 415 naming what it looks like."""
-    fmt = sniff_format(data[:16])
+    fmt = sniff_format(data[:SNIFF_BYTES])
     if fmt is None:
         what = describe(data[:4096])
         hint = f" (it looks like {what})" if what else ""

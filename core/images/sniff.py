@@ -8,9 +8,23 @@ from __future__ import annotations
 import codecs
 
 # Pillow format name -> what a person calls it.
-ALLOWED_FORMATS: dict[str, str] = {"JPEG": "JPEG", "PNG": "PNG", "WEBP": "WebP", "GIF": "GIF"}
+ALLOWED_FORMATS: dict[str, str] = {"JPEG": "JPEG", "PNG": "PNG", "WEBP": "WebP", "GIF": "GIF", "HEIF": "HEIC",
+                                   "AVIF": "AVIF"}
+SNIFF_BYTES = 64   # enough for an ISO-BMFF ftyp box with its compatible brands
 
 _PNG = b"\x89PNG\r\n\x1a\n"
+# ISO-BMFF (HEIF family) brands: iPhone photos are "heic"; AVIF is the AV1 flavour of the same container.
+_HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
+_AVIF_BRANDS = {b"avif", b"avis"}
+
+
+def ftyp_brands(head: bytes) -> list[bytes]:
+    """The major brand, then the compatible brands, of an ISO-BMFF file's ftyp box ([] if there is none)."""
+    if len(head) < 12 or head[4:8] != b"ftyp":
+        return []
+    size = min(int.from_bytes(head[:4], "big"), len(head))
+    brands = [head[8:12]] + [head[i:i + 4] for i in range(16, size - 3, 4)]
+    return [b for b in brands if len(b) == 4]
 
 
 def sniff_format(head: bytes) -> str | None:
@@ -23,6 +37,12 @@ def sniff_format(head: bytes) -> str | None:
         return "WEBP"
     if head[:6] in (b"GIF87a", b"GIF89a"):
         return "GIF"
+    brands = ftyp_brands(head)
+    if brands:   # an AVIF often names mif1 first: any AV1 brand makes it AVIF, any HEVC/HEIF one HEIC
+        if _AVIF_BRANDS & set(brands):
+            return "AVIF"
+        if _HEIF_BRANDS & set(brands):
+            return "HEIF"
     return None
 
 

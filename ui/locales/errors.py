@@ -16,8 +16,8 @@ import re
 _E = re.escape
 
 # --- shared pieces --------------------------------------------------------------------------------------------
-_ACCEPTED = _E("Please upload a JPEG, PNG or WebP image.")
-_ACCEPTED_ID = "Silakan unggah gambar JPEG, PNG, atau WebP."
+_ACCEPTED = _E("Please upload a JPEG, PNG, WebP, HEIC or AVIF image.")
+_ACCEPTED_ID = "Silakan unggah gambar JPEG, PNG, WebP, HEIC, atau AVIF."
 _SIZE = r"[\d.,]+ (?:MB|KB|bytes)"
 _NUM = r"[\d.,]+"
 
@@ -94,7 +94,7 @@ PATTERNS: list[tuple[str, str]] = [
     *[(rf"This file is (?P<size>{_SIZE}); {_E(kind)} can be at most (?P<max>{_SIZE})\.",
        rf"Ukuran file ini \g<size>; ukuran {kind_id} maksimal \g<max>.")
       for kind, kind_id in _KINDS.items()],
-    (r"This (?P<fmt>JPEG|PNG|WebP|GIF) file is damaged or incomplete, so we can't open it \(it may have been cut off "
+    (r"This (?P<fmt>JPEG|PNG|WebP|GIF|HEIC|AVIF) file is damaged or incomplete, so we can't open it \(it may have been cut off "
      r"while saving or uploading\)\. Please save or export it again and re-upload\.",
      r"File \g<fmt> ini rusak atau tidak lengkap, jadi tidak bisa kami buka (mungkin terpotong saat disimpan atau "
      r"diunggah). Silakan simpan atau ekspor ulang, lalu unggah lagi."),

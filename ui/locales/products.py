@@ -8,7 +8,7 @@ EN = {
     "products.header": "## Products\nUpload product photos — one or fifty at once. The background is removed "
                        "automatically.",
     "products.status": "Status",
-    "products.photos": "Photos (drag and drop up to 50 JPEG, PNG or WebP files)",
+    "products.photos": "Photos (drag and drop up to 50 JPEG, PNG, WebP, HEIC or AVIF files)",
     "products.category_placeholder": "e.g. skincare",
     "products.type": "Product type",
     "products.placement": "How it is shown",
@@ -61,7 +61,7 @@ ID = {
     "products.header": "## Produk\nUnggah foto produk — satu atau lima puluh sekaligus. Latar belakangnya dihapus "
                        "otomatis.",
     "products.status": "Status",
-    "products.photos": "Foto (seret dan lepas hingga 50 file JPEG, PNG, atau WebP)",
+    "products.photos": "Foto (seret dan lepas hingga 50 file JPEG, PNG, WebP, HEIC, atau AVIF)",
     "products.category_placeholder": "mis. skincare",
     "products.type": "Jenis produk",
     "products.placement": "Cara ditampilkan",
