@@ -83,6 +83,29 @@ def cut_out(image_bytes: bytes, *, settings) -> CutOut:
     return cut_out_with_mask(pixels, mask, model=settings.rembg_model)
 
 
+PRECUT_MODEL = "transparency"   # bg_model of a product whose photo was already cut out
+BORDER_CLEAR = 0.98               # share of the outermost pixel ring that must be transparent
+
+
+def precut(image: Image.Image) -> CutOut | None:
+    """The cut-out a photo already is: an RGBA picture whose outer border is transparent around a visible
+    object (a PNG or WebP exported from a cut-out tool) is used as it is — its own alpha is the mask, trimmed
+    and checked like a removal's result. None when it is not one (no alpha, a border that is not clear, or
+    nothing / everything visible), so the photo goes to background removal instead."""
+    if image.mode != "RGBA":
+        return None
+    pixels = np.array(image)
+    alpha = pixels[..., 3]
+    h, w = alpha.shape
+    if h < 3 or w < 3:
+        return None
+    ring = np.concatenate([alpha[0], alpha[-1], alpha[1:-1, 0], alpha[1:-1, -1]])
+    if np.count_nonzero(ring < ALPHA_FLOOR) < BORDER_CLEAR * ring.size:
+        return None
+    result = cut_out_with_mask(pixels, alpha, model=PRECUT_MODEL)
+    return result if result.flag is None else None
+
+
 def cut_out_with_mask(pixels: np.ndarray, mask: np.ndarray, *, model: str = "") -> CutOut:
     """The cut-out of an RGBA pixel array (H x W x 4, uint8) given a soft mask (H x W, uint8, 255 = keep)."""
     height, width = mask.shape

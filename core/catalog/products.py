@@ -97,11 +97,15 @@ def _queue_removal(runner, product_id: int) -> None:
 
 def upload(session: Session, *, user: User, data: ProductCreate, source: BinaryIO | bytes, filename: str | None,
            store: LocalFileStore, settings: Settings, runner, charge_upload: bool = True) -> Product:
-    """Store one product photo and queue its background removal. Nothing is left behind on failure."""
-    from core.images import ingest_image
+    """Store one product photo and queue its background removal. A photo that is already cut out (transparent
+    border around the product) is its own cut-out: ready at once, no removeBackground charge ("Remove
+    background" stays available). Nothing is left behind on failure."""
+    from core.catalog.background import precut
+    from core.images import ingest_image, make_thumbnail
 
     # Decode and check first, outside any transaction (SQLite writers would wait on a long one).
     image = ingest_image(source, kind="product", settings=settings, filename=filename)
+    ready = precut(image.image) if image.has_alpha else None
     if data.brand_kit_id is not None:
         brand_kits.get(session, user=user, kit_id=data.brand_kit_id)  # must be the user's own kit
     name = data.name or (image.display_name.rsplit(".", 1)[0] if image.display_name else "") or "Product"
@@ -110,15 +114,26 @@ def upload(session: Session, *, user: User, data: ProductCreate, source: BinaryI
         product = Product(user_id=user.id, **data.model_dump(exclude={"name"}), name=name[:100], original_path=key,
                           thumbnail_path=thumb, width=image.width, height=image.height, bg_status="pending",
                           bg_model=settings.rembg_model)
+        if ready is not None:
+            product.cutout_path = staged.save(ready.png, user_id=user.id, kind="cutout", ext="png")
+            with Image.open(io.BytesIO(ready.png)) as im:
+                product.thumbnail_path = staged.save(make_thumbnail(im.convert("RGBA")), user_id=user.id,
+                                                     kind="product-thumb", ext="png")
+            product.bg_status, product.bg_model = "done", ready.model
+            product.dominant_color, product.mask_coverage = ready.dominant_color, ready.coverage
         session.add(product)
         session.flush()
         if charge_upload:
             credits.charge(session, user_id=user.id, app_id=APP, action="uploadProduct", ref_type="product",
                            ref_id=product.id)
-        credits.charge(session, user_id=user.id, app_id=APP, action="removeBackground", ref_type="product",
-                       ref_id=product.id, idempotency_key=_bg_key(product, 1))
+        if ready is None:
+            credits.charge(session, user_id=user.id, app_id=APP, action="removeBackground", ref_type="product",
+                           ref_id=product.id, idempotency_key=_bg_key(product, 1))
         session.commit()
-    _queue_removal(runner, product.id)
+    if ready is None:
+        _queue_removal(runner, product.id)
+    else:
+        store.delete(thumb)   # the photo's thumbnail: the cut-out's own replaced it
     return product
 
 
@@ -143,7 +158,7 @@ def bulk_upload(session: Session, *, user: User, files: list[tuple[BinaryIO | by
         try:
             product = upload(session, user=user, data=data.model_copy(update={"name": None}), source=source,
                              filename=filename, store=store, settings=settings, runner=runner, charge_upload=False)
-            entry.update(status="created", id=product.id, name=product.name)
+            entry.update(status="created", id=product.id, name=product.name, bgStatus=product.bg_status)
         except DomainError as exc:
             session.rollback()
             entry.update(status="rejected", error=exc.message, code=exc.code, httpStatus=exc.status)
@@ -158,7 +173,7 @@ def bulk_upload(session: Session, *, user: User, files: list[tuple[BinaryIO | by
         session.commit()
     return {"created": created, "rejected": len(report) - created, "files": report,
             "creditsCharged": credits.cost(APP, "bulkUpload") * (created > 0)
-            + credits.cost(APP, "removeBackground", created)}
+            + credits.cost(APP, "removeBackground", sum(1 for e in report if e.get("bgStatus") == "pending"))}
 
 
 def retry_removal(session: Session, *, user: User, product_id: int, runner, settings: Settings) -> Product:
