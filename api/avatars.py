@@ -8,7 +8,7 @@ from fastapi import APIRouter, File, Form, UploadFile
 
 from api.deps import Services, SessionDep, UserDep
 from api.errors import responses
-from api.params import Id, Limit, NoNul, Offset, Upload, id_form, id_query
+from api.params import Id, IdempotencyKey, Limit, NoNul, Offset, Upload, id_form, id_query
 from core.catalog import avatar_ai, avatars
 from core.catalog.avatar_ai import CandidateSet, ChooseCandidate, GenerateAvatar
 from core.catalog.avatars import (AgeRange, AvatarCreate, AvatarPublic, AvatarUpdate, CropRequest, Ethnicity, Gender, Style)
@@ -24,11 +24,12 @@ def upload_avatar(session: SessionDep, user: UserDep, services: Services,
                   brandKitId: Annotated[int, id_form()],
                   name: Annotated[str, Form(min_length=1, max_length=100), NoNul],
                   gender: Annotated[Gender | None, Form()] = None, ageRange: Annotated[AgeRange | None, Form()] = None,
-                  style: Annotated[Style | None, Form()] = None, ethnicity: Annotated[Ethnicity | None, Form()] = None):
+                  style: Annotated[Style | None, Form()] = None, ethnicity: Annotated[Ethnicity | None, Form()] = None,
+                  idempotency_key: IdempotencyKey = None):
     data = AvatarCreate(brand_kit_id=brandKitId, name=name, gender=gender, age_range=ageRange, style=style,
                         ethnicity=ethnicity)
     avatar = avatars.upload(session, user=user, data=data, source=file.file, filename=file.filename,
-                            store=services.store, settings=services.settings)
+                            store=services.store, settings=services.settings, request_key=idempotency_key)
     return AvatarPublic.of(avatar)
 
 

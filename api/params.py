@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Form, Path, Query, UploadFile
+from fastapi import Form, Header, Path, Query, UploadFile
 from pydantic import AfterValidator
 
 from core.errors import ValidationFailed
@@ -39,6 +39,10 @@ def _upload_names(files: list[UploadFile]) -> list[UploadFile]:
 Id = Annotated[int, Path(ge=1, le=INT64_MAX, description="The record's id.")]
 Limit = Annotated[int, Query(ge=1, le=200, description="Page size (1-200).")]
 Offset = Annotated[int, Query(ge=0, le=INT64_MAX, description="How many items to skip.")]
+IdempotencyKey = Annotated[str | None, Header(
+    alias="Idempotency-Key", max_length=100,
+    description="Any unique string per submit (a UUID). A repeat of the request with the same key — a retry "
+                "after a lost answer, a double click — answers with the first result and charges nothing.")]
 Upload = AfterValidator(_upload_name)
 Uploads = AfterValidator(_upload_names)
 NoNul = AfterValidator(no_nul)

@@ -7,7 +7,7 @@ from fastapi import APIRouter, File, Form, UploadFile
 
 from api.deps import Services, SessionDep, UserDep
 from api.errors import responses
-from api.params import Id, Limit, NoNul, Offset, Upload, Uploads, id_form, id_query
+from api.params import Id, IdempotencyKey, Limit, NoNul, Offset, Upload, Uploads, id_form, id_query
 from core.catalog import products
 from core.catalog.products import Placement, ProductCreate, ProductPublic, ProductType, ProductUpdate
 from core.schemas import Page
@@ -30,11 +30,11 @@ def upload_product(session: SessionDep, user: UserDep, services: Services,
                    subcategory: Annotated[str | None, Form(max_length=64), NoNul] = None,
                    productType: Annotated[ProductType | None, Form()] = None,
                    placement: Annotated[Placement, Form()] = "hand-right",
-                   brandKitId: Annotated[int | None, id_form()] = None):
+                   brandKitId: Annotated[int | None, id_form()] = None, idempotency_key: IdempotencyKey = None):
     product = products.upload(session, user=user, data=_fields(name, category, subcategory, productType, placement,
                                                                  brandKitId),
                               source=file.file, filename=file.filename, store=services.store,
-                              settings=services.settings, runner=services.runner)
+                              settings=services.settings, runner=services.runner, request_key=idempotency_key)
     return ProductPublic.of(product)
 
 
@@ -45,11 +45,13 @@ def bulk_upload(session: SessionDep, user: UserDep, services: Services,
                 category: Annotated[str | None, Form(max_length=64), NoNul] = None,
                 productType: Annotated[ProductType | None, Form()] = None,
                 placement: Annotated[Placement, Form()] = "hand-right",
-                brandKitId: Annotated[int | None, id_form()] = None):
-    """Each file succeeds or fails on its own; the answer reports every file (207 Multi-Status)."""
+                brandKitId: Annotated[int | None, id_form()] = None, idempotency_key: IdempotencyKey = None):
+    """Each file succeeds or fails on its own; the answer reports every file (207 Multi-Status). A repeat with
+    the same Idempotency-Key stores and charges nothing and answers {"repeat": true, "files": []}."""
     return products.bulk_upload(session, user=user, files=[(f.file, f.filename) for f in files],
                                 data=_fields(None, category, None, productType, placement, brandKitId),
-                                store=services.store, settings=services.settings, runner=services.runner)
+                                store=services.store, settings=services.settings, runner=services.runner,
+                                request_key=idempotency_key)
 
 
 @router.get("/products", response_model=Page[ProductPublic], response_model_by_alias=True)

@@ -8,7 +8,7 @@ from core.catalog import avatar_ai, avatars, brand_kits
 from core.catalog.avatar_ai import ChooseCandidate, GenerateAvatar
 from core.catalog.avatars import AGE_RANGES, ETHNICITIES, GENDERS, STYLES, AvatarCreate, AvatarUpdate, CropRequest
 from core.schemas import file_url
-from ui.common import (Failed, act, choice_id, choices, credits_text, err, esc, gallery_html, header, ok,
+from ui.common import (Failed, act, charging_click, new_submit_token, choice_id, choices, credits_text, err, esc, gallery_html, header, ok,
                        pydantic_message, shown)
 from ui.i18n import t, tr
 from ui.upload_guard import release
@@ -73,6 +73,7 @@ def build(services, demo: gr.Blocks) -> None:
                     up_eth = gr.Dropdown(label=t("avatars.ethnicity"), choices=ETHNICITY_CHOICES, value=None,
                                          elem_id="avatar-ethnicity")
                 upload = gr.Button(t("avatars.upload"), variant="primary", elem_id="avatar-upload")
+                upload_token = gr.State(new_submit_token)   # one per submit: a repeat is answered, not charged
             with gr.Tab(t("avatars.ai_tab"), elem_id="avatar-tab-ai"):
                 ai_text = gr.Textbox(label=t("avatars.describe"), max_length=500, lines=2,
                                      placeholder=t("avatars.describe_placeholder"), elem_id="avatar-ai-text")
@@ -162,9 +163,9 @@ def build(services, demo: gr.Blocks) -> None:
     for f in filters:
         f.input(filtered, inputs=filters, outputs=gallery)
 
-    def do_upload(path, kit, name, gender, age, style, eth, k, g, s, request: gr.Request):
+    def do_upload(path, kit, name, gender, age, style, eth, token, k, g, s, request: gr.Request):
         def refused(text):  # only the message changes; what the person entered stays
-            return *[gr.update()] * len(listing_out), err(text), gr.update(), gr.update(), gr.update()
+            return *[gr.update()] * len(listing_out), err(text), gr.update(), gr.update(), gr.update(), gr.update()
 
         if not path:
             return refused(tr(request, "avatars.choose_photo"))
@@ -176,23 +177,23 @@ def build(services, demo: gr.Blocks) -> None:
         if data.brand_kit_id == 0:
             return refused(tr(request, "avatars.kit_first"))
 
-        def run(session, user):
-            with open(path, "rb") as fh:
-                return avatars.upload(session, user=user, data=data, source=fh, filename=path,
-                                      store=services.store, settings=services.settings)
+        def run(session, user):  # the path is read only when this is not a repeat of an upload already stored
+            return avatars.upload(session, user=user, data=data, source=path, filename=path, store=services.store,
+                                  settings=services.settings, request_key=token)
         try:
             avatar = act(services, request, run)
         except Failed as exc:  # the photo was read: it is gone from the upload cache, so the widget empties too
-            return *[gr.update()] * len(listing_out), err(str(exc)), gr.update(), None, gr.update()
+            return *[gr.update()] * len(listing_out), err(str(exc)), gr.update(), None, gr.update(), gr.update()
         finally:
             release(demo, request, path)
         listing = refresh(k, g, s, request, selected=f"{avatar.id} · {avatar.name}")
         # the photo and the name are cleared for the next avatar; the traits stay (often shared)
         return (*listing, ok(tr(request, "avatars.uploaded", name=avatar.name)), credits_text(services, request), None,
-                "")
+                "", new_submit_token())
 
-    upload.click(do_upload, inputs=[file, up_kit, up_name, up_gender, up_age, up_style, up_eth, *filters],
-                 outputs=[*listing_out, message, badge, file, up_name])
+    charging_click(upload, do_upload,
+                   inputs=[file, up_kit, up_name, up_gender, up_age, up_style, up_eth, upload_token, *filters],
+                   outputs=[*listing_out, message, badge, file, up_name, upload_token])
 
     def do_generate(text, gender, age, style, eth, seed, request: gr.Request):
         keep = (gr.update(), gr.update(), gr.update())

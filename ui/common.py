@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import logging
+import secrets
 from collections.abc import Callable
 from typing import Any
 
@@ -47,6 +48,21 @@ def act(services, request: gr.Request | None, fn: Callable[[Any, Any], Any], *, 
             session.rollback()
             log.exception("UI action failed")
             raise Failed(tr(request, "common.failed")) from exc
+
+
+def new_submit_token() -> str:
+    """A fresh idempotency key for the next submit of a form that charges (kept in a gr.State; the handler
+    passes it to core as request_key and answers with a new one after a success)."""
+    return secrets.token_urlsafe(16)
+
+
+def charging_click(button: gr.Button, fn: Callable, *, inputs: list, outputs: list, **kwargs):
+    """button.click(fn) for an action that charges: the button is disabled while its request runs (a double
+    click sends nothing twice) and enabled again however the request ended. The server side of the same
+    promise is the submit token (new_submit_token)."""
+    return (button.click(lambda: gr.update(interactive=False), outputs=button, queue=False, show_progress="hidden")
+            .then(fn, inputs=inputs, outputs=outputs, **kwargs)
+            .then(lambda: gr.update(interactive=True), outputs=button, queue=False, show_progress="hidden"))
 
 
 def ok(message: str) -> str:

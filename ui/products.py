@@ -3,7 +3,6 @@ report, preview with and without background (cut-out on a checkerboard), metadat
 background removal, delete with confirmation. While removals run, a timer refreshes the gallery."""
 from __future__ import annotations
 
-from contextlib import ExitStack
 from pathlib import Path
 
 import gradio as gr
@@ -11,7 +10,7 @@ import gradio as gr
 from core.catalog import brand_kits, products
 from core.catalog.products import BG_STATUSES, PLACEMENTS, PRODUCT_TYPES, ProductCreate, ProductUpdate
 from core.schemas import file_url
-from ui.common import (Failed, act, choice_id, choices, credits_text, err, esc, gallery_html, header, ok,
+from ui.common import (Failed, act, charging_click, new_submit_token, choice_id, choices, credits_text, err, esc, gallery_html, header, ok,
                        pydantic_message, shown)
 from ui.i18n import message as core_text, t, tr
 from ui.upload_guard import release
@@ -70,6 +69,7 @@ def build(services, demo: gr.Blocks) -> None:
                 up_place = gr.Dropdown(label=t("products.placement"), choices=PLACEMENT_CHOICES, value="hand-right",
                                        elem_id="product-placement")
                 upload = gr.Button(t("products.upload"), variant="primary", elem_id="product-upload")
+                upload_token = gr.State(new_submit_token)   # one per submit: a repeat is answered, not charged
                 report = gr.Dataframe(headers=["file", "result", "details"], visible=False, wrap=True,
                                       column_widths=["30%", "17%", "53%"], interactive=False,
                                       elem_id="product-report")
@@ -146,25 +146,24 @@ def build(services, demo: gr.Blocks) -> None:
 
     timer.tick(tick, inputs=[*filters, picker], outputs=[*listing_out, preview], show_progress="hidden")
 
-    def do_upload(paths, kit, cat, ptype, place, k, c, s, request: gr.Request, progress=gr.Progress()):
+    def do_upload(paths, kit, cat, ptype, place, token, k, c, s, request: gr.Request, progress=gr.Progress()):
         skip = [gr.update()] * len(listing_out)
         if not paths:
-            return *skip, gr.update(), err(tr(request, "products.choose_photos")), gr.update(), gr.update()
+            return *skip, gr.update(), err(tr(request, "products.choose_photos")), gr.update(), gr.update(), token
         try:
             data = ProductCreate(brand_kit_id=choice_id(kit), category=cat or None, product_type=ptype,
                                  placement=place or "hand-right")
         except ValueError as exc:
-            return *skip, gr.update(), err(pydantic_message(exc, LABELS, request)), gr.update(), gr.update()
+            return *skip, gr.update(), err(pydantic_message(exc, LABELS, request)), gr.update(), gr.update(), token
         uploaded, rejected = tr(request, "products.uploaded"), tr(request, "products.rejected")
         started = tr(request, "products.removal_started")
         rows, created, good = [], [], 0
         try:
             if len(paths) == 1:
-                def one(session, user):
-                    with open(paths[0], "rb") as fh:
-                        return products.upload(session, user=user, data=data, source=fh, filename=paths[0],
-                                               store=services.store, settings=services.settings,
-                                               runner=services.runner)
+                def one(session, user):  # the path is read only when this is not a repeat
+                    return products.upload(session, user=user, data=data, source=paths[0], filename=paths[0],
+                                           store=services.store, settings=services.settings, runner=services.runner,
+                                           request_key=token)
                 try:
                     p = act(services, request, one)
                     rows.append([p.name, uploaded, started])
@@ -175,18 +174,20 @@ def build(services, demo: gr.Blocks) -> None:
             else:
                 progress(0, desc=tr(request, "products.checking"))
 
-                def many(session, user):
-                    with ExitStack() as stack:
-                        files = [(stack.enter_context(open(p, "rb")), p) for p in paths]
-                        return products.bulk_upload(session, user=user, files=files, data=data, store=services.store,
-                                                    settings=services.settings, runner=services.runner,
-                                                    on_progress=lambda i, n: progress(
-                                                        (i, n), desc=tr(request, "products.uploading"),
-                                                        unit=tr(request, "products.photos_unit")))
+                def many(session, user):  # each path is read only when this is not a repeat
+                    return products.bulk_upload(session, user=user, files=[(p, p) for p in paths], data=data,
+                                                store=services.store, settings=services.settings,
+                                                runner=services.runner, request_key=token,
+                                                on_progress=lambda i, n: progress(
+                                                    (i, n), desc=tr(request, "products.uploading"),
+                                                    unit=tr(request, "products.photos_unit")))
                 try:
                     result = act(services, request, many)
                 except Failed as exc:  # the photos were read and have left the upload cache: the widget empties
-                    return *skip, gr.update(), err(str(exc)), gr.update(), None
+                    return *skip, gr.update(), err(str(exc)), gr.update(), None, token
+                if result.get("repeat"):   # a double click of a bulk upload that was already stored
+                    return (*refresh(k, c, s, request), gr.update(), ok(tr(request, "products.already_uploaded")),
+                            credits_text(services, request), None, new_submit_token())
                 for entry in result["files"]:
                     name = Path(entry["filename"]).name
                     if entry["status"] == "created":
@@ -203,10 +204,10 @@ def build(services, demo: gr.Blocks) -> None:
                    tr(request, "products.report_details")]
         return (*listing, gr.update(value={"data": rows, "headers": headers}, visible=True),
                 ok(text) if good else err(text),
-                credits_text(services, request), None)
+                credits_text(services, request), None, new_submit_token() if good else token)
 
-    upload.click(do_upload, inputs=[files, up_kit, up_cat, up_type, up_place, *filters],
-                 outputs=[*listing_out, report, message, badge, files])
+    charging_click(upload, do_upload, inputs=[files, up_kit, up_cat, up_type, up_place, upload_token, *filters],
+                   outputs=[*listing_out, report, message, badge, files, upload_token])
 
     editor = [preview, ed_name, ed_cat, ed_sub, ed_type, ed_place]
 

@@ -86,6 +86,45 @@ def charge(session: Session, *, user_id: int, app_id: str, action: str, quantity
                   ref_id=ref_id, note=None, idempotency_key=idempotency_key)
 
 
+REQUEST_KEY_MAX = 100   # an Idempotency-Key header or a UI submit token
+
+
+class Repeated(Exception):
+    """The request that this charge belongs to was already charged (a double click, a retried request): the
+    caller undoes what it wrote and answers with the first request's record, `first.ref_id`."""
+
+    def __init__(self, first: CreditLedger):
+        super().__init__(f"already charged as ledger entry {first.id}")
+        self.first = first
+
+
+def request_key(user_id: int, action: str, key: str | None) -> str | None:
+    """The ledger key of one client request (None when the client sent none). Checked: printable, at most
+    REQUEST_KEY_MAX characters."""
+    if key is None or key == "":
+        return None
+    if len(key) > REQUEST_KEY_MAX or not key.isprintable():
+        raise ValidationFailed(f"An idempotency key is at most {REQUEST_KEY_MAX} printable characters.",
+                               field="Idempotency-Key")
+    return f"req:{user_id}:{action}:{key}"
+
+
+def first_of(session: Session, key: str | None) -> CreditLedger | None:
+    """The charge already made for this request key, if any (a repeat is answered from it)."""
+    return _already_done(session, key)
+
+
+def charge_once(session: Session, *, user_id: int, app_id: str, action: str, ref_type: str, ref_id: int,
+                key: str | None) -> CreditLedger:
+    """charge() for the record `ref_id` made by one client request: when the same request key was charged for
+    another record (a concurrent repeat that got there first), raises Repeated instead of charging twice."""
+    row = charge(session, user_id=user_id, app_id=app_id, action=action, ref_type=ref_type, ref_id=ref_id,
+                 idempotency_key=key)
+    if key is not None and row.ref_id != ref_id:
+        raise Repeated(row)
+    return row
+
+
 def refund(session: Session, *, user_id: int, app_id: str, action: str, amount: int, ref_type: str | None = None,
            ref_id: int | None = None, note: str | None = None, idempotency_key: str | None = None) -> CreditLedger:
     """Give back credits for work that failed or was cancelled."""

@@ -97,24 +97,34 @@ def get(session: Session, *, user: User, avatar_id: int) -> Avatar:
 
 def upload(session: Session, *, user: User, data: AvatarCreate, source: BinaryIO | bytes, filename: str | None,
            store: LocalFileStore, settings: Settings, source_type: str = "upload",
-           generation_prompt: str | None = None) -> Avatar:
+           generation_prompt: str | None = None, request_key: str | None = None) -> Avatar:
+    """Store one avatar photo (uploadAvatar). `request_key` (the UI's submit token, REST's Idempotency-Key):
+    a repeat of the same request — a double click, a retried request — answers with the first avatar and
+    charges nothing; a concurrent repeat that loses the race leaves no row and no file."""
     from core.images import ingest_image
 
+    charge_key = credits.request_key(user.id, "uploadAvatar", request_key)
+    if (first := credits.first_of(session, charge_key)) is not None:
+        return get(session, user=user, avatar_id=first.ref_id)
     # Decode and check first, outside any transaction (SQLite writers would wait on a long one).
     image = ingest_image(source, kind="avatar", settings=settings, filename=filename)
     brand_kits.get(session, user=user, kit_id=data.brand_kit_id)  # must be the user's own kit
-    with store.staged() as staged:
-        key, thumb = staged.save_image(image, user_id=user.id, kind="avatar")
-        avatar = Avatar(user_id=user.id, **data.model_dump(), source_type=source_type,
-                        generation_prompt=generation_prompt, image_path=key, thumbnail_path=thumb,
-                        width=image.width, height=image.height)
-        session.add(avatar)
-        session.flush()
-        credits.charge(session, user_id=user.id, app_id=APP, action="uploadAvatar", ref_type="avatar",
-                       ref_id=avatar.id)
-        metrics.record_created(session, user_id=user.id, brand_kit_id=avatar.brand_kit_id, design_type="avatar",
-                                 seconds=None, at=avatar.created_at, settings=settings)
-        session.commit()
+    try:
+        with store.staged() as staged:
+            key, thumb = staged.save_image(image, user_id=user.id, kind="avatar")
+            avatar = Avatar(user_id=user.id, **data.model_dump(), source_type=source_type,
+                            generation_prompt=generation_prompt, image_path=key, thumbnail_path=thumb,
+                            width=image.width, height=image.height)
+            session.add(avatar)
+            session.flush()
+            credits.charge_once(session, user_id=user.id, app_id=APP, action="uploadAvatar", ref_type="avatar",
+                                ref_id=avatar.id, key=charge_key)
+            metrics.record_created(session, user_id=user.id, brand_kit_id=avatar.brand_kit_id,
+                                   design_type="avatar", seconds=None, at=avatar.created_at, settings=settings)
+            session.commit()
+    except credits.Repeated as repeat:
+        session.rollback()
+        return get(session, user=user, avatar_id=repeat.first.ref_id)
     return avatar
 
 

@@ -96,19 +96,42 @@ def _queue_removal(runner, product_id: int) -> None:
 
 
 def upload(session: Session, *, user: User, data: ProductCreate, source: BinaryIO | bytes, filename: str | None,
-           store: LocalFileStore, settings: Settings, runner, charge_upload: bool = True) -> Product:
+           store: LocalFileStore, settings: Settings, runner, charge_upload: bool = True,
+           request_key: str | None = None) -> Product:
     """Store one product photo and queue its background removal. A photo that is already cut out (transparent
     border around the product) is its own cut-out: ready at once, no removeBackground charge ("Remove
-    background" stays available). Nothing is left behind on failure."""
+    background" stays available). Nothing is left behind on failure. `request_key` (UI submit token, REST
+    Idempotency-Key): a repeat of the same request answers with the first product and charges nothing."""
     from core.catalog.background import precut
-    from core.images import ingest_image, make_thumbnail
+    from core.images import ingest_image
 
+    charge_key = credits.request_key(user.id, "uploadProduct", request_key) if charge_upload else None
+    if (first := credits.first_of(session, charge_key)) is not None:
+        return get(session, user=user, product_id=first.ref_id)
     # Decode and check first, outside any transaction (SQLite writers would wait on a long one).
     image = ingest_image(source, kind="product", settings=settings, filename=filename)
     ready = precut(image.image) if image.has_alpha else None
     if data.brand_kit_id is not None:
         brand_kits.get(session, user=user, kit_id=data.brand_kit_id)  # must be the user's own kit
     name = data.name or (image.display_name.rsplit(".", 1)[0] if image.display_name else "") or "Product"
+    try:
+        product, thumb = _store_new(session, user=user, data=data, name=name, image=image, ready=ready, store=store,
+                                    settings=settings, charge_upload=charge_upload, charge_key=charge_key)
+    except credits.Repeated as repeat:
+        session.rollback()
+        return get(session, user=user, product_id=repeat.first.ref_id)
+    if ready is None:
+        _queue_removal(runner, product.id)
+    else:
+        store.delete(thumb)   # the photo's thumbnail: the cut-out's own replaced it
+    return product
+
+
+def _store_new(session: Session, *, user: User, data: ProductCreate, name: str, image, ready, store: LocalFileStore,
+               settings: Settings, charge_upload: bool, charge_key: str | None) -> tuple[Product, str]:
+    """Files and row of a new product with its charges, committed together (files removed if anything fails)."""
+    from core.images import make_thumbnail
+
     with store.staged() as staged:
         key, thumb = staged.save_image(image, user_id=user.id, kind="product")
         product = Product(user_id=user.id, **data.model_dump(exclude={"name"}), name=name[:100], original_path=key,
@@ -124,22 +147,18 @@ def upload(session: Session, *, user: User, data: ProductCreate, source: BinaryI
         session.add(product)
         session.flush()
         if charge_upload:
-            credits.charge(session, user_id=user.id, app_id=APP, action="uploadProduct", ref_type="product",
-                           ref_id=product.id)
+            credits.charge_once(session, user_id=user.id, app_id=APP, action="uploadProduct", ref_type="product",
+                                ref_id=product.id, key=charge_key)
         if ready is None:
             credits.charge(session, user_id=user.id, app_id=APP, action="removeBackground", ref_type="product",
                            ref_id=product.id, idempotency_key=_bg_key(product, 1))
         session.commit()
-    if ready is None:
-        _queue_removal(runner, product.id)
-    else:
-        store.delete(thumb)   # the photo's thumbnail: the cut-out's own replaced it
-    return product
+    return product, thumb
 
 
 def bulk_upload(session: Session, *, user: User, files: list[tuple[BinaryIO | bytes, str | None]],
                 data: ProductCreate, store: LocalFileStore, settings: Settings, runner,
-                on_progress: Callable[[int, int], None] | None = None) -> dict:
+                on_progress: Callable[[int, int], None] | None = None, request_key: str | None = None) -> dict:
     """Upload many photos: each file succeeds or fails on its own. One bulkUpload fee per batch
     (instead of uploadProduct per file), removeBackground per product; the fee is refunded when no
     file could be used. Returns a per-file report."""
@@ -150,7 +169,11 @@ def bulk_upload(session: Session, *, user: User, files: list[tuple[BinaryIO | by
                                field="files")
     if data.brand_kit_id is not None:
         brand_kits.get(session, user=user, kit_id=data.brand_kit_id)
-    fee = credits.charge(session, user_id=user.id, app_id=APP, action="bulkUpload", ref_type="bulk")
+    fee_key = credits.request_key(user.id, "bulkUpload", request_key)
+    if credits.first_of(session, fee_key) is not None:   # a repeat of a bulk upload already received
+        return {"created": 0, "rejected": 0, "files": [], "creditsCharged": 0, "repeat": True}
+    fee = credits.charge(session, user_id=user.id, app_id=APP, action="bulkUpload", ref_type="bulk",
+                         idempotency_key=fee_key)
     session.commit()
     report = []
     for index, (source, filename) in enumerate(files):
