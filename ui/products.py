@@ -70,6 +70,7 @@ def build(services, demo: gr.Blocks) -> None:
                                        elem_id="product-placement")
                 upload = gr.Button(t("products.upload"), variant="primary", elem_id="product-upload")
                 upload_token = gr.State(new_submit_token)   # one per submit: a repeat is answered, not charged
+                gr.Markdown(t("products.price_note"), elem_id="product-price-note", elem_classes="apg-meta")
                 report = gr.Dataframe(headers=["file", "result", "details"], visible=False, wrap=True,
                                       column_widths=["30%", "17%", "53%"], interactive=False,
                                       elem_id="product-report")

@@ -13,6 +13,10 @@ EN = {
     "products.type": "Product type",
     "products.placement": "How it is shown",
     "products.upload": "Upload",
+    "products.price_note": ("5 credits per photo (10 for several at once) + 3 for its background removal. If the "
+                            "removal fails, its 3 come back; the photo stays in your products (its upload is kept) "
+                            "so you can remove the background again later. A photo that is already cut out "
+                            "(transparent around the product) needs no removal and costs only the upload."),
     "products.product": "Product",
     "products.pick": "— pick a product —",
     "products.subcategory": "Subcategory",
@@ -67,6 +71,11 @@ ID = {
     "products.type": "Jenis produk",
     "products.placement": "Cara ditampilkan",
     "products.upload": "Unggah",
+    "products.price_note": ("5 kredit per foto (10 untuk beberapa sekaligus) + 3 untuk penghapusan latarnya. Jika "
+                            "penghapusan gagal, 3 kredit itu dikembalikan; fotonya tetap ada di produk Anda (biaya "
+                            "unggah tidak dikembalikan) sehingga latarnya bisa dihapus lagi nanti. Foto yang sudah "
+                            "terpotong (transparan di sekitar produk) tidak perlu penghapusan dan hanya dikenai biaya "
+                            "unggah."),
     "products.product": "Produk",
     "products.pick": "— pilih produk —",
     "products.subcategory": "Subkategori",
