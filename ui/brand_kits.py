@@ -131,10 +131,10 @@ def build(services, demo: gr.Blocks) -> None:
             fonts = gr.Dropdown(label=t("brand_kits.fonts"), choices=_font_choices(fonts_all), value=first_font,
                                 multiselect=True, max_choices=3, elem_id="kit-fonts")
             preview = gr.HTML(elem_id="kit-font-preview")
-            # image_mode=None: Gradio hands over the uploaded file as it is (with "RGB" it would flatten a
-            # transparent logo onto black and re-encode it); core checks and re-encodes it.
-            logo = gr.Image(label=t("brand_kits.logo"), type="filepath",
-                            image_mode=None, sources=["upload"], height=140, elem_id="kit-logo")
+            # a File, not gr.Image: gr.Image decodes the upload itself and shows its raw error for a PDF or an
+            # empty file; here every logo reaches our own intake (core) and its message, like avatars and products.
+            logo = gr.File(label=t("brand_kits.logo"), type="filepath", file_types=["image"], height=140,
+                           elem_id="kit-logo")
             message = gr.HTML(elem_id="kit-message")
             with gr.Row(elem_classes="apg-actions"):
                 save = gr.Button(t("brand_kits.save"), variant="primary", elem_id="kit-save", min_width=90)
@@ -229,9 +229,8 @@ def build(services, demo: gr.Blocks) -> None:
         note = ok(done)
         if logo_path:
             def upload(session, user):
-                with open(logo_path, "rb") as fh:
-                    return kits.upload_logo(session, user=user, kit_id=kit.id, source=fh, filename=logo_path,
-                                            store=services.store, settings=services.settings)
+                return kits.upload_logo(session, user=user, kit_id=kit.id, source=logo_path, filename=logo_path,
+                                        store=services.store, settings=services.settings)
             try:
                 kit = act(services, request, upload)
             except Failed as exc:  # the kit is saved; say so (the refused file has left the cache)

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import io
+import re
 
-
+import pytest
 from PIL import Image
 from sqlmodel import select
 
@@ -166,6 +167,31 @@ def test_logo_upload_shows_in_card(ui, live_app, tmp_path):
     assert row.logo_path and live_app.services.store.exists(row.logo_path)
     assert ui.credits() == before - 5 - 3
     ui.screenshot(f"{SHOTS}/brand-kits-logo.png")
+
+
+@pytest.mark.parametrize("name, data, says", [
+    ("fake.jpg", b"%PDF-1.4 not a logo", "it looks like a PDF document"),
+    ("empty.png", b"", "This file is empty (0 bytes)"),
+])
+def test_a_logo_that_is_not_a_picture_gets_our_own_message(ui, live_app, tmp_path, name, data, says):
+    """Issue 16: before, Gradio's own image decoding showed 'Could not preprocess input component ...
+    UnidentifiedImageError: ... <gradio cache path>' and red Error badges. Now the kit is saved and the logo
+    refused in plain words, naming what the file is and what to upload."""
+    ui.goto("/", ready="kit-name")
+    before = ui.credits()
+    ui.fill("kit-name", "Logo Shop")
+    path = tmp_path / name
+    path.write_bytes(data)
+    ui.locator("kit-logo", "input[type=file]").set_input_files(str(path))
+    ui.wait_idle()
+    ui.click("kit-save")
+    text = ui.wait_message("kit-message", re.escape(says))
+    assert "JPEG, PNG, WebP, HEIC or AVIF" in text and "Created “Logo Shop”" in text
+    assert "Traceback" not in text and "gradio" not in text.lower() and "/tmp" not in text
+    assert ui.page.locator(".toast-body, .error").count() == 0   # no red Gradio error anywhere
+    [row] = kits_in_db(live_app)
+    assert row.logo_path is None
+    assert ui.credits() == before - 5   # the kit; no logo charge
 
 
 def test_sign_in_then_create_kit(signed_in):
