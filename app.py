@@ -2,6 +2,7 @@
 
     python app.py                                   serve on HOST:PORT (default 127.0.0.1:7860)
     python app.py create-user NAME --password PW [--admin]
+    python app.py set-password NAME --password PW   e.g. the AUTH=none admin, before switching to AUTH=password
     python app.py grant-credits NAME AMOUNT
     python app.py rebuild-metrics [--user NAME] [--dry-run]   recompute analytics totals from the records
 
@@ -111,6 +112,10 @@ def main(argv: list[str] | None = None) -> int:
     cu.add_argument("username")
     cu.add_argument("--password", required=True)
     cu.add_argument("--admin", action="store_true", help="give the account the admin role")
+    sp = sub.add_parser("set-password", help="give an account a new password (e.g. AUTH=none's local admin, "
+                                              "to keep its data when switching to AUTH=password)")
+    sp.add_argument("username")
+    sp.add_argument("--password", required=True)
     gc = sub.add_parser("grant-credits", help="add credits to an account")
     gc.add_argument("username")
     gc.add_argument("amount", type=int)
@@ -119,11 +124,13 @@ def main(argv: list[str] | None = None) -> int:
     rm.add_argument("--dry-run", action="store_true", help="only show what would change")
     args = parser.parse_args(argv)
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = get_settings()
     if args.command is None:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         serve(settings)
         return 0
+    # a command prints its own result; the migrations' INFO lines stay out of the way (warnings still show)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     services = Services.build(settings, runner=False)
     try:
         with services.session() as session:
@@ -131,6 +138,9 @@ def main(argv: list[str] | None = None) -> int:
                 user = users.create_user(session, username=args.username, password=args.password,
                                          settings=settings, role="admin" if args.admin else "user")
                 print(f"created {user.role} {user.username!r} with {user.credits} credits")
+            elif args.command == "set-password":
+                user = users.set_password(session, username=args.username, password=args.password)
+                print(f"{user.role} {user.username!r} can now sign in with that password (AUTH=password)")
             elif args.command == "grant-credits":
                 target = users.get_by_username(session, args.username)
                 if target is None:

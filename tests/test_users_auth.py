@@ -190,3 +190,32 @@ def test_create_user_command_line(db_url, tmp_path, services):
     with services.session() as s:
         assert len(users.list_users(s)) == 1
         assert users.get_by_username(s, "boss").role == "admin"
+
+
+def test_the_local_admins_data_stays_reachable_after_switching_to_passwords(db_url, tmp_path, services):
+    """Issue 16: work made under AUTH=none belongs to the passwordless local admin; `set-password` gives that
+    account a password, so under AUTH=password signing in as it reaches the same brand kits. Commands print
+    their result, not the migrations' INFO lines."""
+    from core.catalog import brand_kits
+    from core.catalog.brand_kits import BrandKitCreate
+
+    admin = services.local_admin()
+    with services.session() as s:
+        kit = brand_kits.create(s, user=admin, data=BrandKitCreate(brand_name="Batik Sari", colors=["#8B1E3F"],
+                                                                   fonts=["Poppins"]))
+        token = users.issue_token(s, user=admin, settings=services.settings)
+    done = run_cli("set-password", admin.username, "--password", "a long passphrase", db_url=db_url,
+                   storage=tmp_path / "files")
+    assert done.returncode == 0, done.stderr
+    assert admin.username in done.stdout and "INFO" not in done.stdout + done.stderr
+    with services.session() as s:
+        me = users.authenticate(s, username=admin.username, password="a long passphrase")
+        assert me.id == admin.id and [k.id for k in brand_kits.list_kits(s, user=me)[0]] == [kit.id]
+        with pytest.raises(Unauthorized):
+            users.user_for_token(s, token)   # sessions from before the change are signed out
+    short = run_cli("set-password", admin.username, "--password", "short", db_url=db_url, storage=tmp_path / "files")
+    nobody = run_cli("set-password", "nobody", "--password", "a long passphrase", db_url=db_url,
+                     storage=tmp_path / "files")
+    assert short.returncode == nobody.returncode == 1
+    assert "8-256" in short.stderr and "No account is named 'nobody'" in nobody.stderr
+    assert "Traceback" not in short.stderr + nobody.stderr

@@ -11,11 +11,12 @@ import secrets
 from datetime import timedelta
 from functools import lru_cache
 
+import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from core.accounts import credits
-from core.errors import Conflict, Unauthorized, ValidationFailed
+from core.errors import Conflict, NotFound, Unauthorized, ValidationFailed
 from core.settings import Settings
 from db.models import ApiToken, User, utcnow
 
@@ -53,6 +54,23 @@ def create_user(session: Session, *, username: str, password: str | None, settin
         session.rollback()
         raise Conflict(f"The username {username!r} is taken.", field="username") from None
     credits.starting_grant(session, user_id=user.id, amount=settings.starting_credits)
+    session.commit()
+    session.refresh(user)
+    return user
+
+
+def set_password(session: Session, *, username: str, password: str) -> User:
+    """Give an account a (new) password: how the passwordless local admin of AUTH=none keeps its brand kits,
+    avatars and results when the server switches to AUTH=password (sign in as that name). Its sign-in
+    tokens are revoked, so an old session does not outlive the change."""
+    if not 8 <= len(password) <= 256:
+        raise ValidationFailed("Passwords are 8-256 characters.", field="password")
+    user = get_by_username(session, username)
+    if user is None:
+        raise NotFound(f"No account is named {username!r}.")
+    user.password_hash = _hasher().hash(password)
+    session.add(user)
+    session.execute(sa.delete(ApiToken).where(ApiToken.user_id == user.id))
     session.commit()
     session.refresh(user)
     return user
