@@ -180,17 +180,24 @@ def batch_section(services, demo: gr.Blocks, badge, pickers: list, sizes, defaul
 
     mode.input(on_mode, inputs=[mode, picked, *slots], outputs=[by_cat, by_name, total])
 
-    def on_total(mode_v, n, repeats_v, cats_v):
+    def on_total(mode_v, n, repeats_v, cats_v, request: gr.Request):
+        """Deal the total over the categories at once, within the real limits, and say which limit applied:
+        never a number that Start refuses later."""
+        asked, limit = max(0, int(n or 0)), services.settings.max_poses_per_generation
+        wanted = min(asked, limit)
+        note = err(tr(request, "generate.total_capped", n=asked, limit=limit)) if asked > limit else ""
         if mode_v == BY_NAME or not cats_v:
-            return gr.update(), *[gr.update()] * MAX_CATEGORIES
-        counts = spread(int(n or 0), cats_v, bool(repeats_v))
+            return (wanted if wanted != asked else gr.update()), *[gr.update()] * MAX_CATEGORIES, note
+        counts = spread(wanted, cats_v, bool(repeats_v))
         dealt = sum(counts)
+        if dealt < wanted:
+            note = err(tr(request, "generate.total_library", n=wanted, available=dealt))
         boxes = [gr.update(value=counts[i]) if i < len(counts) else gr.update() for i in range(MAX_CATEGORIES)]
-        return (dealt if dealt != int(n or 0) else gr.update()), *boxes
+        return (dealt if dealt != asked else gr.update()), *boxes, note
 
     # always_last: while someone types "12", the spread of "1" never lands after the one of "12"
-    total.input(on_total, inputs=[mode, total, repeats, cats], outputs=[total, *slots], show_progress="hidden",
-                trigger_mode="always_last")
+    total.input(on_total, inputs=[mode, total, repeats, cats], outputs=[total, *slots, message_box],
+                show_progress="hidden", trigger_mode="always_last")
     for box in slots:
         box.input(lambda *vals: sum(max(0, int(v or 0)) for v in vals), inputs=slots, outputs=total,
                   show_progress="hidden", trigger_mode="always_last")

@@ -254,3 +254,16 @@ def test_cancel_a_batch_waiting_for_a_worker(ui, batch_app):
     assert ui.page.locator("#res-gallery [data-status='cancelled']").count() == 3
     assert ui.credits() == before + 30
     assert ui.page.locator("#res-export-all").count() == 0  # nothing finished, nothing to export
+
+
+def test_a_total_above_the_limit_is_capped_at_once_with_the_reason(ui, batch_app):
+    """Issue 16: 10,000 used to become 895 (the library) and show 4475 credits, then Start refused it."""
+    seed_ready_shop(batch_app)
+    limit = batch_app.settings.max_poses_per_generation
+    ui.goto("/generate", ready="gen-try")
+    ui.open_tab("Batch")
+    ui.fill("gen-batch-total", "10000")
+    ui.locator("gen-batch-total", "input").blur()
+    ui.wait_value("gen-batch-total", str(limit))
+    ui.wait_message("gen-batch-message", rf"at most {limit} poses; 10000 was set to {limit}")
+    ui.wait_message("gen-batch-cost", rf"^{limit * 5:,} credits|^{limit * 5} credits")

@@ -66,6 +66,9 @@ EN = {
     "generate.mode_category": "Spread over categories",
     "generate.mode_name": "Pick poses by name",
     "generate.total": "Total poses",
+    "generate.total_capped": "A batch can have at most {limit} poses; {n} was set to {limit}.",
+    "generate.total_library": ("The library has {available} matching poses for these categories, not {n}: set to "
+                               "{available}. Tick “Allow repeats” to use poses more than once."),
     "generate.repeats": "Allow repeats (a repeated pose gets another seed)",
     "generate.dist_help": "Poses per category — a new total is spread evenly; (n) is how many the library has.",
     "generate.slot": "category",
@@ -166,6 +169,10 @@ ID = {
     "generate.mode_category": "Sebar ke beberapa kategori",
     "generate.mode_name": "Pilih pose satu per satu",
     "generate.total": "Jumlah pose",
+    "generate.total_capped": "Satu batch paling banyak {limit} pose; {n} diubah menjadi {limit}.",
+    "generate.total_library": ("Pustaka hanya punya {available} pose yang cocok untuk kategori ini, bukan {n}: "
+                               "diubah menjadi {available}. Centang “Boleh berulang” untuk memakai pose lebih "
+                               "dari sekali."),
     "generate.repeats": "Boleh berulang (pose yang diulang memakai seed lain)",
     "generate.dist_help": "Pose per kategori — jumlah baru dibagi rata; (n) adalah jumlah pose yang ada di pustaka.",
     "generate.slot": "kategori",
