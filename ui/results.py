@@ -43,6 +43,11 @@ def build(services, demo: gr.Blocks) -> None:
         cancel_btn = gr.Button(t("results.cancel"), variant="stop", interactive=False, elem_id="res-cancel", scale=0,
                                min_width=160)
         retry_btn = gr.Button(t("results.retry"), interactive=False, elem_id="res-retry", scale=0, min_width=220)
+    with gr.Row(visible=False, elem_id="res-cancel-confirm", elem_classes="apg-actions") as confirm_row:
+        confirm_text = gr.HTML(elem_id="res-cancel-question")
+        confirm_yes = gr.Button(t("results.cancel_yes"), variant="stop", elem_id="res-cancel-yes", scale=0,
+                                min_width=160)
+        confirm_no = gr.Button(t("results.cancel_no"), elem_id="res-cancel-no", scale=0, min_width=140)
     message = gr.HTML(elem_id="res-message")
     with gr.Row():
         with gr.Column(scale=3):
@@ -244,7 +249,22 @@ def build(services, demo: gr.Blocks) -> None:
         note = ok(tr(request, "results.cancelled", id=gid, n=stopped, credits=refunded))
         return note, sel, *view(request, gid, show_v, sel, "", chosen_v, force=True, with_badge=True)
 
-    cancel_btn.click(do_cancel, inputs=[current, show, selected, chosen], outputs=[message, selected, *view_out])
+    def ask_cancel(gid, request: gr.Request):
+        """Cancelling stops work that cannot be resumed: ask first, saying what stops and what comes back."""
+        if gid is None:
+            return gr.update(visible=False), gr.update(), err(tr(request, "results.pick_batch"))
+        try:
+            st = act(services, request, lambda s, u: batches.status(s, user=u, generation_id=gid), write=False)
+        except Failed as exc:
+            return gr.update(visible=False), gr.update(), err(str(exc))
+        left = st.pending + st.running
+        question = tr(request, "results.cancel_question", id=gid, n=left, done=st.done)
+        return gr.update(visible=True), f"<div class='apg-msg apg-warn'>{esc(question)}</div>", ""
+
+    cancel_btn.click(ask_cancel, inputs=current, outputs=[confirm_row, confirm_text, message])
+    confirm_no.click(lambda: gr.update(visible=False), outputs=confirm_row)
+    confirm_yes.click(lambda: gr.update(visible=False), outputs=confirm_row).then(
+        do_cancel, inputs=[current, show, selected, chosen], outputs=[message, selected, *view_out])
 
     @guarded
     def do_retry(request: gr.Request, gid, show_v, sel, chosen_v):

@@ -246,7 +246,14 @@ def test_cancel_a_batch_waiting_for_a_worker(ui, batch_app):
     assert ui.page.locator("#res-gallery [data-status='pending']").count() == 3
     assert ui.locator("res-retry").is_disabled() and ui.locator("res-rerender").is_disabled()
     before = ui.credits()
+    # Cancel asks first (issue 16): "Keep rendering" changes nothing, "Yes, cancel it" stops and refunds
     ui.click("res-cancel")
+    ui.wait_message("res-cancel-question", r"Cancel batch #\d+\? Its 3 unfinished pose\(s\) stop .* cannot be resumed")
+    ui.click("res-cancel-no")
+    ui.page.locator("#res-cancel-confirm").wait_for(state="hidden")
+    assert status_text(ui) == "waiting for a worker" and ui.credits() == before
+    ui.click("res-cancel")
+    ui.click("res-cancel-yes")
     ui.wait_message("res-message", r"Cancelled batch #\d+: 3 unfinished pose\(s\) stopped, 30 credits refunded")
     assert status_text(ui) == "cancelled"
     ui.page.locator("#res-live[data-live='0']").wait_for()

@@ -10,6 +10,10 @@ EN = {
     "results.filter.failed": "Failed",
     "results.refresh": "↻ Refresh list",
     "results.cancel": "Cancel batch",
+    "results.cancel_question": ("Cancel batch #{id}? Its {n} unfinished pose(s) stop and their credits come back; "
+                                "the {done} finished image(s) stay. A cancelled batch cannot be resumed."),
+    "results.cancel_yes": "Yes, cancel it",
+    "results.cancel_no": "Keep rendering",
     "results.retry": "Retry failed",
     "results.retry_each": "Retry failed ({n} credits each)",
     "results.retry_n": "Retry {n} failed ({credits} credits)",
@@ -91,6 +95,11 @@ ID = {
     "results.filter.failed": "Gagal",
     "results.refresh": "↻ Muat ulang daftar",
     "results.cancel": "Batalkan batch",
+    "results.cancel_question": ("Batalkan batch #{id}? {n} pose yang belum jadi dihentikan dan kreditnya "
+                                "dikembalikan; {done} gambar yang sudah jadi tetap ada. Batch yang dibatalkan tidak "
+                                "bisa dilanjutkan."),
+    "results.cancel_yes": "Ya, batalkan",
+    "results.cancel_no": "Lanjutkan",
     "results.retry": "Coba lagi yang gagal",
     "results.retry_each": "Coba lagi yang gagal ({n} kredit per pose)",
     "results.retry_n": "Coba lagi {n} yang gagal ({credits} kredit)",
