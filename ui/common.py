@@ -96,12 +96,23 @@ def header(services, demo: gr.Blocks, title: str, subtitle: str | None = None) -
     with gr.Row(elem_classes="apg-header"):
         gr.Markdown(text)
         badge = gr.Markdown(elem_classes="apg-credits", elem_id="apg-credits")
+        account = gr.HTML(elem_id="apg-account", visible=services.settings.auth == "password")
 
     def refresh(request: gr.Request):
-        return credits_text(services, request)
+        return credits_text(services, request), sign_out_html(services, request)
 
-    demo.load(refresh, outputs=badge)
+    demo.load(refresh, outputs=[badge, account])
     return badge
+
+
+def sign_out_html(services, request) -> str:
+    """With AUTH=password: a Sign out button beside the user and credits (a POST form: signing out changes
+    state, and /logout refuses a cross-site one). Nothing with AUTH=none (there is no one to sign out)."""
+    if services.settings.auth != "password":
+        return ""
+    label = html.escape(tr(request, "common.sign_out"))
+    return (f"<form method='post' action='/logout' class='apg-signout'>"
+            f"<button type='submit' id='apg-signout' class='apg-link-button'>{label}</button></form>")
 
 
 def choices(prefix: str, codes) -> list[tuple]:

@@ -217,3 +217,17 @@ def test_sign_in_then_create_kit(signed_in):
         assert stranger.request.get(app.url(logo)).status == 401
     finally:
         other.close()
+
+
+def test_the_header_has_a_sign_out_that_really_signs_out(signed_in):
+    """Issue 16: signing out was only a typed /logout. The header's Sign out posts the form, the session ends
+    (the old cookie no longer opens the app) and the browser lands on the login page."""
+    ui, user, _password = signed_in
+    ui.wait_message("apg-credits", "shopowner")
+    cookie = next(c["value"] for c in ui.page.context.cookies() if c["name"] == "apg_session")
+    ui.page.locator("#apg-signout").click()
+    ui.page.wait_for_url("**/login*")
+    again = ui.page.request.get(ui.app.url("/api/auth/me"), headers={"Authorization": f"Bearer {cookie}"})
+    assert again.status == 401
+    ui.page.goto(ui.app.url("/"))
+    assert "/login" in ui.page.url
