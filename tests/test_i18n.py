@@ -161,3 +161,24 @@ def test_language_follows_the_cookie_then_the_browser():
     assert tr(_Req(cookies={"apg_lang": "id"}), "common.credits", user="siti", n=5) == "**siti** · **5** kredit"
     with pytest.raises(KeyError):
         tr(None, "no.such.key")
+
+
+def test_what_gradio_announces_to_screen_readers_is_translated():
+    """Issue 16: screen readers heard the raw key "common.complete". Every key Gradio's status tracker
+    announces (read from the installed frontend) has an English and an Indonesian text of ours."""
+    import re
+    from pathlib import Path
+
+    import gradio
+
+    from ui.locales import EN, ID
+
+    assets = Path(gradio.__file__).parent / "templates" / "frontend" / "assets"
+    keys = set()
+    for script in assets.glob("statustracker-*.js"):
+        # the live-region announcer: announce(t.i18n(`common.complete`), ...) in the minified bundle
+        keys |= set(re.findall(r"\w\(\w\.i18n\(`(common\.[a-z_]+)`\),\w\.status\.fn_index\)",
+                               script.read_text(errors="replace")))
+    assert "common.complete" in keys
+    for key in keys:
+        assert EN.get(key) and ID.get(key) and EN[key] != key and ID[key] != EN[key], key
