@@ -64,6 +64,8 @@ def when_text(dt, request=None) -> str:
 def _eta(seconds: float | None, request=None) -> str:
     if seconds is None:
         return tr(request, "results.eta_unknown")
+    if seconds < 1:
+        return tr(request, "results.eta_any_moment")
     if seconds < 60:
         return tr(request, "results.eta_seconds", n=max(1, round(seconds)))
     return tr(request, "results.eta_minutes", n=round(seconds / 60))
@@ -93,7 +95,9 @@ def progress_html(st, live: bool, request=None) -> str:
         counts.append(bold("results.count_cancelled", n=st.cancelled))
     counts.append(bold("results.count_total", n=st.total))
     if st.status in ACTIVE:
-        counts.append(f"<span id='res-eta'>{esc(_eta(st.eta_seconds, request))}</span>")
+        eta = (tr(request, "results.warming_up") if st.done + st.failed == 0 and st.running
+               else _eta(st.eta_seconds, request))
+        counts.append(f"<span id='res-eta'>{esc(eta)}</span>")
     every = f"{POLL_SECONDS:g}".replace(".", "," if lang(request) == "id" else ".")
     state = (f"<span class='apg-live' id='res-live' data-live='1'>{say('results.live', s=every)}</span>"
              if live else f"<span class='apg-still' id='res-live' data-live='0'>{say('results.still')}</span>")

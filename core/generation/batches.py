@@ -45,14 +45,28 @@ def status(session: Session, *, user: User, generation_id: int) -> BatchStatus:
     left = counts.get("pending", 0) + counts.get("running", 0)
     eta = None
     if left and g.started_at and done + failed:
-        started = g.started_at if g.started_at.tzinfo else g.started_at.replace(tzinfo=timezone.utc)
-        elapsed = (utcnow() - started).total_seconds()
-        eta = round(elapsed / (done + failed) * left, 1)
+        eta = _eta(session, g, finished=done + failed, left=left)
     return BatchStatus(id=g.id, status=g.status, progress=g.progress, total=sum(counts.values()), done=done,
                        failed=failed, cancelled=counts.get("cancelled", 0), pending=counts.get("pending", 0),
                        running=counts.get("running", 0), eta_seconds=eta, credits_reserved=g.credits_reserved,
                        credits_used=g.credits_used, credits_refunded=g.credits_refunded, started_at=g.started_at,
                        completed_at=g.completed_at)
+
+
+def _eta(session: Session, g: PoseGeneration, *, finished: int, left: int) -> float:
+    """Seconds left: the batch's pace so far (time from its start to its latest finished pose, per finished
+    pose: what the engine and the workers together really deliver) times what is left, minus the time since
+    that latest pose. So it counts down between images instead of growing while one renders."""
+    G = GeneratedPose
+    last = session.execute(select(sa.func.max(G.finished_at))
+                           .where(G.generation_id == g.id, G.status.in_(("done", "failed")))).scalar()
+    started, last, now = (_utc(t) for t in (g.started_at, last or utcnow(), utcnow()))
+    pace = max(0.0, (last - started).total_seconds()) / finished
+    return round(max(0.0, pace * left - max(0.0, (now - last).total_seconds())), 1)
+
+
+def _utc(at: datetime) -> datetime:
+    return at if at.tzinfo else at.replace(tzinfo=timezone.utc)
 
 
 def cancel(session: Session, *, user: User, generation_id: int) -> PoseGeneration:

@@ -31,6 +31,8 @@ EN = {
     "results.status.cancelled": "cancelled",
     # progress
     "results.eta_unknown": "estimating time left…",
+    "results.warming_up": "warming up: loading the model and rendering the first image…",
+    "results.eta_any_moment": "the next images any moment now",
     "results.eta_seconds": "about {n} s left",
     "results.eta_minutes": "about {n} min left",
     "results.count_done": "{n} done",
@@ -115,6 +117,8 @@ ID = {
     "results.status.failed": "gagal",
     "results.status.cancelled": "dibatalkan",
     "results.eta_unknown": "menghitung sisa waktu…",
+    "results.warming_up": "bersiap: memuat model dan membuat gambar pertama…",
+    "results.eta_any_moment": "gambar berikutnya sebentar lagi",
     "results.eta_seconds": "sekitar {n} detik lagi",
     "results.eta_minutes": "sekitar {n} menit lagi",
     "results.count_done": "{n} jadi",
