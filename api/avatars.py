@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, UploadFile
+from pydantic import Field
 
 from api.deps import Services, SessionDep, UserDep
 from api.errors import responses
@@ -86,6 +87,18 @@ def update_avatar(avatar_id: Id, body: AvatarUpdate, session: SessionDep, user: 
              responses=responses(402))
 def crop_avatar(avatar_id: Id, body: CropRequest, session: SessionDep, user: UserDep, services: Services):
     return AvatarPublic.of(avatars.crop(session, user=user, avatar_id=avatar_id, request=body, store=services.store))
+
+
+class FaceBox(CamelModel):
+    box: list[Annotated[int, Field(ge=0, le=65535)]] = Field(
+        min_length=4, max_length=4, description="left, top, right, bottom in photo pixels")
+
+
+@router.put("/avatars/{avatar_id}/face", response_model=AvatarPublic, response_model_by_alias=True)
+def set_avatar_face(avatar_id: Id, body: FaceBox, session: SessionDep, user: UserDep, services: Services):
+    """Where the face is that likeness is taken from (the box is kept until the photo changes). Free."""
+    return AvatarPublic.of(avatars.set_face(session, user=user, avatar_id=avatar_id, box=body.box,
+                                            store=services.store))
 
 
 @router.delete("/avatars/{avatar_id}", status_code=204, responses=responses(402))

@@ -131,6 +131,10 @@ class Avatar(SQLModel, table=True):
     style: str | None = Field(default=None, max_length=32)
     ethnicity: str | None = Field(default=None, max_length=32)
     usage_count: int = Field(default=0)
+    # the face likeness is taken from (core.catalog.faces): its box in the photo, its crop, where the box came from
+    face_path: str | None = Field(default=None, max_length=255)
+    face_box: list[int] | None = _json("box", nullable=True)
+    face_source: str | None = Field(default=None, max_length=16)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 

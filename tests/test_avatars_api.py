@@ -333,7 +333,8 @@ def test_delete_removes_the_row_and_its_files(login, services):
     assert a.delete(f"{BASE}/avatars/{gone['id']}").status_code == 404
     for url in (gone["imageUrl"], gone["thumbnailUrl"]):
         assert not services.store.exists(key_of(url)) and a.get(url).status_code == 404
-    assert services.store.all_keys() == sorted([key_of(keep["imageUrl"]), key_of(keep["thumbnailUrl"])])
+    assert services.store.all_keys() == sorted([key_of(keep["imageUrl"]), key_of(keep["thumbnailUrl"]),
+                                                key_of(keep["faceUrl"])])
     assert [i["id"] for i in a.get(f"{BASE}/avatars").json()["items"]] == [keep["id"]]
 
 

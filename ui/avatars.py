@@ -122,6 +122,12 @@ def build(services, demo: gr.Blocks) -> None:
                     cw = gr.Number(label=t("avatars.width_short"), value=None, precision=0, elem_id="avatar-crop-w")
                     ch = gr.Number(label=t("avatars.height_short"), value=None, precision=0, elem_id="avatar-crop-h")
                 apply_crop = gr.Button(t("avatars.apply_crop"), elem_id="avatar-crop-apply")
+                face_view = gr.HTML(elem_id="avatar-face")
+                with gr.Row():
+                    fx = gr.Number(label=t("avatars.face_left"), value=None, precision=0, elem_id="avatar-face-x")
+                    fy = gr.Number(label=t("avatars.face_top"), value=None, precision=0, elem_id="avatar-face-y")
+                    fs = gr.Number(label=t("avatars.face_size"), value=None, precision=0, elem_id="avatar-face-size")
+                set_face = gr.Button(t("avatars.face_apply"), elem_id="avatar-face-apply")
                 with gr.Row():
                     delete = gr.Button(t("common.delete"), variant="stop", elem_id="avatar-delete")
                 with gr.Row(visible=False) as confirm_row:
@@ -270,6 +276,43 @@ def build(services, demo: gr.Blocks) -> None:
 
     picker.change(fill, inputs=picker, outputs=editor)
 
+    def face_fill(choice, request: gr.Request):
+        """The face likeness is taken from, how it was found, and its box as left / top / size."""
+        avatar_id = choice_id(choice)
+        if avatar_id is None:
+            return "", None, None, None
+        try:
+            a = act(services, request, lambda s, u: avatars.get(s, user=u, avatar_id=avatar_id), write=False)
+        except Failed as exc:
+            return err(str(exc)), gr.update(), gr.update(), gr.update()
+        if not a.face_path:
+            return f"<div class='apg-meta'>{esc(tr(request, 'avatars.face_none'))}</div>", None, None, None
+        left, top, right, _ = a.face_box
+        how = tr(request, f"avatars.face_from.{a.face_source}")
+        return (f"<div class='apg-face'><img id='avatar-face-img' alt='' src='{esc(file_url(a.face_path))}' "
+                f"style='width:96px;height:96px;object-fit:cover;border-radius:8px'><div><b>"
+                f"{esc(tr(request, 'avatars.face_title'))}</b><div class='apg-meta' id='avatar-face-source'>"
+                f"{esc(how)}</div></div></div>", left, top, right - left)
+
+    picker.change(face_fill, inputs=picker, outputs=[face_view, fx, fy, fs])
+
+    def do_face(choice, x, y, size, request: gr.Request):
+        avatar_id = choice_id(choice)
+        if avatar_id is None:
+            return err(tr(request, "avatars.pick_first"))
+        if None in (x, y, size):
+            return err(tr(request, "avatars.face_numbers"))
+        box = [int(x), int(y), int(x) + int(size), int(y) + int(size)]
+        try:
+            act(services, request, lambda s, u: avatars.set_face(s, user=u, avatar_id=avatar_id, box=box,
+                                                                 store=services.store))
+        except Failed as exc:
+            return err(str(exc))
+        return ok(tr(request, "avatars.face_saved"))
+
+    set_face.click(do_face, inputs=[picker, fx, fy, fs], outputs=message).then(
+        face_fill, inputs=picker, outputs=[face_view, fx, fy, fs])
+
     def after(choice, request, text, k, g, s):
         listing = refresh(k, g, s, request, selected=choice)
         return (*listing, *fill(choice, request), ok(text), credits_text(services, request))
@@ -317,7 +360,8 @@ def build(services, demo: gr.Blocks) -> None:
         # done: back to "no change", so a second click does not rotate again
         return [*after(choice, request, tr(request, "avatars.new_image"), k, g, s), "0", None, None, None, None]
 
-    apply_crop.click(do_crop, inputs=[picker, *crop_inputs, *filters], outputs=[*full_out, *crop_inputs])
+    apply_crop.click(do_crop, inputs=[picker, *crop_inputs, *filters], outputs=[*full_out, *crop_inputs]).then(
+        face_fill, inputs=picker, outputs=[face_view, fx, fy, fs])
 
     def ask_delete(choice, request: gr.Request):
         picked = choice_id(choice) is not None

@@ -5,6 +5,7 @@ owner's keys; crop/rotate writes a new base image and thumbnail and removes the 
 """
 from __future__ import annotations
 
+import io
 from collections import Counter
 from datetime import datetime
 from typing import BinaryIO, Literal
@@ -14,7 +15,7 @@ from pydantic import Field
 from sqlmodel import Session, select
 
 from core.analytics import metrics
-from core.catalog import brand_kits
+from core.catalog import brand_kits, faces
 from core.accounts import credits
 from core.errors import ValidationFailed
 from core.records import changes_of, get_owned, list_owned
@@ -79,6 +80,9 @@ class AvatarPublic(CamelModel):
     style: str | None
     ethnicity: str | None
     usage_count: int
+    face_url: str | None = Field(description="The face likeness is taken from (a crop of the photo).")
+    face_box: list[int] | None = Field(description="Where that face is in the photo: left, top, right, bottom (px).")
+    face_source: str | None = Field(description="detector | portrait (the upper-middle fallback) | user.")
     created_at: datetime
     updated_at: datetime
 
@@ -88,7 +92,8 @@ class AvatarPublic(CamelModel):
                    generation_prompt=a.generation_prompt, image_url=file_url(a.image_path),
                    thumbnail_url=file_url(a.thumbnail_path), width=a.width, height=a.height, gender=a.gender,
                    age_range=a.age_range, style=a.style, ethnicity=a.ethnicity, usage_count=a.usage_count,
-                   created_at=a.created_at, updated_at=a.updated_at)
+                   face_url=file_url(a.face_path) if a.face_path else None, face_box=a.face_box,
+                   face_source=a.face_source, created_at=a.created_at, updated_at=a.updated_at)
 
 
 def get(session: Session, *, user: User, avatar_id: int) -> Avatar:
@@ -115,6 +120,7 @@ def upload(session: Session, *, user: User, data: AvatarCreate, source: BinaryIO
             avatar = Avatar(user_id=user.id, **data.model_dump(), source_type=source_type,
                             generation_prompt=generation_prompt, image_path=key, thumbnail_path=thumb,
                             width=image.width, height=image.height)
+            _place_face(avatar, image.image, faces.portrait_box(*image.image.size), "portrait", staged)
             session.add(avatar)
             session.flush()
             credits.charge_once(session, user_id=user.id, app_id=APP, action="uploadAvatar", ref_type="avatar",
@@ -181,9 +187,10 @@ def crop(session: Session, *, user: User, avatar_id: int, request: CropRequest, 
     elif not angle:
         raise ValidationFailed("Nothing to do: give a rotation, a crop box, or both.", field="rotate")
     data, ext, _ = encode_image(image)
-    old = (avatar.image_path, avatar.thumbnail_path)
+    old = (avatar.image_path, avatar.thumbnail_path, avatar.face_path)
     with store.staged() as staged:
         avatar.image_path = staged.save(data, user_id=user.id, kind="avatar", ext=ext)
+        _place_face(avatar, image, faces.portrait_box(*image.size), "portrait", staged)   # a new photo, a new face
         thumb = make_thumbnail(image)
         avatar.thumbnail_path = staged.save(thumb, user_id=user.id, kind="avatar-thumb",
                                             ext=output_format(image)[0])
@@ -198,9 +205,50 @@ def crop(session: Session, *, user: User, avatar_id: int, request: CropRequest, 
     return avatar
 
 
+def _place_face(avatar: Avatar, photo: Image.Image, box, source: str, staged) -> None:
+    avatar.face_path = staged.save(faces.crop_png(photo, box), user_id=avatar.user_id, kind="avatar-face", ext="png")
+    avatar.face_box, avatar.face_source = list(box), source
+
+
+def set_face(session: Session, *, user: User, avatar_id: int, box, store: LocalFileStore) -> Avatar:
+    """The user moves or resizes the face box: likeness is taken from there from now on (free)."""
+    avatar = get(session, user=user, avatar_id=avatar_id)
+    box = faces.check_box(box, avatar.width, avatar.height)
+    return _replace_face(session, avatar, box, "user", store)
+
+
+def refine_face(session: Session, *, avatar: Avatar, store: LocalFileStore, detect) -> Avatar:
+    """Once per photo, where the pose detector runs (a render job): its head keypoints replace the portrait
+    fallback. A box the user set, or one the detector already made, is kept; no head found keeps the fallback."""
+    if avatar.face_source not in (None, "portrait") or detect is None:
+        return avatar
+    with Image.open(io.BytesIO(store.read(avatar.image_path))) as im:
+        photo = im.convert("RGB")
+    box = faces.box_from_people(photo.width, photo.height, detect(photo))
+    if box is None:
+        return avatar
+    return _replace_face(session, avatar, box, "detector", store, photo=photo)
+
+
+def _replace_face(session: Session, avatar: Avatar, box, source: str, store: LocalFileStore, *,
+                  photo: Image.Image | None = None) -> Avatar:
+    if photo is None:
+        with Image.open(io.BytesIO(store.read(avatar.image_path))) as im:
+            photo = im.convert("RGB")
+    old = avatar.face_path
+    with store.staged() as staged:
+        _place_face(avatar, photo, box, source, staged)
+        avatar.updated_at = utcnow()
+        session.add(avatar)
+        session.commit()
+    if old and old != avatar.face_path:
+        store.delete(old)
+    return avatar
+
+
 def delete(session: Session, *, user: User, avatar_id: int, store: LocalFileStore) -> None:
     avatar = get(session, user=user, avatar_id=avatar_id)
-    files = (avatar.image_path, avatar.thumbnail_path)
+    files = (avatar.image_path, avatar.thumbnail_path, avatar.face_path)
     credits.charge(session, user_id=user.id, app_id=APP, action="deleteAvatar", ref_type="avatar", ref_id=avatar.id)
     session.delete(avatar)
     session.commit()

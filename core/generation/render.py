@@ -114,9 +114,17 @@ def render_poses(session: Session, *, generation_id: int, positions: list[int] |
     cutout = None
     if product is not None and product.cutout_path:
         cutout = Image.open(io.BytesIO(store.read(product.cutout_path))).convert("RGBA")
+    if avatar is not None and detect is not None and detector == "auto":   # the server's own detector
+        avatar = _refined(session, avatar, store, detect)
     ip_image = None
-    if avatar is not None and settings.ip_adapter != "false":
-        ip_image = Image.open(io.BytesIO(store.read(avatar.image_path))).convert("RGB")
+    if avatar is not None and settings.ip_adapter != "false":   # likeness from the avatar's face crop
+        ip_image = Image.open(io.BytesIO(store.read(avatar.face_path or avatar.image_path))).convert("RGB")
+        likeness = engine.capabilities()["likeness"] if hasattr(engine, "capabilities") else {"on": None}
+        generation.options = {**generation.options, "likenessFace": {
+            "on": likeness.get("on"), "reason": likeness.get("reason"),
+            "source": avatar.face_source or "photo", "box": avatar.face_box}}
+        session.add(generation)
+        session.commit()
     queue = []
     for pose in poses:
         template = session.get(PoseTemplate, pose.template_id) if pose.template_id else None
@@ -140,6 +148,18 @@ def render_poses(session: Session, *, generation_id: int, positions: list[int] |
         queue = retry + queue
         refresh(session, generation)
     return refresh(session, generation)
+
+
+def _refined(session, avatar: Avatar, store: LocalFileStore, detect) -> Avatar:
+    """The avatar with its face box from the detector (once per photo); a detector error keeps the fallback."""
+    from core.catalog import avatars
+
+    try:
+        return avatars.refine_face(session, avatar=avatar, store=store, detect=detect)
+    except Exception:  # noqa: BLE001 - the face box is a refinement: never fail a render over it
+        session.rollback()
+        log.exception("face detection on avatar %s failed; keeping its face box", avatar.id)
+        return session.get(Avatar, avatar.id)
 
 
 def _still_mine(session, queue: list[_Work], worker: str) -> list[_Work]:
