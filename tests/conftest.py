@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import uuid
 from pathlib import Path
 
@@ -152,6 +153,22 @@ def redis_url(request):
     yield url
     conn.flushdb()
     conn.close()
+
+
+@pytest.fixture
+def no_network(monkeypatch) -> list:
+    """A socket guard: any attempt to open a connection (TCP or Unix) is refused with an AssertionError and
+    recorded. Returns the list of attempted addresses: tests assert it is empty, so an attempt that the code
+    under test caught and swallowed still fails them."""
+    attempts = []
+
+    def refuse(self, address, *args, **kwargs):
+        attempts.append(address)
+        raise AssertionError(f"network access attempted: {address}")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    return attempts
 
 
 def pytest_configure(config):
