@@ -171,6 +171,27 @@ def no_network(monkeypatch) -> list:
     return attempts
 
 
+@pytest.fixture(scope="session")
+def tiny_root(tmp_path_factory) -> Path:
+    """The one folder of the tiny engine's random-weight models for this run (per xdist worker), shared by every
+    test that renders with ENGINE=tiny: root/tiny/<family>/ (sd15 written here, tiny-sdxl on first use; each
+    once, engine.tiny.ensure_tiny_models is idempotent) and root/hf-cache, an empty Hugging Face cache.
+    Tests add their own extras (IP-Adapter, LoRA, inpainting weights) in sub-folders of their own names."""
+    from engine.tiny import ensure_tiny_models
+
+    root = tmp_path_factory.mktemp("tiny-engine")
+    (root / "hf-cache").mkdir()
+    ensure_tiny_models(root / "tiny", "sd15")      # before any worker process or thread could race for it
+    return root
+
+
+@pytest.fixture(scope="session")
+def tiny_engine_values(tiny_root) -> dict:
+    """Settings values that render with the tiny engine on tiny_root and never download."""
+    return dict(engine="tiny", tiny_model_dir=tiny_root / "tiny", hf_cache_dir=tiny_root / "hf-cache",
+                model_downloads=False)
+
+
 def pytest_configure(config):
     for marker in ("postgres: needs PostgreSQL", "redis: needs Redis", "browser: drives Chromium",
                    "slow: takes more than a few seconds"):
