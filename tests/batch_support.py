@@ -2,7 +2,6 @@
 engine on the test's database, and small readers of real rows, ledger rows and files."""
 from __future__ import annotations
 
-import pytest
 from sqlmodel import select
 
 from core.accounts import credits
@@ -15,14 +14,13 @@ WAIT = 180  # seconds: an upper bound for the runner, never an assertion on spee
 POSE_KINDS = ("pose", "pose-thumb", "pose-control")
 
 
-def services_factory(make_settings, db_url, tiny_root, *, runner_default: bool, **base):
-    """make(runner=..., **settings): Services with the tiny engine; the first one loads the pose library.
-    Returns (make, close_all)."""
+def services_factory(make_settings, db_url, tiny_engine_values, *, runner_default: bool, **base):
+    """make(runner=..., **settings): Services with the tiny engine (tests/conftest.py's tiny_engine_values);
+    the first one loads the pose library. Returns (make, close_all)."""
     built = []
 
     def make(*, runner: bool = runner_default, **over) -> Services:
-        values = dict(database_url=db_url, engine="tiny", tiny_model_dir=tiny_root / "tiny",
-                      hf_cache_dir=tiny_root / "hf", model_downloads=False, engine_steps=2, engine_batch_size=2,
+        values = dict(database_url=db_url, **tiny_engine_values, engine_steps=2, engine_batch_size=2,
                       max_attempts=2, job_chunk_size=2, **base)
         values.update(over)
         s = Services.build(make_settings(**values), migrate=False, runner=None if runner else False)
@@ -77,8 +75,3 @@ def render(svc, gid, positions=None, *, detector=None, worker=None, engine=None,
 
 def nobody_there(image):  # a detector that finds no person: every render fails the pose check
     return []
-
-
-@pytest.fixture(scope="session")
-def tiny_root(tmp_path_factory):
-    return tmp_path_factory.mktemp("tiny-engine-batches")

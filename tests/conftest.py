@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import uuid
 from pathlib import Path
 
@@ -152,6 +153,43 @@ def redis_url(request):
     yield url
     conn.flushdb()
     conn.close()
+
+
+@pytest.fixture
+def no_network(monkeypatch) -> list:
+    """A socket guard: any attempt to open a connection (TCP or Unix) is refused with an AssertionError and
+    recorded. Returns the list of attempted addresses: tests assert it is empty, so an attempt that the code
+    under test caught and swallowed still fails them."""
+    attempts = []
+
+    def refuse(self, address, *args, **kwargs):
+        attempts.append(address)
+        raise AssertionError(f"network access attempted: {address}")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    return attempts
+
+
+@pytest.fixture(scope="session")
+def tiny_root(tmp_path_factory) -> Path:
+    """The one folder of the tiny engine's random-weight models for this run (per xdist worker), shared by every
+    test that renders with ENGINE=tiny: root/tiny/<family>/ (sd15 written here, tiny-sdxl on first use; each
+    once, engine.tiny.ensure_tiny_models is idempotent) and root/hf-cache, an empty Hugging Face cache.
+    Tests add their own extras (IP-Adapter, LoRA, inpainting weights) in sub-folders of their own names."""
+    from engine.tiny import ensure_tiny_models
+
+    root = tmp_path_factory.mktemp("tiny-engine")
+    (root / "hf-cache").mkdir()
+    ensure_tiny_models(root / "tiny", "sd15")      # before any worker process or thread could race for it
+    return root
+
+
+@pytest.fixture(scope="session")
+def tiny_engine_values(tiny_root) -> dict:
+    """Settings values that render with the tiny engine on tiny_root and never download."""
+    return dict(engine="tiny", tiny_model_dir=tiny_root / "tiny", hf_cache_dir=tiny_root / "hf-cache",
+                model_downloads=False)
 
 
 def pytest_configure(config):

@@ -20,15 +20,9 @@ BASE = "/api/apps/avatar-manager"
 GEN = f"{BASE}/avatars/generate"
 
 
-@pytest.fixture(scope="session")
-def tiny_root(tmp_path_factory):
-    return tmp_path_factory.mktemp("tiny-engine-avatar-ai")
-
-
 @pytest.fixture
-def settings(make_settings, db_url, tiny_root):
-    return make_settings(database_url=db_url, auth="password", engine="tiny", tiny_model_dir=tiny_root / "tiny",
-                         hf_cache_dir=tiny_root / "hf", model_downloads=False, engine_batch_size=2,
+def settings(make_settings, db_url, tiny_engine_values):
+    return make_settings(database_url=db_url, auth="password", **tiny_engine_values, engine_batch_size=2,
                          engine_steps=2)  # a few steps: the tests are about the flow, not the look
 
 

@@ -50,22 +50,12 @@ def db_kind():
     return "postgres"
 
 
-@pytest.fixture(scope="session")
-def tiny_root(tmp_path_factory):
-    """The tiny models, built once per session and shared by every worker process."""
-    root = tmp_path_factory.mktemp("tiny-engine-workers")
-    from engine.tiny import ensure_tiny_models
-
-    ensure_tiny_models(root / "tiny", "sd15")
-    return root
-
-
 @pytest.fixture
-def values(db_url, tmp_path, tiny_root):
-    """Settings of the test process and of its workers (given to them as environment variables)."""
+def values(db_url, tmp_path, tiny_engine_values):
+    """Settings of the test process and of its workers (given to them as environment variables); the tiny
+    models are written once per session (tests/conftest.py: tiny_root) and shared by every worker process."""
     return dict(database_url=db_url, storage_dir=tmp_path / "files", auth="password", starting_credits=1000,
-                engine="tiny", tiny_model_dir=tiny_root / "tiny", hf_cache_dir=tiny_root / "hf",
-                model_downloads=False, engine_steps=2, engine_batch_size=2, job_chunk_size=3, max_attempts=2)
+                **tiny_engine_values, engine_steps=2, engine_batch_size=2, job_chunk_size=3, max_attempts=2)
 
 
 @pytest.fixture

@@ -18,17 +18,17 @@ from core.errors import Conflict, InsufficientCredits, NotFound, ValidationFaile
 from core.generation.state import SEED_LIMIT, retry_seed
 from db.models import GeneratedPose, PoseGeneration, PoseTemplate, User, utcnow
 from tests.batch_support import (WAIT, balance, ledger, nobody_there, pose_files, poses, render,  # noqa: F401
-                                 row_files, services_factory, tiny_root)
+                                 row_files, services_factory)
 from tests.factories import ready_shop
 
 SETUP_COST = 5 + 5 + 5 + 3  # ready_shop: brand kit, avatar, product upload, background removal
 
 
 @pytest.fixture
-def make_svc(make_settings, db_url, tiny_root):
+def make_svc(make_settings, db_url, tiny_engine_values):
     """Services on this test's database with the tiny engine: runner=False (nothing renders unless the test
     renders) or the in-process runner. Several may share the database (an app that starts again)."""
-    make, close_all = services_factory(make_settings, db_url, tiny_root, runner_default=False)
+    make, close_all = services_factory(make_settings, db_url, tiny_engine_values, runner_default=False)
     yield make
     close_all()
 

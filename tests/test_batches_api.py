@@ -24,15 +24,15 @@ from core.accounts import users
 from core.catalog.products import ProductCreate
 from db.models import GeneratedPose, PoseGeneration, PoseTemplate, Product, User
 from tests.batch_support import (WAIT, balance, ledger, nobody_there, pose_files, poses, render,  # noqa: F401
-                                 row_files, services_factory, tiny_root)
+                                 row_files, services_factory)
 from tests.factories import photo, ready_shop
 
 BASE = "/api/apps/pose-generator"
 
 
 @pytest.fixture
-def make_svc(make_settings, db_url, tiny_root):
-    make, close_all = services_factory(make_settings, db_url, tiny_root, runner_default=True, auth="password")
+def make_svc(make_settings, db_url, tiny_engine_values):
+    make, close_all = services_factory(make_settings, db_url, tiny_engine_values, runner_default=True, auth="password")
     yield make
     close_all()
 

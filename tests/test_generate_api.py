@@ -25,15 +25,9 @@ WAIT = 120  # seconds; the first tiny pipeline of a process is written to disk a
 SETUP_COST = 5 + 5 + 5 + 3  # brand kit, avatar, product upload, background removal (see tests/test_generation.py)
 
 
-@pytest.fixture(scope="session")
-def tiny_root(tmp_path_factory):
-    return tmp_path_factory.mktemp("tiny-engine-api")
-
-
 @pytest.fixture
-def svc(make_settings, db_url, tiny_root):
-    settings = make_settings(database_url=db_url, auth="password", engine="tiny", tiny_model_dir=tiny_root / "tiny",
-                             hf_cache_dir=tiny_root / "hf", model_downloads=False, engine_steps=2,
+def svc(make_settings, db_url, tiny_engine_values):
+    settings = make_settings(database_url=db_url, auth="password", **tiny_engine_values, engine_steps=2,
                              engine_batch_size=2, max_attempts=2)
     s = Services.build(settings, migrate=False)  # the in-process job runner
     with s.session() as session:

@@ -17,15 +17,9 @@ from db.models import GeneratedPose, PoseTemplate
 from tests.factories import ready_shop
 
 
-@pytest.fixture(scope="session")
-def tiny_root(tmp_path_factory):
-    return tmp_path_factory.mktemp("tiny-engine")
-
-
 @pytest.fixture
-def svc(make_settings, db_url, tiny_root):
-    settings = make_settings(database_url=db_url, engine="tiny", tiny_model_dir=tiny_root / "tiny",
-                             hf_cache_dir=tiny_root / "hf", model_downloads=False, engine_batch_size=2,
+def svc(make_settings, db_url, tiny_engine_values):
+    settings = make_settings(database_url=db_url, **tiny_engine_values, engine_batch_size=2,
                              max_attempts=2)
     s = Services.build(settings, migrate=False, runner=False)
     with s.session() as session:

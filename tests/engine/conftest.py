@@ -1,4 +1,5 @@
-"""Engine fixtures: tiny random-weight models built once per test session in a temporary folder and loaded
+"""Engine fixtures: tiny random-weight models built once per test session in a temporary folder (tests/conftest.py:
+tiny_root, shared with every other test of the run, and with tests/engine/engine_kit.py) and loaded
 through the same from_pretrained path as real weights. Nothing is downloaded: every Settings here has
 model_downloads=False and an empty Hugging Face cache, and HF_HUB_OFFLINE=1 is set for the session.
 
@@ -14,13 +15,21 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")   # before huggingface_hub is imported by any engine test
 
 from core.settings import Settings  # noqa: E402
+from tests.engine import engine_kit  # noqa: E402
 
 
 @pytest.fixture(scope="session")
-def engine_root(tmp_path_factory):
-    root = tmp_path_factory.mktemp("engine")
-    (root / "hf-cache").mkdir()
-    return root
+def engine_root(tiny_root):
+    """The run's tiny-model folder (tests/conftest.py: tiny_root); engine tests add their extras under it."""
+    return tiny_root
+
+
+@pytest.fixture(scope="session", autouse=True)
+def kit_on_tiny_root(tiny_root):
+    """engine_kit's plain helpers (settings(), kit_root()) work on the same folder."""
+    engine_kit.use_root(tiny_root)
+    yield
+    engine_kit.use_root(None)
 
 
 @pytest.fixture(scope="session")

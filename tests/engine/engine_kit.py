@@ -1,11 +1,9 @@
-"""Small shared parts of the likeness / inpaint / prompt-budget tests: one folder of tiny models per test
-process (built once, through the same from_pretrained path as real weights), a settings builder that
-never downloads, and image helpers. Fixtures stay in the test files (module scope)."""
+"""Small shared parts of the likeness / inpaint / prompt-budget tests: the run's folder of tiny models
+(tests/conftest.py: tiny_root, written once per session through the same from_pretrained path as real weights;
+tests/engine/conftest.py hands it here), a settings builder that never downloads, and image helpers.
+Fixtures stay in the test files (module scope)."""
 from __future__ import annotations
 
-import atexit
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -16,13 +14,15 @@ from core.settings import Settings
 _root: list[Path] = []
 
 
+def use_root(root: Path | None) -> None:
+    """Set (or, with None, forget) the folder kit_root() answers: the session fixture tiny_root's."""
+    _root[:] = [root] if root is not None else []
+
+
 def kit_root() -> Path:
-    """The process's folder of tiny models (removed at exit)."""
+    """The run's folder of tiny models: root/tiny/<family>/ and an empty root/hf-cache."""
     if not _root:
-        path = Path(tempfile.mkdtemp(prefix="engine-kit-"))
-        (path / "hf-cache").mkdir()
-        atexit.register(shutil.rmtree, path, True)
-        _root.append(path)
+        raise RuntimeError("engine_kit needs the session fixture tiny_root (tests/engine/conftest.py hands it over)")
     return _root[0]
 
 

@@ -2,9 +2,6 @@
 LoRA and the IP-Adapter on tiny weights, and their missing-weights behaviour."""
 from __future__ import annotations
 
-import importlib.util
-import time
-
 import numpy as np
 import pytest
 
@@ -28,32 +25,30 @@ def detector_dir(tmp_path_factory):
 
 
 def test_detector_runs_the_real_network_on_random_weights(detector_dir, make_settings, engine_root, control_images,
-                                                          one_thread):
+                                                          one_thread, no_network):
     from engine.detector import BODY_FILE, get_pose_detector
 
     settings = make_settings(engine_root, pose_detector=str(detector_dir), pose_detector_resolution=128)
     detector = get_pose_detector(settings)
-    assert get_pose_detector(settings) is detector                      # cached per process
-    assert detector.weights == detector_dir / BODY_FILE
-    started = time.perf_counter()
+    assert get_pose_detector(settings) is detector                      # loaded once, cached per process
+    assert detector.weights == detector_dir / BODY_FILE and detector.resolution == 128
     poses = detector.detect(control_images[0].resize((128, 128)))
-    assert time.perf_counter() - started < 10
+    assert no_network == []                                             # the folder's weights, nothing fetched
     assert isinstance(poses, list)                                      # random weights: usually nobody
     for pose in poses:                                                  # whatever it finds has the stored shape
         assert len(pose) == 18
         assert all(p is None or (len(p) == 3 and all(0 <= v <= 1 for v in p)) for p in pose)
 
 
-def test_detector_without_weights_says_how_to_get_them(tmp_path, make_settings):
+def test_detector_without_weights_says_how_to_get_them(tmp_path, make_settings, no_network):
     from engine.detector import get_pose_detector
 
-    started = time.perf_counter()
     with pytest.raises(ModelUnavailable, match=r"pose check is not available.*body_pose_model\.pth is missing"):
         get_pose_detector(make_settings(tmp_path, pose_detector=str(tmp_path / "empty")))
     hub = make_settings(tmp_path, pose_detector="lllyasviel/Annotators", hf_cache_dir=tmp_path)
     with pytest.raises(ModelUnavailable, match=r"hf download lllyasviel/Annotators"):
         get_pose_detector(hub)
-    assert time.perf_counter() - started < 2.0
+    assert no_network == []                                             # said before any download was tried
 
 
 # --------------------------------------------------------------------------- SDXL family (tiny)
@@ -75,24 +70,21 @@ def test_tiny_sdxl_renders_batches_exactly_and_skips_a_missing_ip_adapter(make_s
 
 # --------------------------------------------------------------------------- few-step LoRA + IP-Adapter (tiny)
 
-HAVE_PEFT = importlib.util.find_spec("peft") is not None
-
 
 @pytest.fixture(scope="module")
 def extras_engine(make_settings, engine_root, one_thread):
-    """Tiny engine with a tiny IP-Adapter, and a tiny few-step LoRA when peft is installed."""
+    """Tiny engine with a tiny IP-Adapter and a tiny few-step LoRA (peft is pinned: missing, it fails here)."""
     from engine.tiny import write_tiny_ip_adapter, write_tiny_lora
 
     tiny = engine_root / "tiny"
     ip = write_tiny_ip_adapter(engine_root / "ip", tiny_dir=tiny)
     lora = dict(fast_lora=str(write_tiny_lora(engine_root / "lora", tiny_dir=tiny)), fast_lora_steps=2,
-                fast_lora_guidance=1.5) if HAVE_PEFT else {}
+                fast_lora_guidance=1.5)
     settings = make_settings(engine_root, ip_adapter=True, ip_adapter_model=str(ip),
                              ip_adapter_weight="models/ip-adapter_tiny.safetensors", **lora)
     return get_engine(settings)
 
 
-@pytest.mark.skipif(not HAVE_PEFT, reason="the few-step LoRA path needs the peft package")
 def test_few_step_lora_is_fused_with_the_lcm_scheduler(extras_engine, tiny_engine, control_images):
     facts = extras_engine.describe()
     assert facts["scheduler"] == "lcm" and facts["steps"] == 2 and facts["guidance"] == 1.5

@@ -66,15 +66,16 @@ def test_the_switch_reads_bools_and_the_three_words():
 
 def test_capabilities_are_known_before_anything_is_loaded(ip_folder):
     """The Generate page asks before the batch: no pipeline, not even torch, is imported for the answer."""
-    tiny = kit_root() / "tiny"
     code = f"""
 import json, sys
+from pathlib import Path
 from tests.engine.engine_kit import settings
 from engine.pipeline import capabilities
-present = settings(tiny_model_dir={str(tiny)!r}, ip_adapter="auto", ip_adapter_model={str(ip_folder)!r},
+root = Path({str(kit_root())!r})
+present = settings(root, ip_adapter="auto", ip_adapter_model={str(ip_folder)!r},
                    ip_adapter_weight={TINY_IP_WEIGHTS["sd15"][0]!r},
                    garment_ip_adapter_weight={TINY_IP_WEIGHTS["sd15"][1]!r})
-missing = settings(tiny_model_dir={str(tiny)!r}, ip_adapter="true")
+missing = settings(root, ip_adapter="true")
 print(json.dumps([capabilities(present), capabilities(missing)]))
 print(sorted(m for m in ("torch", "diffusers", "transformers") if m in sys.modules))
 """
