@@ -71,14 +71,12 @@ def _detector_key(settings: Settings) -> tuple:
 
 
 def _checks_ran(options: dict, settings: Settings, detect) -> dict | None:
-    """options["checks"] brought up to what this run really has, or None when it is what was planned: a pose
-    check planned on whose detector did not load is off, with the reason (each image says "not checked" too)."""
+    """options["checks"] with a pose check that was planned on but whose detector did not load here: off, with
+    the reason (each image says "not checked" as well); None when the plan holds. It is never turned on again
+    by a later run: the batch then had images nobody checked, and says so."""
     checks = options.get("checks")
-    planned_on = bool((checks or {}).get("poseCheck", {}).get("on"))
-    if not checks or planned_on == (detect is not None):
+    if not checks or detect is not None or not (checks.get("poseCheck") or {}).get("on"):
         return None
-    if detect is not None:
-        return {**checks, "poseCheck": {"on": True, "reason": None}}
     why = _MISSING_DETECTOR.get(_detector_key(settings), (0, ""))[1]
     return {**checks, "poseCheck": {"on": False, "reason": short_reason(why) or "the pose detector did not load"}}
 
