@@ -39,6 +39,8 @@ class GeneratedPosePublic(CamelModel):
     rating: int | None
     round: int
     error: str | None
+    failure_kind: str | None = Field(None, description="failed poses: pose (the render missed the pose) or "
+                                                      "infrastructure (a model missing, the engine broke)")
     image_url: str | None
     thumbnail_url: str | None
     control_url: str | None
@@ -50,7 +52,7 @@ class GeneratedPosePublic(CamelModel):
         return cls(id=p.id, position=p.position, template_id=p.template_id, status=p.status, seed=p.seed,
                    prompt=p.prompt, negative_prompt=p.negative_prompt, quality_score=p.quality_score,
                    quality_checked=p.quality_checked, attempts=p.attempts, rating=p.rating,
-                   round=p.round, error=p.error,
+                   round=p.round, error=p.error, failure_kind=p.failure_kind,
                    image_url=file_url(p.image_path), thumbnail_url=file_url(p.thumbnail_path),
                    control_url=file_url(p.control_path), render_seconds=p.render_seconds,
                    finished_at=p.finished_at)
@@ -131,7 +133,9 @@ def start_batch(body: BatchRequest, session: SessionDep, user: UserDep, services
 
 @router.get("/generate/{generation_id}", response_model=BatchStatus, response_model_by_alias=True)
 def batch_status(generation_id: Id, session: SessionDep, user: UserDep):
-    """Status, progress 0-100, done/failed/total, ETA (seconds) and credits."""
+    """Status, progress 0-100, done/failed/total, ETA (seconds) and credits; of done, accepted (pose check passed)
+    and notChecked; of failed, infrastructureFailed (not the pose's fault) with its reason; and checks: what runs
+    (likeness, pose check: on, or off with the reason)."""
     return batches.status(session, user=user, generation_id=generation_id)
 
 
@@ -151,7 +155,8 @@ class Retried(CamelModel):
 @router.post("/generate/{generation_id}/retry", response_model=Retried, response_model_by_alias=True,
              responses=responses(402, 409))
 def retry_batch(generation_id: Id, session: SessionDep, user: UserDep, services: Services):
-    """Queue only the failed poses again, with new seeds (retryFailedPose, 5 credits each)."""
+    """Queue only the failed poses again, with new seeds (retryFailedPose, 5 credits each). Poses that failed
+    because a model is missing are left out while it is still missing (409 with the reason when none is left)."""
     n = planning.retry_failed(session, user=user, generation_id=generation_id, settings=services.settings,
                              runner=services.runner)
     return Retried(retried=n, status=batches.status(session, user=user, generation_id=generation_id))
@@ -176,7 +181,7 @@ class Results(CamelModel):
 
 @router.get("/results/{generation_id}", response_model=Results, response_model_by_alias=True)
 def list_results(generation_id: Id, session: SessionDep, user: UserDep,
-                 show: str = Query("all", description="all | accepted | failed | pending | cancelled"),
+                 show: str = Query("all", description="all | accepted | notChecked | failed | pending | cancelled"),
                  limit: int = Query(100, ge=1, le=500), offset: Offset = 0):
     rows, total = batches.results(session, user=user, generation_id=generation_id, show=show, limit=limit,
                                   offset=offset)

@@ -276,6 +276,9 @@ class GeneratedPose(SQLModel, table=True):
     job_id: str | None = Field(default=None, max_length=64)
     pipeline_seconds: float | None = None  # the engine's share of render_seconds (benchmarks)
     product_box: list[int] | None = _json("box", nullable=True)  # where the product was pasted (posters keep it)
+    # Why a failed pose failed: "pose" (the render did not show the pose: held against its template) or
+    # "infrastructure" (a model is missing or the engine broke: not the pose's fault, not counted as a failure).
+    failure_kind: str | None = Field(default=None, max_length=16)
 
 
 class Poster(SQLModel, table=True):

@@ -146,6 +146,22 @@ def capabilities(settings) -> dict:
     return {**engine.capabilities(), "pose_check": pose_check_state(settings)}
 
 
+def models_state(settings) -> dict:
+    """Whether the base model and ControlNet can be loaded now (a loaded engine, the tiny engine that builds its
+    own, or files that are here or may be downloaded), WITHOUT loading them: {"on": bool, "reason": str | None}."""
+    from engine.sources import locate
+
+    config = EngineConfig.from_settings(settings)
+    if config.is_tiny or _engines.get(config) is not None:
+        return {"on": True, "reason": None}
+    try:
+        for ref in (config.base, config.controlnet):
+            locate(ref, config.policy)
+    except ModelUnavailable as exc:
+        return {"on": False, "reason": exc.message}
+    return {"on": True, "reason": None}
+
+
 class Engine:
     """A loaded ControlNet pipeline plus its twins on the same modules (from_pipe): text-to-image, inpaint."""
 

@@ -67,7 +67,9 @@ def finish(s, g: PoseGeneration, t: PoseTemplate, position: int, *, status: str,
            seconds: float | None = None, gpu: float | None = None) -> GeneratedPose:
     """A pose row finished as core.generation does it, with the call _accept makes for an accepted pose."""
     pose = GeneratedPose(user_id=g.user_id, generation_id=g.id, template_id=t.id, position=position, seed=position,
-                         status=status, render_seconds=seconds, pipeline_seconds=gpu, finished_at=at)
+                         status=status, render_seconds=seconds, pipeline_seconds=gpu, finished_at=at,
+                         quality_checked=status == "done", quality_score=0.9 if status == "done" else 0.1,
+                         failure_kind="pose" if status == "failed" else None)   # measured: a check passed / failed
     s.add(pose)
     s.flush()
     if status == "done":
@@ -241,8 +243,10 @@ def test_dashboard_numbers(services, make_user):
         assert h["gpuCostIdr"] == round(gpu / 3600 * 48_000)
         assert h["costPerAcceptedImageIdr"] == round(gpu / 3600 * 48_000 / 7)
         assert d["successByCategory"] == [
-            {"category": "sitting", "done": 2, "failed": 1, "successRate": round(2 / 3, 4)},
-            {"category": "standing", "done": 5, "failed": 1, "successRate": round(5 / 6, 4)}]
+            {"category": "sitting", "done": 2, "failed": 1, "notChecked": 0, "infrastructureFailed": 0,
+             "successRate": round(2 / 3, 4)},
+            {"category": "standing", "done": 5, "failed": 1, "notChecked": 0, "infrastructureFailed": 0,
+             "successRate": round(5 / 6, 4)}]
         assert d["formats"] == [{"format": "zip", "count": 7}, {"format": "instagram-post", "count": 1},
                                 {"format": "png", "count": 1}, {"format": "story", "count": 1}]
         assert d["totals"]["pose"] == {"created": 7, "exported": 6, "avgCreationSeconds": round(145 / 7, 3),

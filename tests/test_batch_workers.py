@@ -230,9 +230,12 @@ def test_batch_over_rest_is_rendered_by_a_worker_process(values, redis_url, work
         status = client.get(f"{BASE}/generate/{gid}").json()
         assert (status["status"], status["done"] + status["failed"], status["pending"], status["running"]) == \
             ("completed", total, 0, 0)
-        results = client.get(f"{BASE}/results/{gid}", params={"show": "accepted"}).json()
-        assert results["total"] == sum(r.status == "done" for r in rows)
-        for item in results["items"]:
+        accepted = client.get(f"{BASE}/results/{gid}", params={"show": "accepted"}).json()
+        assert accepted["total"] == sum(r.status == "done" and r.quality_checked for r in rows)
+        results = client.get(f"{BASE}/results/{gid}", params={"show": "all", "limit": 500}).json()
+        kept = [i for i in results["items"] if i["status"] == "done"]
+        assert len(kept) == sum(r.status == "done" for r in rows)
+        for item in kept:
             for key in ("imageUrl", "thumbnailUrl", "controlUrl"):
                 got = client.get(item[key])
                 assert got.status_code == 200 and got.content, (key, got.status_code)

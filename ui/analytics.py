@@ -76,7 +76,8 @@ def headline_html(report: dict, request=None) -> str:
               say("analytics.seconds", n=f"{h['gpuSeconds']:,.0f}".replace(",", ".")),
               say("analytics.gpu_rate", amount=rupiah(h["gpuCostIdr"]), rate=rupiah(a["gpuCostPerHourIdr"]))),
         _tile("analytics-cost-per-image", say("analytics.cost_per_image"), cost,
-              say("analytics.accepted_line", accepted=h["acceptedImages"], failed=h["failedImages"], rate=rate)),
+              say("analytics.accepted_line", accepted=h["acceptedImages"], failed=h["failedImages"], rate=rate)
+              + (" · " + say("analytics.not_checked_line", n=h["notCheckedImages"]) if h["notCheckedImages"] else "")),
     ]
     return f"<div id='analytics-tiles' style='{TILE}'>{''.join(tiles)}</div>"
 
@@ -103,7 +104,8 @@ def frames(report: dict, request=None) -> dict[str, pd.DataFrame]:
         columns=["month", series, "rupiah"])
     success = pd.DataFrame([{"category": named(request, "category", c["category"]),
                              "success %": round(c["successRate"] * 100, 1),
-                             "images": c["done"] + c["failed"]} for c in report["successByCategory"]],
+                             "images": c["done"] + c["failed"]} for c in report["successByCategory"]
+                            if c["successRate"] is not None],   # only categories with measured outcomes
                            columns=["category", "success %", "images"])
     formats = pd.DataFrame([{"format": f["format"], "items": f["count"]} for f in report["formats"]],
                            columns=["format", "items"])

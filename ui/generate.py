@@ -9,7 +9,7 @@ import gradio as gr
 
 from core.catalog import avatars, brand_kits, products
 from core.accounts import credits
-from core.generation import state as generation_state, planning
+from core.generation import checks, state as generation_state, planning
 from core.library import templates as lib
 from core.generation.state import APP, SEED_LIMIT
 from core.generation.planning import TryOne
@@ -18,7 +18,7 @@ from ui.common import Failed, act, choice_id, credits_text, err, esc, header, ok
 from ui.generate_batch import ALL, batch_section, seed_error, size_choices, templates_of
 from ui.i18n import message, t, tr
 from ui.poses import named
-from ui.results_view import status_text
+from ui.results_view import checks_html, status_text
 
 RESULT_BOX = "height:320px;aspect-ratio:auto;border:1px solid var(--border-color-primary);border-radius:8px"
 RESULT_IMG = "width:100%;height:100%;max-height:none;object-fit:contain"
@@ -64,6 +64,7 @@ def result_html(g, pose, request=None) -> str:
             f"<div class='apg-meta' id='gen-result-seed'>{say('generate.failed_line', seed=pose.seed, n=pose.attempts)}"
             f"</div>" if pose.status == "failed" else "")
     score = tr(request, "generate.not_checked") if pose.quality_score is None else f"{pose.quality_score:.2f}"
+    checks_line = checks_html((g.options or {}).get("checks"), request, elem_id="gen-result-checks")
     size = f"{g.options.get('width')}×{g.options.get('height')}" if g.options else ""
     seconds = f"{pose.render_seconds:.1f}s" if pose.render_seconds is not None else "—"
     return (f"<div class='apg-compare' id='gen-result-pair'>"
@@ -75,6 +76,7 @@ def result_html(g, pose, request=None) -> str:
             f"alt='{say('generate.control_alt')}' style='{RESULT_IMG}' src='{esc(file_url(pose.control_path))}'>"
             f"</div><figcaption>{say('generate.control')}</figcaption></figure></div>"
             f"<div class='apg-meta' id='gen-result-score'>{say('generate.pose_check')} <b>{esc(score)}</b></div>"
+            f"{checks_line}"
             f"<div class='apg-meta' id='gen-result-seed'>{say('generate.seed_word')} <b>{pose.seed}</b> · "
             f"{esc(size)} · {say('generate.attempts', n=pose.attempts)} · {esc(seconds)}</div>"
             f"<details open><summary class='apg-meta'>{say('generate.prompt')}</summary>"
@@ -109,6 +111,7 @@ def build(services, demo: gr.Blocks) -> None:
                     extra = gr.Textbox(label=t("generate.extra"), max_length=500, lines=2,
                                        placeholder=t("generate.extra_placeholder"), elem_id="gen-extra")
                     go = gr.Button(t("generate.try"), variant="primary", elem_id="gen-try")
+                    try_checks = gr.HTML(elem_id="gen-try-checks")   # what will run, next to the price on the button
                     gr.Markdown(t("generate.batch_note"), elem_id="gen-batch-note")
                 with gr.Column(scale=2):
                     preview = gr.HTML(elem_id="gen-template-preview")
@@ -134,7 +137,8 @@ def build(services, demo: gr.Blocks) -> None:
             temps = _templates(session, user, ALL)
             return kits, avs, [p for p in prods if _usable(p)], cats, temps
         labels = (gr.update(value=tr(request, "generate.try_cost", n=cost)),
-                  gr.update(choices=size_choices(services.settings, request)))
+                  gr.update(choices=size_choices(services.settings, request)),
+                  checks_html(checks.planned(services.settings), request, elem_id="gen-try-checks-text"))
         try:
             kits, avs, prods, cats, temps = act(services, request, run, write=False)
         except Failed as exc:
@@ -156,7 +160,7 @@ def build(services, demo: gr.Blocks) -> None:
                 gr.update(choices=t_choices, value=t_choices[0] if t_choices else None),
                 _preview_html(temps[0] if temps else None, request), hint, *labels)
 
-    demo.load(on_load, outputs=[kit, avatar, product, category, template, preview, message_box, go, size])
+    demo.load(on_load, outputs=[kit, avatar, product, category, template, preview, message_box, go, size, try_checks])
 
     def on_kit(kit_choice, request: gr.Request):
         kit_id = choice_id(kit_choice)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from core.generation import planning, projects
+from core.generation import checks, planning, projects
 from core import sizes as generation_sizes
 from core.library import templates as lib
 from core.generation.planning import BatchRequest
@@ -16,6 +16,7 @@ from ui.common import Failed, act, choice_id, credits_text, err, esc, ok, pydant
 from ui.i18n import t, tr
 from ui.locales import EN
 from ui.poses import named
+from ui.results_view import checks_html
 
 ALL = "All"
 
@@ -136,6 +137,7 @@ def batch_section(services, demo: gr.Blocks, badge, pickers: list, sizes, defaul
                        placeholder=t("generate.extra_placeholder"), elem_id="gen-batch-extra")
     with gr.Row(equal_height=True, elem_classes="apg-start"):
         cost_box = gr.HTML(elem_id="gen-batch-cost")   # filled on load, in the visitor's language
+        checks_box = gr.HTML(elem_id="gen-batch-checks")   # what will run (likeness, pose check), before paying
         start = gr.Button(t("generate.start"), variant="primary", elem_id="gen-batch-start", scale=0, min_width=200)
     message_box = gr.HTML(elem_id="gen-batch-message")
     link = gr.HTML(elem_id="gen-batch-link")
@@ -152,7 +154,8 @@ def batch_section(services, demo: gr.Blocks, badge, pickers: list, sizes, defaul
                                     limit=1)[1]] for c in names]
             temps = templates_of(session, user, services.settings, ALL)
             return project_choices(session, user, request), [c for c in found if c[1]], temps
-        labels = (gr.update(choices=size_choices(services.settings, request)), cost_html(DEFAULT_TOTAL, request))
+        labels = (gr.update(choices=size_choices(services.settings, request)), cost_html(DEFAULT_TOTAL, request),
+                  checks_html(checks.planned(services.settings), request, elem_id="gen-batch-checks-text"))
         try:
             project_names, found, temps = act(services, request, run, write=False)
         except Failed as exc:
@@ -165,13 +168,13 @@ def batch_section(services, demo: gr.Blocks, badge, pickers: list, sizes, defaul
         note = "" if shown else err(tr(request, "generate.library_empty"))
         if len(found) > MAX_CATEGORIES:
             note = err(tr(request, "generate.too_many_categories", n=MAX_CATEGORIES))
-        labels = (labels[0], cost_html(sum(counts), request))
+        labels = (labels[0], cost_html(sum(counts), request), labels[2])
         return (gr.update(choices=project_names, value=NO_PROJECT), shown, sum(counts),
                 gr.update(choices=[(tr(request, "generate.all"), ALL),
                                    *((named(request, "category", c), c) for c, _ in found)], value=ALL),
                 gr.update(choices=[f"{tpl.id} · {tpl.name}" for tpl in temps], value=[]), *boxes, note, *labels)
 
-    demo.load(on_load, outputs=[project, cats, total, tcat, picked, *slots, message_box, size, cost_box])
+    demo.load(on_load, outputs=[project, cats, total, tcat, picked, *slots, message_box, size, cost_box, checks_box])
 
     def on_mode(mode_v, picked_v, *slot_vals):
         by_category = mode_v != BY_NAME

@@ -78,7 +78,8 @@ def build(services, demo: gr.Blocks) -> None:
                 names[tid] = lib.get(session, user=user, template_id=tid).name
             except DomainError:
                 names[tid] = tr(request, "results.pose_n", id=tid)
-        return st, dict(g.options or {}), rows, names
+        blocked = planning.retry_blocked([p for p in rows if p.status == "failed"], services.settings)
+        return st, dict(g.options or {}), rows, names, blocked
 
     def view(request, gid, show_v, sel, sig, chosen_v, *, force=False, new_sel=False, with_badge=False, tick=False):
         """Every output of the batch view: [progress, gallery, sig, pick, chosen, export, detail, rating,
@@ -96,13 +97,13 @@ def build(services, demo: gr.Blocks) -> None:
                     gr.update(interactive=False),
                     gr.update(interactive=False, value=tr(request, "results.retry_each", n=retry_price)),
                     gr.Timer(active=False), skip)
-        st, options, rows, names = act(services, request, lambda s, u: snapshot(s, u, gid, request), write=False)
+        st, options, rows, names, blocked = act(services, request, lambda s, u: snapshot(s, u, gid, request),
+                                                write=False)
         live = st.status in ACTIVE
-        wanted = batches.RESULT_FILTERS.get(show_v or "all")
-        visible = [p for p in rows if wanted is None or p.status in wanted]
+        visible = [p for p in rows if batches.shows(show_v or "all", p)]
         pose = next((p for p in rows if p.id == sel), None)
-        new_sig = hashlib.sha1(repr((gid, show_v, sel, [(p.id, p.status, p.rating, p.image_path, p.error)
-                                                          for p in rows])).encode()).hexdigest()
+        new_sig = hashlib.sha1(repr((gid, show_v, sel, [(p.id, p.status, p.rating, p.image_path, p.error,
+                                                           p.failure_kind) for p in rows])).encode()).hexdigest()
         changed = force or new_sig != sig
         done = [p for p in rows if p.status == "done"]
         unnamed = tr(request, "results.pose")
@@ -123,11 +124,19 @@ def build(services, demo: gr.Blocks) -> None:
                 else gr.update(interactive=bool(pose and pose.status == "done")),
                 gr.update(interactive=can_rerender, value=rerender_label),
                 gr.update(interactive=live),
-                gr.update(interactive=st.failed > 0 and st.status != "cancelled",
-                          value=tr(request, "results.retry_n", n=st.failed, credits=st.failed * retry_price)
-                          if st.failed else tr(request, "results.retry_each", n=retry_price)),
+                retry_update(request, st, blocked),
                 (skip if live else gr.Timer(active=False)) if tick else gr.Timer(active=live),
                 credits_text(services, request) if with_badge or (tick and not live) else skip)
+
+    def retry_update(request, st, blocked):
+        """Retry failed: offered for pose failures; poses the server could not render wait for the model, and
+        the button says so."""
+        n = st.failed - (st.infrastructure_failed if blocked else 0)
+        if blocked and not n:
+            return gr.update(interactive=False, value=tr(request, "results.retry_blocked"))
+        return gr.update(interactive=n > 0 and st.status != "cancelled",
+                         value=tr(request, "results.retry_n", n=n, credits=n * retry_price)
+                         if n else tr(request, "results.retry_each", n=retry_price))
 
     view_out = [progress, gallery, shown_sig, pick, chosen, export, detail, rating, rerender_btn, cancel_btn,
                 retry_btn, timer, badge]

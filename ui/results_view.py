@@ -13,7 +13,8 @@ from ui.i18n import lang, message, tr
 API = "/api/apps/pose-generator"
 POLL_SECONDS = 1.5
 ACTIVE = ("pending", "running")
-FILTERS = ("all", "accepted", "failed")
+FILTERS = ("all", "accepted", "notChecked", "failed")
+INFRASTRUCTURE = "infrastructure"
 STATUS_KIND = {"done": "ok", "completed": "ok", "failed": "bad", "cancelled": "warn", "running": "busy",
                "pending": "info"}
 # A click on a tile (or Enter on a focused one) asks the server for that image's detail; the tiles re-render,
@@ -75,6 +76,24 @@ def pose_label(p, name: str) -> str:
     return f"{p.id} · #{p.position + 1} {name}"
 
 
+def checks_html(checks: dict | None, request=None, *, elem_id: str) -> str:
+    """What runs (likeness, pose check): on, or off with the reason. Shown before a batch starts (next to the
+    price) and with it afterwards; data-likeness / data-pose-check are "on" | "off" | "unknown"."""
+    def part(key: str, name: str) -> tuple[str, str]:
+        entry = (checks or {}).get(key)
+        if not entry:
+            return "unknown", tr(request, "generate.checks_unknown")
+        if entry.get("on"):
+            return "on", tr(request, f"generate.checks_{name}_on")
+        return "off", tr(request, f"generate.checks_{name}_off", reason=(entry.get("reason") or "").rstrip(". "))
+
+    (lk, lt), (pk, pt) = part("likeness", "likeness"), part("poseCheck", "pose")
+    items = "".join(f"<li class='apg-check apg-check-{kind}' data-check='{name}'>{esc(text)}</li>"
+                    for name, kind, text in (("likeness", lk, lt), ("pose-check", pk, pt)))
+    return (f"<div class='apg-checks apg-meta' id='{esc(elem_id)}' data-likeness='{lk}' data-pose-check='{pk}'>"
+            f"<b>{esc(tr(request, 'generate.checks_title'))}</b><ul>{items}</ul></div>")
+
+
 def progress_html(st, live: bool, request=None) -> str:
     def say(key, **values):
         return esc(tr(request, key, **values))
@@ -90,7 +109,12 @@ def progress_html(st, live: bool, request=None) -> str:
     pct = round(100 * finished / total)
     bars = "".join(f"<div class='apg-bar-{cls}' style='width:{100 * n / total:.2f}%'></div>"
                    for cls, n in (("done", st.done), ("failed", st.failed), ("cancelled", st.cancelled)) if n)
-    counts = [bold("results.count_done", n=st.done), bold("results.count_failed", n=st.failed)]
+    counts = [bold("results.count_done", n=st.done)]
+    if st.not_checked:  # "done" splits into measured passes and images nobody could check
+        counts += [bold("results.count_accepted", n=st.accepted), bold("results.count_not_checked", n=st.not_checked)]
+    counts.append(bold("results.count_failed", n=st.failed - st.infrastructure_failed))
+    if st.infrastructure_failed:
+        counts.append(bold("results.count_infra", n=st.infrastructure_failed))
     if st.cancelled:
         counts.append(bold("results.count_cancelled", n=st.cancelled))
     counts.append(bold("results.count_total", n=st.total))
@@ -111,33 +135,55 @@ def progress_html(st, live: bool, request=None) -> str:
             f"<div class='apg-bar' role='progressbar' aria-valuemin='0' aria-valuemax='100' aria-valuenow='{pct}'>"
             f"{bars}</div>"
             f"<div class='apg-progress-lines'><span id='res-counts'>{' · '.join(counts)}</span>"
-            f"<span id='res-credits-line'>{credits_line}</span></div></div>")
+            f"<span id='res-credits-line'>{credits_line}</span></div>"
+            f"{checks_html(st.checks, request, elem_id='res-checks')}{infra_html(st, request)}</div>")
+
+
+def infra_html(st, request=None) -> str:
+    """Once above the gallery: how many poses the server could not render, and why."""
+    if not st.infrastructure_failed:
+        return ""
+    text = tr(request, "results.infra_note", n=st.infrastructure_failed,
+              reason=(st.infrastructure_reason or "").rstrip(". "))
+    return f"<div class='apg-infra' id='res-infra' role='status'>{esc(text)}</div>"
 
 
 def tile_html(p, name: str, selected: bool, request=None) -> str:
+    kind = STATUS_KIND.get(p.status, "info")
+    reason = ""
     if p.status == "done":
         body = f"<img loading='lazy' alt='{esc(name)}' src='{esc(file_url(p.thumbnail_path or p.image_path))}'>"
-        badge = (tr(request, "results.not_checked") if p.quality_score is None
-                 else tr(request, "results.score", score=f"{p.quality_score:.2f}"))
+        checked = bool(p.quality_checked) and p.quality_score is not None
+        badge = (tr(request, "results.score", score=f"{p.quality_score:.2f}") if checked
+                 else tr(request, "results.not_checked"))
+        kind = "ok" if checked else "neutral"   # an image nobody checked is not shown as a pass
     elif p.status in ACTIVE:
         body = (f"<span class='apg-spinner'></span><span class='apg-meta'>{esc(status_text(request, p.status))}…"
                 f"</span>")
         badge = status_text(request, p.status)
+    elif p.status == "failed" and p.failure_kind == INFRASTRUCTURE:   # not the pose's fault: say why, on the tile
+        body = f"<span class='apg-x'>⚠</span><span class='apg-meta'>{esc(tr(request, 'results.infra_badge'))}</span>"
+        badge, kind = tr(request, "results.infra_badge"), "warn"
+        reason = (f"<div class='apg-meta apg-tile-reason' title='{esc(message(request, p.error or ''))}'>"
+                  f"{esc(message(request, p.error or ''))}</div>")
     else:
         body = f"<span class='apg-x'>✕</span><span class='apg-meta'>{esc(status_text(request, p.status))}</span>"
         badge = status_text(request, p.status)
     stars = f"<span class='apg-stars'>{'★' * p.rating}</span>" if p.rating else ""
     cls = f"apg-tile apg-result apg-result-{esc(p.status)}" + (" apg-selected" if selected else "")
-    return (f"<figure class='{cls}' data-result-id='{p.id}' data-status='{esc(p.status)}' role='button' tabindex='0' "
+    checked = "1" if p.status == "done" and p.quality_checked else "0"
+    return (f"<figure class='{cls}' data-result-id='{p.id}' data-status='{esc(p.status)}' data-checked='{checked}' "
+            f"data-failure='{esc(p.failure_kind or '')}' role='button' tabindex='0' "
             f"title='{esc(tr(request, 'results.click_details'))}'><div class='apg-thumb'>{body}</div><figcaption>"
             f"<b>#{p.position + 1}</b> "
-            f"<span class='apg-status apg-status-{STATUS_KIND.get(p.status, 'info')}'>{esc(badge)}</span> {stars}"
-            f"<div class='apg-meta apg-ellipsis'>{esc(name)}</div></figcaption></figure>")
+            f"<span class='apg-status apg-status-{kind}'>{esc(badge)}</span> {stars}"
+            f"<div class='apg-meta apg-ellipsis'>{esc(name)}</div>{reason}</figcaption></figure>")
 
 
 def gallery_html(rows, names: dict, selected_id: int | None, show: str, started: bool, request=None) -> str:
     if not rows:
-        key = {"accepted": "results.empty_accepted", "failed": "results.empty_failed"}.get(
+        key = {"accepted": "results.empty_accepted", "notChecked": "results.empty_notChecked",
+               "failed": "results.empty_failed"}.get(
             show, "results.empty_pick" if not started else "results.empty")
         return f"<div class='apg-empty' id='res-gallery'>{esc(tr(request, key))}</div>"
     pose = tr(request, "results.pose")

@@ -104,10 +104,11 @@ def _kit(session: Session, user: User, brand_kit_id: int | None) -> int | None:
 
 def _pose_rows(session: Session, *, user: User, kit: int | None, lo: str | None, hi: str | None,
                settings: Settings):
-    """(category, status, gpu seconds) of the user's finished and failed poses in the range."""
+    """(category, status, gpu seconds, quality checked, failure kind) of the user's finished and failed poses in
+    the range."""
     G, P, PT = GeneratedPose, PoseGeneration, PoseTemplate
     q = (select(sa.func.coalesce(PT.category, "other"), G.status,
-                sa.func.coalesce(G.pipeline_seconds, G.render_seconds, 0.0))
+                sa.func.coalesce(G.pipeline_seconds, G.render_seconds, 0.0), G.quality_checked, G.failure_kind)
          .join(P, P.id == G.generation_id).outerjoin(PT, PT.id == G.template_id)
          .where(G.user_id == user.id, G.status.in_(("done", "failed"))))
     if kit is not None:
@@ -186,15 +187,22 @@ def dashboard(session: Session, *, user: User, brand_kit_id: int | None = None, 
                         "hoursSaved": round(sum(cell[(m, t)]["hours"] for t in DESIGN_TYPES if (m, t) in cell), 2),
                         "subscriptionIdr": sub, "netIdr": idr - sub, "cumulativeNetIdr": running})
 
-    by_cat = defaultdict(lambda: [0, 0])
+    # A success rate is over measured outcomes: images whose pose check passed against pose failures. Images
+    # nobody could check and poses the server could not render (model missing, engine broke) are counted apart.
+    by_cat = defaultdict(lambda: [0, 0, 0, 0])   # accepted, failed, not checked, infrastructure
     gpu_seconds = 0.0
-    for category, status, secs in _pose_rows(session, user=user, kit=kit, lo=lo, hi=hi, settings=settings):
-        by_cat[category][0 if status == "done" else 1] += 1
+    for category, status, secs, checked, kind in _pose_rows(session, user=user, kit=kit, lo=lo, hi=hi,
+                                                           settings=settings):
+        if status == "done":
+            by_cat[category][0 if checked else 2] += 1
+        else:
+            by_cat[category][3 if kind == "infrastructure" else 1] += 1
         gpu_seconds += float(secs or 0.0)
-    success = [{"category": cat, "done": d, "failed": f, "successRate": round(d / (d + f), 4)}
-               for cat, (d, f) in sorted(by_cat.items())]
-    accepted = sum(d for d, _ in by_cat.values())
-    failed = sum(f for _, f in by_cat.values())
+    success = [{"category": cat, "done": d, "failed": f, "notChecked": n, "infrastructureFailed": i,
+                "successRate": round(d / (d + f), 4) if d + f else None}
+               for cat, (d, f, n, i) in sorted(by_cat.items())]
+    accepted = sum(c[0] for c in by_cat.values())
+    failed = sum(c[1] for c in by_cat.values())
     gpu_cost = gpu_seconds / 3600 * settings.gpu_cost_per_hour_idr
     all_formats = Counter()
     for t in DESIGN_TYPES:
@@ -208,6 +216,8 @@ def dashboard(session: Session, *, user: User, brand_kit_id: int | None = None, 
         "savingsHighIdr": sum(s["savingsHighIdr"] for s in savings),
         "subscriptionIdr": sub * len(months), "netSavingsIdr": saved - sub * len(months),
         "acceptedImages": accepted, "failedImages": failed,
+        "notCheckedImages": sum(c[2] for c in by_cat.values()),
+        "infrastructureFailures": sum(c[3] for c in by_cat.values()),
         "successRate": round(accepted / (accepted + failed), 4) if accepted + failed else None,
         "gpuSeconds": round(gpu_seconds, 3), "gpuCostIdr": round(gpu_cost),
         "costPerAcceptedImageIdr": round(gpu_cost / accepted) if accepted else None,

@@ -9,14 +9,27 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from core.errors import Conflict, ValidationFailed
+from core.generation.checks import INFRASTRUCTURE
 from core.generation.state import ACTIVE, APP, get, refresh, refund_pose
 from core.records import get_owned, list_owned
 from core.schemas import CamelModel
 from db.models import CreditLedger, GeneratedPose, PoseGeneration, User, utcnow
 
 
-RESULT_FILTERS = {"all": None, "accepted": ("done",), "failed": ("failed",), "pending": ("pending", "running"),
-                  "cancelled": ("cancelled",)}
+# show= of the results: (statuses, quality_checked or None for either). "accepted" is a measured pass only;
+# an image nobody could check is "notChecked", counted on its own.
+RESULT_FILTERS = {"all": None, "accepted": (("done",), True), "notChecked": (("done",), False),
+                  "failed": (("failed",), None), "pending": (("pending", "running"), None),
+                  "cancelled": (("cancelled",), None)}
+
+
+def shows(show: str, pose) -> bool:
+    """Whether `pose` is in the results filter `show` (the page filters rows it already has)."""
+    wanted = RESULT_FILTERS.get(show or "all")
+    if wanted is None:
+        return True
+    statuses, checked = wanted
+    return pose.status in statuses and (checked is None or bool(pose.quality_checked) == checked)
 
 
 class BatchStatus(CamelModel):
@@ -29,6 +42,11 @@ class BatchStatus(CamelModel):
     cancelled: int
     pending: int
     running: int
+    accepted: int = 0               # done and the pose check passed
+    not_checked: int = 0            # done, but no check could run: neither accepted nor failed
+    infrastructure_failed: int = 0  # of `failed`: a model missing or the engine broke, not the pose
+    infrastructure_reason: str | None = None   # the latest such reason
+    checks: dict | None = None      # what runs: {"likeness": {"on", "reason"}, "poseCheck": {"on", "reason"}}
     eta_seconds: float | None
     credits_reserved: int
     credits_used: int
@@ -46,11 +64,19 @@ def status(session: Session, *, user: User, generation_id: int) -> BatchStatus:
     eta = None
     if left and g.started_at and done + failed:
         eta = _eta(session, g, finished=done + failed, left=left)
+    G = GeneratedPose
+    unchecked = session.execute(select(sa.func.count()).where(G.generation_id == g.id, G.status == "done",
+                                                              G.quality_checked.is_(False))).scalar()
+    broken = session.execute(select(G.error).where(G.generation_id == g.id, G.status == "failed",
+                                                   G.failure_kind == INFRASTRUCTURE)
+                             .order_by(G.finished_at.desc(), G.id.desc())).scalars().all()
     return BatchStatus(id=g.id, status=g.status, progress=g.progress, total=sum(counts.values()), done=done,
                        failed=failed, cancelled=counts.get("cancelled", 0), pending=counts.get("pending", 0),
                        running=counts.get("running", 0), eta_seconds=eta, credits_reserved=g.credits_reserved,
                        credits_used=g.credits_used, credits_refunded=g.credits_refunded, started_at=g.started_at,
-                       completed_at=g.completed_at)
+                       completed_at=g.completed_at, accepted=done - unchecked, not_checked=unchecked,
+                       infrastructure_failed=len(broken), infrastructure_reason=broken[0] if broken else None,
+                       checks=(g.options or {}).get("checks"))
 
 
 def _eta(session: Session, g: PoseGeneration, *, finished: int, left: int) -> float:
@@ -102,7 +128,10 @@ def results(session: Session, *, user: User, generation_id: int, show: str = "al
     G = GeneratedPose
     where = [G.generation_id == g.id]
     if RESULT_FILTERS[show]:
-        where.append(G.status.in_(RESULT_FILTERS[show]))
+        statuses, checked = RESULT_FILTERS[show]
+        where.append(G.status.in_(statuses))
+        if checked is not None:
+            where.append(G.quality_checked.is_(checked))
     total = session.exec(select(sa.func.count()).select_from(G).where(*where)).one()
     rows = list(session.exec(select(G).where(*where).order_by(G.position).limit(limit).offset(offset)))
     return rows, total
@@ -134,6 +163,10 @@ def stats(session: Session, *, user: User) -> dict:
     G, P = GeneratedPose, PoseGeneration
     by_status = dict(session.execute(select(G.status, sa.func.count()).where(G.user_id == user.id)
                                      .group_by(G.status)).all())
+    unchecked, broken = session.execute(
+        select(sa.func.count().filter(G.status == "done", G.quality_checked.is_(False)),
+               sa.func.count().filter(G.status == "failed", G.failure_kind == INFRASTRUCTURE))
+        .where(G.user_id == user.id)).one()
     gens = dict(session.execute(select(P.status, sa.func.count()).where(P.user_id == user.id)
                                 .group_by(P.status)).all())
     avg_render, avg_rating, rated = session.execute(
@@ -143,10 +176,14 @@ def stats(session: Session, *, user: User) -> dict:
                             .where(CreditLedger.user_id == user.id,
                                    CreditLedger.app_id == APP)).scalar()
     done, failed = by_status.get("done", 0), by_status.get("failed", 0)
+    # the success rate is over measured outcomes: passed checks against pose failures. "Not checked" images and
+    # infrastructure failures (model missing, engine broke) are counted on their own, in neither side.
+    accepted, pose_failed = done - unchecked, failed - broken
     return {"generations": sum(gens.values()), "generationsByStatus": gens, "images": done, "failed": failed,
+            "accepted": accepted, "notChecked": unchecked, "poseFailed": pose_failed, "infrastructureFailed": broken,
             "cancelled": by_status.get("cancelled", 0),
             "inProgress": by_status.get("pending", 0) + by_status.get("running", 0),
-            "successRate": round(done / (done + failed), 4) if done + failed else None,
+            "successRate": round(accepted / (accepted + pose_failed), 4) if accepted + pose_failed else None,
             "avgRenderSeconds": round(float(avg_render), 3) if avg_render is not None else None,
             "avgRating": round(float(avg_rating), 2) if avg_rating is not None else None, "ratedImages": rated,
             "creditsSpent": int(spent)}

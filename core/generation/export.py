@@ -99,6 +99,7 @@ def export_zip(session: Session, *, user: User, generation_id: int, store: Local
                                "size": options.get("size"), "quality": options.get("quality"),
                                "batchSeed": options.get("seed"), "extraPrompt": options.get("extraPrompt"),
                                "poseDistribution": g.pose_distribution},
+                "checks": options.get("checks"),   # likeness / pose check: on, or off with the reason
                 "engine": options.get("engine"),
                 "avatar": {"id": avatar.id, "name": avatar.name} if avatar else None,
                 "product": ({"id": product.id, "name": product.name, "placement": product.placement,

@@ -19,7 +19,7 @@ from sqlmodel import Session, select
 
 from core.accounts import credits
 from core.errors import Conflict, ValidationFailed
-from core.generation import projects, work
+from core.generation import checks, projects, work
 from core.generation.batches import get_pose
 from core.generation.state import ACTIVE, APP, SEED_LIMIT, inputs, locked, refresh
 from core.library import templates as lib
@@ -145,7 +145,8 @@ def start_single(session: Session, *, user: User, request: TryOne, settings: Set
     generation = PoseGeneration(user_id=user.id, brand_kit_id=kit.id, avatar_id=avatar.id, product_id=product.id,
                                 total_poses=1, status="pending", credits_reserved=cost,
                                 options={"mode": "single", "size": request.size, "width": width, "height": height,
-                                         "extraPrompt": request.extra_prompt, "unitCost": cost})
+                                         "extraPrompt": request.extra_prompt, "unitCost": cost,
+                                         "checks": checks.planned(settings)})
     session.add(generation)
     session.flush()
     session.add(GeneratedPose(user_id=user.id, generation_id=generation.id, template_id=template.id, position=0,
@@ -187,7 +188,7 @@ def start_batch(session: Session, *, user: User, request: BatchRequest, settings
         options={"mode": "batch", "size": request.size, "width": width, "height": height, "quality": request.quality,
                  "steps": steps, "seed": batch_seed, "extraPrompt": request.extra_prompt,
                  "allowRepeats": request.allow_repeats, "unitCost": price, "priceAction": action,
-                 "templateIds": request.template_ids})
+                 "templateIds": request.template_ids, "checks": checks.planned(settings)})
     session.add(generation)
     session.flush()
     prompts: dict[int, object] = {}
@@ -216,16 +217,23 @@ def retry_failed(session: Session, *, user: User, generation_id: int, settings: 
     failed = list(session.exec(select(G).where(G.generation_id == g.id, G.status == "failed").order_by(G.position)))
     if not failed:
         raise Conflict(f"Generation {g.id} has no failed poses to retry.")
+    blocked = retry_blocked(failed, settings)
+    if blocked:
+        failed = [p for p in failed if p.failure_kind != checks.INFRASTRUCTURE]
+        if not failed:
+            raise Conflict(f"Generation {g.id}'s failed poses could not be rendered because {blocked}. Retry them "
+                           "once the model is on this server.")
     price = credits.cost(APP, "retryFailedPose")
     # a round number never used in this batch: it names the charge and every refund of the round
     round_ = session.execute(select(sa.func.max(G.round)).where(G.generation_id == g.id)).scalar() + 1
     credits.charge(session, user_id=user.id, app_id=APP, action="retryFailedPose", quantity=len(failed),
                    ref_type="generation", ref_id=g.id, idempotency_key=f"retry:{g.id}:{round_}")
     for p in failed:
-        p.status, p.round, p.cost, p.error, p.finished_at = "pending", round_, price, None, None
+        p.status, p.round, p.cost, p.error, p.finished_at, p.failure_kind = "pending", round_, price, None, None, None
         p.seed, p.attempts, p.quality_score, p.worker_id = secrets.randbelow(SEED_LIMIT), 0, None, None
         session.add(p)
     g.status, g.completed_at, g.started_at = "running", None, utcnow()   # the ETA counts from the re-opening
+    g.options = {**(g.options or {}), "checks": checks.planned(settings)}
     session.add(g)
     session.flush()
     work.dispatch(session, generation_id=g.id, positions=[p.position for p in failed], runner=runner, settings=settings)
@@ -255,8 +263,17 @@ def rerender(session: Session, *, user: User, pose_id: int, settings: Settings, 
     if g.status not in ACTIVE:
         g.started_at = utcnow()   # the ETA counts from the re-opening
     g.status, g.completed_at, g.total_poses = "running", None, g.total_poses + 1
+    g.options = {**(g.options or {}), "checks": checks.planned(settings)}
     session.add(g)
     session.flush()
     work.dispatch(session, generation_id=g.id, positions=[position], runner=runner, settings=settings)
     session.refresh(pose)
     return pose
+
+
+def retry_blocked(failed: list[GeneratedPose], settings: Settings) -> str | None:
+    """Why the infrastructure failures among `failed` cannot be retried now (the model is still missing), or
+    None: retrying them would only fail again."""
+    if not any(p.failure_kind == checks.INFRASTRUCTURE for p in failed):
+        return None
+    return checks.models_missing(settings)

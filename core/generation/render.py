@@ -20,6 +20,7 @@ from sqlmodel import Session, select
 from core.analytics import metrics
 from core.errors import DomainError, ModelUnavailable
 from core.generation import work
+from core.generation.checks import INFRASTRUCTURE, POSE, short_reason
 from core.generation.state import refresh, refund_pose, retry_seed
 from core.library import templates as lib
 from core.settings import Settings
@@ -44,7 +45,7 @@ class _Lost(Exception):
     """The pose stopped being ours while we rendered it (cancelled, or reaped and given to another worker)."""
 
 
-_MISSING_DETECTOR: dict[tuple, float] = {}  # settings key -> when to look for the weights again
+_MISSING_DETECTOR: dict[tuple, tuple[float, str]] = {}  # settings key -> (when to look again, why it is off)
 RECHECK_SECONDS = 300
 
 
@@ -52,8 +53,8 @@ def _detector(settings: Settings):
     """The pose detector's detect(), or None when its weights are not here (poses are then recorded as
     "not checked" — never given a made-up score). A failed lookup is remembered for a few minutes, so a
     server without the weights does not search for them before every batch."""
-    key = (settings.pose_detector, str(settings.model_dir), str(settings.hf_cache_dir), settings.model_downloads)
-    if _MISSING_DETECTOR.get(key, 0) > time.monotonic():
+    key = _detector_key(settings)
+    if _MISSING_DETECTOR.get(key, (0, ""))[0] > time.monotonic():
         return None
     try:
         from engine.detector import get_pose_detector
@@ -61,8 +62,23 @@ def _detector(settings: Settings):
         return get_pose_detector(settings).detect
     except ModelUnavailable as exc:
         log.warning("pose check off: %s", exc.message)
-        _MISSING_DETECTOR[key] = time.monotonic() + RECHECK_SECONDS
+        _MISSING_DETECTOR[key] = (time.monotonic() + RECHECK_SECONDS, exc.message)
         return None
+
+
+def _detector_key(settings: Settings) -> tuple:
+    return (settings.pose_detector, str(settings.model_dir), str(settings.hf_cache_dir), settings.model_downloads)
+
+
+def _checks_ran(options: dict, settings: Settings, detect) -> dict | None:
+    """options["checks"] with a pose check that was planned on but whose detector did not load here: off, with
+    the reason (each image says "not checked" as well); None when the plan holds. It is never turned on again
+    by a later run: the batch then had images nobody checked, and says so."""
+    checks = options.get("checks")
+    if not checks or detect is not None or not (checks.get("poseCheck") or {}).get("on"):
+        return None
+    why = _MISSING_DETECTOR.get(_detector_key(settings), (0, ""))[1]
+    return {**checks, "poseCheck": {"on": False, "reason": short_reason(why) or "the pose detector did not load"}}
 
 
 def render_generation(session: Session, *, generation_id: int, store: LocalFileStore, settings: Settings,
@@ -98,14 +114,17 @@ def render_poses(session: Session, *, generation_id: int, positions: list[int] |
 
             engine = get_engine(settings)
         detect = _detector(settings) if detector == "auto" else detector
-    except DomainError as exc:  # e.g. the model's weights are missing: every pose fails, refunded
+    except DomainError as exc:  # e.g. the model's weights are missing: every pose fails, refunded, not its fault
+        log.warning("generation %s cannot render: %s", generation_id, exc.message)
         for pose in poses:
-            _fail(session, generation, pose, exc.message, worker=worker)
+            _fail(session, generation, pose, short_reason(exc.message) or exc.message, worker=worker,
+                  kind=INFRASTRUCTURE)
         return refresh(session, generation)
     generation.started_at = generation.started_at or utcnow()
     if generation.status == "pending":
         generation.status = "running"
-    generation.options = {**options, "engine": engine.describe()}
+    ran = _checks_ran(options, settings, detect)
+    generation.options = {**options, "engine": engine.describe(), **({"checks": ran} if ran else {})}
     session.add(generation)
     session.commit()
     avatar = session.get(Avatar, generation.avatar_id) if generation.avatar_id else None
@@ -131,7 +150,7 @@ def render_poses(session: Session, *, generation_id: int, positions: list[int] |
         session.commit()
         if template is None:  # deleted from the library while the pose waited: fail it alone, refunded
             _fail(session, generation, pose, "Its pose template was deleted from the library before it was "
-                  "rendered.", worker=worker)
+                  "rendered.", worker=worker, kind=POSE)
             continue
         fitted = fit_to_aspect(template.keypoints, width / height, source_aspect=template.aspect).to_json()
         control = Image.fromarray(render_skeleton(fitted, width, height))
@@ -182,7 +201,11 @@ def _render_batch(session, generation, batch, *, engine, detect, cutout, product
     requests = [RenderRequest(w.pose.prompt or "", w.control, retry_seed(w.pose.seed, w.attempt),
                               w.pose.negative_prompt or "", ip_adapter_image=ip_image) for w in batch]
     t0 = time.perf_counter()
-    results = engine.render(requests, steps=steps)
+    try:
+        results = engine.render(requests, steps=steps)
+    except Exception as exc:  # noqa: BLE001 - the engine broke (out of memory, a bad weight...): not the poses' fault
+        _broken(session, generation, batch, exc, worker=worker, what="The engine failed while rendering")
+        return []
     waited = (time.perf_counter() - t0) / len(batch)
     again = []
     for w, result in zip(batch, results):
@@ -193,8 +216,12 @@ def _render_batch(session, generation, batch, *, engine, detect, cutout, product
             placed = place_product(image=image, cutout=cutout, keypoints=w.keypoints, placement=product.placement,
                                    product_type=product.product_type)
             image, w.box = placed.image, (list(placed.box) if placed.box else None)
-        quality = check_image(image=image, template_keypoints=w.keypoints, detector=detect,
-                              threshold=settings.quality_threshold)
+        try:
+            quality = check_image(image=image, template_keypoints=w.keypoints, detector=detect,
+                                  threshold=settings.quality_threshold)
+        except Exception as exc:  # noqa: BLE001 - the detector broke: the pose was not judged, so it did not fail
+            _broken(session, generation, [w], exc, worker=worker, what="The pose detector failed")
+            continue
         w.attempt += 1
         if quality.accepted:
             _accept(session, generation, w, image, quality, store, worker=worker)
@@ -202,8 +229,19 @@ def _render_batch(session, generation, batch, *, engine, detect, cutout, product
             again.append(w)
         else:
             _fail(session, generation, w.pose, f"Pose check failed after {w.attempt} attempts: {quality.reason}",
-                  score=quality.score, attempts=w.attempt, worker=worker)
+                  score=quality.score, attempts=w.attempt, worker=worker, kind=POSE)
     return again
+
+
+def _broken(session, generation, batch: list[_Work], exc: Exception, *, worker: str, what: str) -> None:
+    """Fail `batch` as an infrastructure failure (refunded, not held against the templates)."""
+    if isinstance(exc, DomainError):
+        reason = short_reason(exc.message) or exc.message
+    else:
+        reason = f"{what} ({type(exc).__name__}); the server's log has the details."
+    log.exception("generation %s: %s", generation.id, what)
+    for w in batch:
+        _fail(session, generation, w.pose, reason, attempts=w.attempt, worker=worker, kind=INFRASTRUCTURE)
 
 
 def _mine(pose: GeneratedPose, worker: str | None):
@@ -240,7 +278,7 @@ def _accept(session, generation, w: _Work, image, quality, store, *, worker: str
                 if _may_use(session, pose, worker, keys["pose"]):
                     staged.keys.clear()  # another worker renders this very seed and writes these keys: leave them
                 raise _Lost()
-            if pose.template_id:
+            if pose.template_id and quality.checked:  # "not checked" is no success: the template's rate stays
                 lib.record_result(session, template_id=pose.template_id, accepted=True, quality_score=quality.score)
             metrics.record_created(session, user_id=pose.user_id, brand_kit_id=generation.brand_kit_id,
                                      design_type="pose", seconds=values["render_seconds"], at=values["finished_at"])
@@ -262,15 +300,16 @@ def _may_use(session, pose: GeneratedPose, worker: str, key: str) -> bool:
 
 
 def _fail(session, generation, pose: GeneratedPose, reason: str, *, score=None, attempts=None,
-          worker: str | None = None) -> None:
-    """Mark a running pose failed and refund what it held — only if it is still ours."""
-    values = dict(status="failed", error=reason, finished_at=utcnow(), quality_score=score)
+          worker: str | None = None, kind: str = POSE) -> None:
+    """Mark a running pose failed and refund what it held — only if it is still ours. Only a pose failure
+    (kind POSE, after its attempts) counts against its template; an infrastructure failure does not."""
+    values = dict(status="failed", error=reason, finished_at=utcnow(), quality_score=score, failure_kind=kind)
     if attempts is not None:
         values["attempts"] = attempts
     if session.execute(_mine(pose, worker).values(**values)).rowcount != 1:
         session.rollback()
         return
-    if pose.template_id is not None and attempts is not None:
+    if pose.template_id is not None and attempts is not None and kind == POSE:
         lib.record_result(session, template_id=pose.template_id, accepted=False, quality_score=score)
     refund_pose(session, generation_id=generation.id, user_id=pose.user_id, position=pose.position,
                 round_=pose.round, amount=pose.cost, reason=reason)

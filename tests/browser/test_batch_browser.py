@@ -72,12 +72,17 @@ def test_batch_from_generate_to_results_rate_and_export(ui, batch_app):
     # --- Generate page, Batch tab: 3 product-holding + 2 skincare poses, the price shows before starting --
     ui.goto("/generate", ready="gen-try")
     before = ui.credits()
+    # what will run, before paying: the test server has no pose detector weights (issue 13)
+    ui.wait_message("gen-try-checks", r"(?i)pose check off: .*body_pose_model\.pth")
     ui.open_tab("Batch")
     ui.pick("gen-kit", shop.kit)
     ui.wait_idle()
     ui.pick("gen-avatar", shop.avatar)
     ui.pick("gen-product", shop.product)
     assert "100 credits" in ui.message("gen-batch-cost")  # 10 poses by default
+    checks = ui.wait_message("gen-batch-checks", r"(?i)pose check off")   # next to the price
+    assert "body_pose_model.pth" in checks and "likeness off" in checks.lower()
+    assert ui.page.locator("#gen-batch-checks-text[data-pose-check='off']").count() == 1
     # picking poses by name: the total follows the picks; with repeats it may be larger
     ui.locator("gen-batch-mode", "label").filter(has_text="Pick poses by name").click()
     ui.locator("gen-batch-templates").wait_for()
@@ -140,7 +145,15 @@ def test_batch_from_generate_to_results_rate_and_export(ui, batch_app):
     wait_completed(ui, 5)
     ui.page.locator("#res-live[data-live='0']").wait_for()
     assert "100%" in ui.message("res-percent")
-    assert re.search(r"5\s+done · 0\s+failed · 5\s+total", ui.message("res-counts")), ui.message("res-counts")
+    counts = ui.message("res-counts")
+    assert re.search(r"5\s+done · 0\s+accepted · 5\s+not checked · 0\s+failed · 5\s+total", counts), counts
+    # "not checked" tiles are neutral: a dashed "not checked" badge, never the green of a passed check
+    tiles = ui.page.locator("#res-gallery [data-result-id][data-checked='0']")
+    assert tiles.count() == 5 and ui.page.locator("#res-gallery .apg-status-ok").count() == 0
+    badge = tiles.first.locator(".apg-status-neutral")
+    assert badge.inner_text().strip() == "not checked"
+    assert badge.evaluate("e => getComputedStyle(e).backgroundColor") in ("rgba(0, 0, 0, 0)", "transparent")
+    assert "pose check off" in ui.message("res-checks").lower()
     assert re.search(r"50\s+reserved · 50\s+used · 0\s+refunded", ui.message("res-credits-line"))
     # the timer is off: no more events go to the server, and the page stays as it is
     joins: list[str] = []
@@ -212,7 +225,9 @@ def test_batch_from_generate_to_results_rate_and_export(ui, batch_app):
     # --- the filters ------------------------------------------------------------------------------------
     ui.locator("res-filter", "label").filter(has_text="Failed").click()
     ui.wait_message("res-gallery-box", r"No failed poses")
-    ui.locator("res-filter", "label").filter(has_text="Accepted").click()
+    ui.locator("res-filter", "label").filter(has_text="Accepted").click()   # nothing was checked: none accepted
+    ui.wait_message("res-gallery-box", r"No accepted images")
+    ui.locator("res-filter", "label").filter(has_text="Not checked").click()
     ui.page.wait_for_function("() => document.querySelectorAll('#res-gallery img').length === 5")
 
     # --- re-render one with a new seed: the page polls again until the new image is there ---------------

@@ -32,6 +32,7 @@ EN = {
     "analytics.gpu_rate": "{amount} at {rate}/hour",
     "analytics.cost_per_image": "GPU cost per accepted image",
     "analytics.accepted_line": "{accepted} accepted · {failed} failed · {rate} success",
+    "analytics.not_checked_line": "{n} not checked (no pose check ran: neither accepted nor failed)",
     "analytics.how": "How the savings are counted",
     "analytics.period": "({lo} to {hi})",
     # charts
@@ -91,6 +92,7 @@ ID = {
     "analytics.gpu_rate": "{amount} dengan tarif {rate}/jam",
     "analytics.cost_per_image": "Biaya GPU per foto berhasil",
     "analytics.accepted_line": "{accepted} berhasil · {failed} gagal · {rate} berhasil",
+    "analytics.not_checked_line": "{n} tidak diperiksa (pemeriksaan pose tidak berjalan: tidak berhasil, tidak gagal)",
     "analytics.how": "Cara menghitung penghematan",
     "analytics.period": "({lo} sampai {hi})",
     "analytics.chart_usage": "Dibuat per bulan",
