@@ -10,7 +10,6 @@ import pytest
 
 from core.generation import batches
 from db.models import GeneratedPose, PoseGeneration, utcnow
-from tests.batch_support import tiny_root  # noqa: F401 - fixture
 from tests.test_batches import make_svc, plan, svc  # noqa: F401 - fixtures
 from tests.factories import ready_shop
 from ui.results_view import progress_html

@@ -18,7 +18,7 @@ from sqlmodel import select
 from core.analytics import report
 from core.generation import batches
 from db.models import GeneratedPose, PoseGeneration, PoseTemplate
-from tests.batch_support import balance, nobody_there, poses, render, services_factory, tiny_root  # noqa: F401
+from tests.batch_support import balance, nobody_there, poses, render, services_factory  # noqa: F401
 from tests.test_batches_api import BASE, Shop, fitted_of  # noqa: F401
 from ui.results_view import checks_html, gallery_html, progress_html, tile_html
 

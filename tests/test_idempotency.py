@@ -78,7 +78,7 @@ def test_two_identical_requests_at_once_make_one_avatar_one_charge_and_no_stray_
     assert count(services, Avatar) == 1 and charges(services, "uploadAvatar") == 1
     with services.session() as s:
         avatar = s.exec(select(Avatar)).one()
-    assert stored_files(services) == {avatar.image_path, avatar.thumbnail_path}   # the loser left no file
+    assert stored_files(services) == {avatar.image_path, avatar.thumbnail_path, avatar.face_path}   # loser: none
 
 
 def test_product_uploads_single_and_bulk_are_idempotent(login, services):

@@ -59,6 +59,25 @@ def png() -> bytes:
     return buf.getvalue()
 
 
+def run_in_own_loop(coro):
+    """asyncio.run on a thread of its own: whatever loop another test left marked as running on this thread
+    (Playwright's sync API does while a browser is open) cannot get in the way."""
+    out = {}
+
+    def target():
+        try:
+            out["value"] = asyncio.run(coro)
+        except BaseException as exc:  # noqa: BLE001 - re-raised on the test's thread
+            out["error"] = exc
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if "error" in out:
+        raise out["error"]
+    return out["value"]
+
+
 def shop(services, name: str):
     """A signed-in user with a kit whose logo is a stored file: (user, token, kit)."""
     with services.session() as s:
@@ -108,7 +127,7 @@ def test_a_burst_far_beyond_capacity_finishes_without_errors(tight_services, db_
                 for i in range(count)]
 
     with live_server(app.create_app(tight_services.settings, tight_services)) as base:
-        responses = asyncio.run(burst(base, requests))
+        responses = run_in_own_loop(burst(base, requests))
 
     statuses = Counter((r.request.method, r.status_code) for r in responses)
     writes = count // 6
@@ -150,7 +169,7 @@ def test_a_request_that_waits_too_long_in_line_gets_503_with_retry_after():
             results["after"] = await client.get("/other")
         return results
 
-    results = anyio.run(scenario)
+    results = run_in_own_loop(scenario())
     waited = results["waited"]
     assert waited.status_code == 503
     assert waited.headers["retry-after"] == str(RETRY_AFTER_SECONDS)

@@ -98,7 +98,7 @@ def test_upload_error_in_indonesian(browser, live_app, tmp_path):
         ui.click("avatar-upload")
         text = ui.wait_message("avatar-message", "⚠")
         assert "File ini bukan gambar yang bisa kami baca (sepertinya file teks)" in text, text
-        assert "Silakan unggah gambar JPEG, PNG, atau WebP." in text, text
+        assert "Silakan unggah gambar JPEG, PNG, WebP, HEIC, atau AVIF." in text, text
         assert ui.locator("avatar-message", "[role=alert]").count() == 1
     finally:
         context.close()
