@@ -191,8 +191,10 @@ def assert_consistent(svc, gid: int, *, user_id: int, total: int, balance_before
     assert all_deltas == balance_now  # the ledger as a whole explains the balance
     assert (g.credits_reserved, g.credits_refunded, g.credits_used) == \
         (-charges[0].delta, sum(e.delta for e in refunds), -charges[0].delta - sum(e.delta for e in refunds))
-    # template statistics: usage moved by exactly the finished (rendered) poses of each template
-    finished = Counter(r.template_id for r in rows if r.status == "done" or (r.status == "failed" and r.attempts))
+    # template statistics: usage moved by exactly the measured outcomes of each template (a passed check, or a
+    # pose failure after its attempts); "not checked" images and infrastructure failures leave it alone
+    finished = Counter(r.template_id for r in rows if (r.status == "done" and r.quality_checked)
+                       or (r.status == "failed" and r.attempts and r.failure_kind == "pose"))
     moved = {t: usage_now[t] - usage_before.get(t, 0) for t in usage_now if usage_now[t] != usage_before.get(t, 0)}
     assert moved == dict(finished), (moved, finished)
     return rows

@@ -8,18 +8,18 @@ reason on the tile, and not retried while the model is still missing (REST 409 w
 The detectors are real functions given to the renderer, as in tests/test_batches.py; nothing of ours is mocked."""
 from __future__ import annotations
 
+import io
 import json
 import zipfile
-import io
 
 import pytest
 from sqlmodel import select
 
 from core.analytics import report
 from core.generation import batches
-from db.models import GeneratedPose, PoseGeneration, PoseTemplate
+from db.models import PoseGeneration, PoseTemplate
 from tests.batch_support import balance, nobody_there, poses, render, services_factory  # noqa: F401
-from tests.test_batches_api import BASE, Shop, fitted_of  # noqa: F401
+from tests.test_batches_api import Shop, fitted_of
 from ui.results_view import checks_html, gallery_html, progress_html, tile_html
 
 

@@ -221,8 +221,9 @@ def retry_failed(session: Session, *, user: User, generation_id: int, settings: 
     if blocked:
         failed = [p for p in failed if p.failure_kind != checks.INFRASTRUCTURE]
         if not failed:
-            raise Conflict(f"Generation {g.id}'s failed poses could not be rendered because {blocked}. Retry them "
-                           "once the model is on this server.")
+            why = blocked.rstrip(". ")
+            raise Conflict(f"Generation {g.id}'s failed poses could not be rendered because {why}. Retry them once "
+                           "the model is on this server.")
     price = credits.cost(APP, "retryFailedPose")
     # a round number never used in this batch: it names the charge and every refund of the round
     round_ = session.execute(select(sa.func.max(G.round)).where(G.generation_id == g.id)).scalar() + 1
