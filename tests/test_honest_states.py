@@ -24,8 +24,8 @@ from ui.results_view import checks_html, gallery_html, progress_html, tile_html
 
 
 @pytest.fixture
-def make_svc(make_settings, db_url, tiny_root):
-    make, close_all = services_factory(make_settings, db_url, tiny_root, runner_default=False, auth="password")
+def make_svc(make_settings, db_url, tiny_engine_values):
+    make, close_all = services_factory(make_settings, db_url, tiny_engine_values, runner_default=False, auth="password")
     yield make
     close_all()
 

@@ -201,17 +201,15 @@ def test_bad_files_are_refused_with_a_clear_message_and_leave_nothing(kind, post
             assert state(services, client, model) == before, case  # no row, no file, no charge
 
 
-@kinds
 def made(kind: str, body: dict, price: int) -> tuple[int, int]:
     """(files stored, credits charged) by one accepted upload: an avatar keeps its photo, thumbnail and face
     crop; a product its photo and thumbnail, or, when the photo was already cut out (transparent around the
-    product: ready at once), its photo, cut-out and the cut-out's thumbnail, without the removal's 3 credits."""
-    if kind == "avatar":
-        return 3, price
-    precut = body.get("bgStatus") == "done"
-    return (3, price - 3) if precut else (2, price)
+    product: ready at once), its photo, cut-out and the cut-out's thumbnail. (The removal's 3 credits are not in
+    `price`: without weights here a removal is refunded, and a pre-cut photo is never charged one.)"""
+    return (3 if kind == "avatar" or body.get("bgStatus") == "done" else 2), price
 
 
+@kinds
 def test_exactly_the_limit_is_accepted_and_one_byte_more_is_413(kind, post, services, client):
     model, label, price = KINDS[kind][1], KINDS[kind][2], KINDS[kind][3]
     rows, keys, balance = state(services, client, model)
