@@ -33,8 +33,11 @@ def act(services, request: gr.Request | None, fn: Callable[[Any, Any], Any], *, 
     username = getattr(request, "username", None) if request is not None else None
     with services.session(write=write) as session:
         try:
-            if services.settings.auth == "none":
-                user = session.merge(services.local_admin(), load=False)
+            if services.settings.auth == "none":   # found in this session; created (once) in a write one
+                user = users.get_by_username(session, services.settings.local_admin_username)
+                if user is None:
+                    session.rollback()   # a fresh snapshot, so this session sees the row just created
+                    user = session.merge(services.local_admin(), load=False)
             else:
                 user = users.acting_user(session, settings=services.settings, username=username)
             return fn(session, user)

@@ -57,13 +57,15 @@ class BatchStatus(CamelModel):
 
 def status(session: Session, *, user: User, generation_id: int) -> BatchStatus:
     g = get(session, user=user, generation_id=generation_id)
-    counts = dict(session.execute(select(GeneratedPose.status, sa.func.count())
-                                  .where(GeneratedPose.generation_id == g.id).group_by(GeneratedPose.status)).all())
+    rows = session.execute(select(GeneratedPose.status, sa.func.count(), sa.func.max(GeneratedPose.finished_at))
+                           .where(GeneratedPose.generation_id == g.id).group_by(GeneratedPose.status)).all()
+    counts = {s: n for s, n, _ in rows}
+    last = max((at for s, _, at in rows if s in ("done", "failed") and at is not None), default=None, key=_utc)
     done, failed = counts.get("done", 0), counts.get("failed", 0)
     left = counts.get("pending", 0) + counts.get("running", 0)
     eta = None
     if left and g.started_at and done + failed:
-        eta = _eta(session, g, finished=done + failed, left=left)
+        eta = _eta(g, finished=done + failed, left=left, last=last)
     G = GeneratedPose
     unchecked = session.execute(select(sa.func.count()).where(G.generation_id == g.id, G.status == "done",
                                                               G.quality_checked.is_(False))).scalar()
@@ -79,13 +81,10 @@ def status(session: Session, *, user: User, generation_id: int) -> BatchStatus:
                        checks=(g.options or {}).get("checks"))
 
 
-def _eta(session: Session, g: PoseGeneration, *, finished: int, left: int) -> float:
-    """Seconds left: the batch's pace so far (time from its start to its latest finished pose, per finished
-    pose: what the engine and the workers together really deliver) times what is left, minus the time since
-    that latest pose. So it counts down between images instead of growing while one renders."""
-    G = GeneratedPose
-    last = session.execute(select(sa.func.max(G.finished_at))
-                           .where(G.generation_id == g.id, G.status.in_(("done", "failed")))).scalar()
+def _eta(g: PoseGeneration, *, finished: int, left: int, last: datetime | None) -> float:
+    """Seconds left: the batch's pace so far (time from its start to its latest finished pose `last`, per
+    finished pose: what the engine and the workers together really deliver) times what is left, minus the time
+    since that latest pose. So it counts down between images instead of growing while one renders."""
     started, last, now = (_utc(t) for t in (g.started_at, last or utcnow(), utcnow()))
     pace = max(0.0, (last - started).total_seconds()) / finished
     return round(max(0.0, pace * left - max(0.0, (now - last).total_seconds())), 1)

@@ -169,12 +169,20 @@ def render_poses(session: Session, *, generation_id: int, positions: list[int] |
     return refresh(session, generation)
 
 
+_NO_HEAD: set[str] = set()   # photos the detector saw no head in (this process): not looked at again per job
+
+
 def _refined(session, avatar: Avatar, store: LocalFileStore, detect) -> Avatar:
     """The avatar with its face box from the detector (once per photo); a detector error keeps the fallback."""
     from core.catalog import avatars
 
+    if avatar.image_path in _NO_HEAD:
+        return avatar
     try:
-        return avatars.refine_face(session, avatar=avatar, store=store, detect=detect)
+        refined = avatars.refine_face(session, avatar=avatar, store=store, detect=detect)
+        if refined.face_source in (None, "portrait"):
+            _NO_HEAD.add(avatar.image_path)
+        return refined
     except Exception:  # noqa: BLE001 - the face box is a refinement: never fail a render over it
         session.rollback()
         log.exception("face detection on avatar %s failed; keeping its face box", avatar.id)
