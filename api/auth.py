@@ -41,7 +41,7 @@ class MeOut(BaseModel):
                                       "schema": {"type": "integer"}}}}})
 def login(body: LoginIn, request: Request, session: SessionDep, services: Services):
     if services.settings.auth == "none":
-        raise ValidationFailed("This server runs without accounts (AUTH=none); no token is needed.")
+        raise ValidationFailed("auth.no_accounts")
     try:
         user = users.sign_in(session, username=body.username, password=body.password,
                              address=client_address(request), limiter=login_limiter(request))

@@ -44,6 +44,6 @@ def my_credits(session: SessionDep, user: UserDep, limit: Limit = 50, offset: Of
 def grant(body: GrantIn, session: SessionDep, admin: AdminDep):
     target = users.get_by_username(session, body.username)
     if target is None:
-        raise NotFound(f"No user named {body.username!r}.")
+        raise NotFound("credits.no_such_user", username=body.username)
     row = credits.grant(session, admin=admin, user_id=target.id, amount=body.amount, note=body.note)
     return {"username": target.username, "balance": row.balance_after}

@@ -69,7 +69,7 @@ def current_user(request: Request, session=RequestSession, services=Depends(get_
 
 async def admin_user(user=Depends(current_user)):
     if not user.is_admin:
-        raise Forbidden("Only admins can do this.")
+        raise Forbidden("auth.admins_only")
     return user
 
 

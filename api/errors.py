@@ -1,4 +1,4 @@
-"""Every error leaves as JSON {"detail", "code", "field"?, "errors"?} (ErrorOut): domain errors with their
+"""Every error leaves as JSON {"detail", "code", "kind", "params", "field"?, "errors"?} (ErrorOut): domain errors with their
 status, request validation as 422 naming the field, anything unexpected as a 500 without a stack trace
 (api/security.py's ErrorBoundary). The OpenAPI schema says so: every operation documents ErrorOut for the
 errors it can answer (422 instead of FastAPI's HTTPValidationError, which we never send)."""
@@ -28,7 +28,11 @@ class ErrorOut(BaseModel):
     """The body of every error answer."""
 
     detail: str = Field(description="What went wrong, for a person: names the field and the limit.")
-    code: str = Field(description="Stable machine-readable kind: validation_error, not_found, unauthorized, ...")
+    code: str = Field(description="The exact message, stable and machine-readable: `records.not_found`, "
+                                  "`intake.too_large`, ... (a client translates by it, with `params`).")
+    kind: str = Field(description="The family of the error: validation_error, not_found, unauthorized, "
+                                  "image_rejected, ...")
+    params: dict = Field(default_factory=dict, description="The values the message names (limits, ids, counts).")
     field: str | None = Field(None, description="The field at fault, when there is one.")
     errors: list[FieldError] | None = Field(None, description="Validation errors: every field at fault.")
 
@@ -78,7 +82,8 @@ def validation_body(errors: list[dict]) -> dict:
     """ErrorOut for a list of {"field", "message"}: detail names the first field."""
     first = errors[0] if errors else {"field": None, "message": "invalid request"}
     detail = f"{first['field']}: {first['message']}" if first["field"] else first["message"]
-    return {"detail": detail, "code": "validation_error", "field": first["field"], "errors": errors}
+    return {"detail": detail, "code": "validation_error", "kind": "validation_error", "params": {},
+            "field": first["field"], "errors": errors}
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -102,7 +107,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, exc: StarletteHTTPException):
-        return JSONResponse({"detail": str(exc.detail), "code": getattr(exc, "code", "http_error")},
+        code = getattr(exc, "code", "http_error")
+        return JSONResponse({"detail": str(exc.detail), "code": code, "kind": code, "params": {}},
                             status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
 

@@ -26,7 +26,7 @@ from anyio.lowlevel import RunVar
 RETRY_AFTER_SECONDS = 5
 UNGATED = ("/gradio_api/queue/data", "/gradio_api/heartbeat/", "/gradio_api/upload")  # + /upload_progress
 BUSY = json.dumps({"detail": f"The server is busy; try again in {RETRY_AFTER_SECONDS} seconds.",
-                   "code": "busy"}).encode()
+                   "code": "busy", "kind": "busy", "params": {}}).encode()
 
 
 class RequestGate:

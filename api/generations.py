@@ -15,7 +15,7 @@ from starlette.background import BackgroundTask
 from api.deps import Services, SessionDep, UserDep, WriteSessionDep
 from api.errors import file_answer, responses
 from api.params import Id, Limit, Offset, id_query, parse_ids
-from core.generation import export, batches, planning, state, projects
+from core.generation import batches, export, identity, planning, projects, state
 from core.generation.planning import BatchRequest
 from core.generation.batches import BatchStatus
 from core.generation.projects import ProjectCreate
@@ -35,10 +35,16 @@ class GeneratedPosePublic(CamelModel):
     negative_prompt: str | None
     quality_score: float | None
     quality_checked: bool
+    identity_score: float | None = Field(None, description="how much the face looks like the avatar's: cosine of "
+                                                         "CLIP image embeddings, -1..1; null when not measured")
+    identity_checked: bool = Field(False, description="whether identity_score was measured")
+    identity_note: str | None = Field(None, description="what was measured, or why it was not (English)")
     attempts: int
     rating: int | None
     round: int
-    error: str | None
+    error: str | None = Field(None, description="why it failed or was cancelled, in English")
+    error_code: str | None = Field(None, description="the same as a message code (see the error body's `code`)")
+    error_params: dict | None = Field(None, description="the message's parameters, for a client's own wording")
     failure_kind: str | None = Field(None, description="failed poses: pose (the render missed the pose) or "
                                                       "infrastructure (a model missing, the engine broke)")
     image_url: str | None
@@ -51,8 +57,11 @@ class GeneratedPosePublic(CamelModel):
     def of(cls, p) -> "GeneratedPosePublic":
         return cls(id=p.id, position=p.position, template_id=p.template_id, status=p.status, seed=p.seed,
                    prompt=p.prompt, negative_prompt=p.negative_prompt, quality_score=p.quality_score,
-                   quality_checked=p.quality_checked, attempts=p.attempts, rating=p.rating,
-                   round=p.round, error=p.error, failure_kind=p.failure_kind,
+                   quality_checked=p.quality_checked, attempts=p.attempts,
+                   identity_score=p.identity_score, identity_checked=bool((p.identity or {}).get("checked")),
+                   identity_note=(note.english if (note := identity.note_of(p)) else None), rating=p.rating,
+                   round=p.round, error=p.error, error_code=p.error_code, error_params=p.error_params,
+                   failure_kind=p.failure_kind,
                    image_url=file_url(p.image_path), thumbnail_url=file_url(p.thumbnail_path),
                    control_url=file_url(p.control_path), render_seconds=p.render_seconds,
                    finished_at=p.finished_at)

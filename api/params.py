@@ -13,6 +13,7 @@ from fastapi import Form, Header, Path, Query, UploadFile
 from pydantic import AfterValidator
 
 from core.errors import ValidationFailed
+from core.messages import invalid
 
 INT64_MAX = 2**63 - 1
 NUL = "\x00"
@@ -20,13 +21,13 @@ NUL = "\x00"
 
 def no_nul(value: str | None) -> str | None:
     if value is not None and NUL in value:
-        raise ValueError("must not contain NUL characters (\\u0000)")
+        raise invalid("api.nul_character")
     return value
 
 
 def _upload_name(file: UploadFile) -> UploadFile:
     if NUL in (file.filename or ""):
-        raise ValueError("the file name must not contain NUL characters (\\u0000)")
+        raise invalid("api.nul_in_file_name")
     return file
 
 
@@ -63,6 +64,6 @@ def parse_ids(text: str, *, field: str, what: str, example: str) -> list[int]:
     parts = [p.strip() for p in text.split(",") if p.strip()]
     for part in parts or [text]:
         if not part.isascii() or not part.isdigit() or len(part) > 19 or not 1 <= int(part) <= INT64_MAX:
-            raise ValidationFailed(f"{field} must be {what} separated by commas, like {example}; each a whole number "
-                                   f"from 1 to {INT64_MAX} (got {part[:40]!r}).", field=field)
+            raise ValidationFailed("api.ids_invalid", field=field, param=field, id_kind=what, id_example=example,
+                                   most=INT64_MAX, got=part[:40])
     return [int(p) for p in parts]

@@ -33,9 +33,11 @@ log = logging.getLogger(__name__)
 
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 MB = 1024 * 1024
-INTERNAL = {"detail": "Something went wrong on our side; please try again.", "code": "internal_error"}
+INTERNAL = {"detail": "Something went wrong on our side; please try again.", "code": "internal_error",
+            "kind": "internal_error", "params": {}}
 RETRY_AFTER_SECONDS = 5
-BUSY = {"detail": f"The server is busy; try again in {RETRY_AFTER_SECONDS} seconds.", "code": "busy"}
+BUSY = {"detail": f"The server is busy; try again in {RETRY_AFTER_SECONDS} seconds.", "code": "busy", "kind": "busy",
+        "params": {"seconds": RETRY_AFTER_SECONDS}}
 DOCS_PATHS = ("/docs", "/redoc")
 
 # Gradio 6 needs inline scripts (its config is written into the page), eval (gr.HTML templates and js=
@@ -184,7 +186,7 @@ class CrossSiteGuard:
             "detail": f"This change was sent from another site ({shown}), not from this app's own pages, so it "
                       "was refused to protect the signed-in account. API clients: send Authorization: Bearer "
                       "<token> (POST /api/auth/login).",
-            "code": "cross_site_request"})
+            "code": "cross_site_request", "kind": "forbidden", "params": {}})
 
 
 class BodyTooLarge(HTTPException):
@@ -222,7 +224,7 @@ class BodyLimit:
         headers = Headers(scope=scope)
         upload = headers.get("content-type", "").lower().startswith("multipart/")
         limit, text = (self.upload_limit, self.upload_text) if upload else (self.body_limit, self.body_text)
-        too_large = {"detail": text, "code": "body_too_large"}
+        too_large = {"detail": text, "code": "body_too_large", "kind": "body_too_large", "params": {}}
         length = headers.get("content-length", "")
         if length.isdigit() and int(length) > limit:
             return await _answer(scope, receive, send, 413, too_large)

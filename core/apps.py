@@ -64,7 +64,7 @@ def app_stats(session: Session, *, user: User, app_id: str, settings: Settings |
     """What GET /api/apps/<app_id>/stats answers: the app's own stats plus, under "analytics", the numbers the
     dashboard shows for it (all time)."""
     if app_id not in APP_IDS:
-        raise NotFound(f"No app {app_id!r}; the apps are {', '.join(APP_IDS)}.")
+        raise NotFound("apps.not_found", app_id=app_id, apps=list(APP_IDS))
     settings = settings or get_settings()
     report = analytics.dashboard(session, user=user, settings=settings)
     h = report["headline"]

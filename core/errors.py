@@ -1,24 +1,37 @@
-"""One family of domain errors. Each carries an HTTP-like status and a message a shop owner understands.
+"""One family of domain errors. Each carries a message code, its parameters and an HTTP-like status.
 
-api/ turns them into JSON responses ({"detail": message, "field": ..., "code": ...}); ui/ shows the
-message inline. Nothing else should escape to a user.
+`raise NotFound("records.not_found", record="Avatar", id=7)`: the code names the message (English templates in
+core/messages/, Indonesian in ui/locales/errors_*.py), the keyword arguments fill it in. api/ turns an error into
+JSON ({"detail": English text, "code", "kind", "params", "field"}); ui/ shows it in the visitor's language.
+Nothing else should escape to a user. This module (with core.messages behind it) is the one part of core that
+engine/ may import.
 """
 from __future__ import annotations
+
+from core.messages import Message
 
 
 class DomainError(Exception):
     status = 400
-    code = "bad_request"
+    kind = "bad_request"   # the family, for clients that branch on it; `code` is the exact message
 
-    def __init__(self, message: str, *, field: str | None = None, status: int | None = None):
-        super().__init__(message)
-        self.message = message
+    def __init__(self, code: str, /, *, field: str | None = None, status: int | None = None, **params):
+        self.msg = Message(code, **params)
+        self.code = code
+        self.params = params
         self.field = field
         if status is not None:
             self.status = status
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        """The English text (REST `detail`, logs)."""
+        return self.msg.english
 
     def to_dict(self) -> dict:
-        out = {"detail": self.message, "code": self.code}
+        out = {"detail": self.message, "code": self.code, "kind": self.kind,
+               "params": self.msg.to_dict()["params"]}
         if self.field:
             out["field"] = self.field
         return out
@@ -26,41 +39,41 @@ class DomainError(Exception):
 
 class Unauthorized(DomainError):
     status = 401
-    code = "unauthorized"
+    kind = "unauthorized"
 
 
 class InsufficientCredits(DomainError):
     status = 402
-    code = "insufficient_credits"
+    kind = "insufficient_credits"
 
 
 class Forbidden(DomainError):
     status = 403
-    code = "forbidden"
+    kind = "forbidden"
 
 
 class NotFound(DomainError):
     """Also used for records owned by someone else: their existence is not revealed."""
 
     status = 404
-    code = "not_found"
+    kind = "not_found"
 
 
 class Conflict(DomainError):
     status = 409
-    code = "conflict"
+    kind = "conflict"
 
 
 class ValidationFailed(DomainError):
     status = 422
-    code = "validation_error"
+    kind = "validation_error"
 
 
 class ImageRejected(DomainError):
     """An upload that is not an acceptable image. status: 400 empty/corrupt, 413 too big, 415 wrong type,
     422 decodes but breaks a rule (too many pixels, side too long)."""
 
-    code = "image_rejected"
+    kind = "image_rejected"
 
 
 class ModelUnavailable(DomainError):
@@ -68,4 +81,4 @@ class ModelUnavailable(DomainError):
     loaded. The message says which file to put in which folder."""
 
     status = 503
-    code = "model_unavailable"
+    kind = "model_unavailable"

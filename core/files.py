@@ -10,5 +10,5 @@ from db.models import User
 
 def open_for(*, user: User, key: str, store: LocalFileStore) -> tuple[Path, str]:
     if owner_of(key) != user.id or not store.exists(key):
-        raise NotFound("File not found.")
+        raise NotFound("files.not_found")
     return store.path(key), content_type(key)

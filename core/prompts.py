@@ -98,10 +98,10 @@ class PromptOverrides:
         for name in ("extra", "negative", "extra_negative"):
             value = getattr(self, name)
             if value is not None and (not isinstance(value, str) or len(value) > MAX_USER_TEXT):
-                raise ValidationFailed(f"'{name}' must be text of at most {MAX_USER_TEXT} characters.", field=name)
+                raise ValidationFailed("prompts.text_too_long", field=name, override=name, most=MAX_USER_TEXT)
         if self.style_preset not in (None, "", *STYLE_PRESETS):
-            raise ValidationFailed(f"Unknown style preset {self.style_preset!r}; choose one of "
-                                   f"{', '.join(STYLE_PRESETS)}.", field="style_preset")
+            raise ValidationFailed("prompts.unknown_style", field="style_preset", preset=self.style_preset,
+                                   presets=list(STYLE_PRESETS))
 
 
 @dataclass(frozen=True)

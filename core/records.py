@@ -18,10 +18,10 @@ MAX_ID = 2**31 - 1  # ids are 32-bit integers; a bigger one names nothing (and P
 
 def get_owned(session: Session, model: type[R], record_id: int, *, user_id: int, label: str) -> R:
     if not isinstance(record_id, int) or not 0 < record_id <= MAX_ID:
-        raise NotFound(f"{label} {record_id} not found.")
+        raise NotFound("records.not_found", record=label, id=record_id)
     row = session.get(model, record_id)
     if row is None or row.user_id != user_id:
-        raise NotFound(f"{label} {record_id} not found.")
+        raise NotFound("records.not_found", record=label, id=record_id)
     return row
 
 
@@ -29,7 +29,7 @@ def list_owned(session: Session, model: type[R], *, user_id: int, filters: dict[
                limit: int, offset: int) -> tuple[list[R], int]:
     """A page of the user's records; filters whose value is None are ignored."""
     if not 1 <= limit <= 200 or offset < 0:
-        raise ValidationFailed("limit must be 1-200 and offset 0 or more.", field="limit")
+        raise ValidationFailed("records.page_out_of_range", field="limit", most=200)
     where = [model.user_id == user_id]
     where += [getattr(model, name) == value for name, value in filters.items() if value is not None]
     total = session.exec(select(func.count()).select_from(model).where(*where)).one()
@@ -39,10 +39,10 @@ def list_owned(session: Session, model: type[R], *, user_id: int, filters: dict[
 
 def changes_of(row: SQLModel, data: BaseModel, *, required: dict[str, str | tuple[str, str]]) -> dict[str, Any]:
     """The fields `data` sets to a value different from the row's. `required` maps a field to the name
-    the client uses (or to (name, message)): setting one of them to null is refused."""
+    the client uses (or to (name, message code)): setting one of them to null is refused."""
     changes = {k: v for k, v in data.model_dump(exclude_unset=True).items() if v != getattr(row, k)}
     for name, shown in required.items():
         if name in changes and changes[name] is None:
-            field, message = shown if isinstance(shown, tuple) else (shown, f"{shown} cannot be empty.")
-            raise ValidationFailed(message, field=field)
+            field, code = shown if isinstance(shown, tuple) else (shown, "records.field_empty")
+            raise ValidationFailed(code, field=field, name=field)
     return changes

@@ -74,6 +74,10 @@ class Settings(BaseSettings):
     quality_threshold: float = Field(
         0.6, ge=0, le=1, description="Pose check: share of the template's joints the image must reproduce to pass.")
     max_attempts: int = Field(3, ge=1, le=10, description="Renders per pose (a new seed each time) before it fails.")
+    identity_threshold: float | None = Field(
+        None, ge=-1, le=1, description="Identity gate: an image whose face scores below this (cosine of CLIP image "
+                                       "embeddings against the avatar's face, -1..1) is retried like a failed pose "
+                                       "check. Unset: the score is recorded only.")
     job_chunk_size: int = Field(8, ge=1, le=100, description="Poses per queue job (a worker claims them together).")
     heartbeat_seconds: float = Field(10, gt=0, description="How often a worker marks the poses it renders as alive.")
     stale_after_seconds: float = Field(
@@ -213,7 +217,7 @@ class Settings(BaseSettings):
         text = str(v).strip().lower()
         return {"1": "true", "yes": "true", "on": "true", "0": "false", "no": "false", "off": "false"}.get(text, text)
 
-    @field_validator("redis_url", "login_limit_storage", mode="before")
+    @field_validator("redis_url", "login_limit_storage", "identity_threshold", mode="before")
     @classmethod
     def _empty_is_none(cls, v):
         return v or None

@@ -28,8 +28,7 @@ def parse_sizes(value: str, engine: str) -> tuple[tuple[str, int, int], ...]:
         width, height = int(w), int(h)
         for side in (width, height):
             if side % 8 or not MIN_SIDE <= side <= MAX_SIDE:
-                raise ModelUnavailable(f"Image generation is not configured: OUTPUT_SIZES entry {item.strip()!r} "
-                                       f"needs sides that are multiples of 8 in {MIN_SIDE}..{MAX_SIDE}.")
+                raise ModelUnavailable("sizes.not_configured", entry=item.strip(), least=MIN_SIDE, most=MAX_SIDE)
         out.append((name, width, height))
     return tuple(out)
 
@@ -43,5 +42,5 @@ def output_size(settings, name: str) -> tuple[int, int]:
     """The pixels of preset `name`; a name that is not offered is a ValidationFailed naming the choices."""
     presets = size_presets(settings)
     if name not in presets:
-        raise ValidationFailed(f"size must be one of {', '.join(presets)}.", field="size")
+        raise ValidationFailed("sizes.unknown", field="size", size_names=list(presets))
     return presets[name]

@@ -63,7 +63,7 @@ class LocalFileStore:
 
     def path(self, key: str) -> Path:
         if not KEY.match(key or ""):
-            raise NotFound("File not found.")
+            raise NotFound("files.not_found")
         return self.root / key
 
     def save(self, data: bytes, *, user_id: int, kind: str, ext: str) -> str:
@@ -87,7 +87,7 @@ class LocalFileStore:
         try:
             return self.path(key).read_bytes()
         except FileNotFoundError:
-            raise NotFound("File not found.") from None
+            raise NotFound("files.not_found") from None
 
     def exists(self, key: str) -> bool:
         try:

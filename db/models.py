@@ -258,9 +258,15 @@ class GeneratedPose(SQLModel, table=True):
     control_path: str | None = Field(default=None, max_length=255)
     quality_score: float | None = None
     quality_checked: bool = Field(default=False)
+    # the face against the avatar's (core.generation.identity): cosine -1..1, None when not measured; `identity`
+    # holds {"score", "checked", "box", "reason": {"code", "params"}}
+    identity_score: float | None = None
+    identity: dict | None = _json("object", nullable=True)
     attempts: int = Field(default=0)
     rating: int | None = None
-    error: str | None = _text()
+    error: str | None = _text()   # English (REST `error`, logs); the same as a message code and its parameters:
+    error_code: str | None = Field(default=None, max_length=64)
+    error_params: dict | None = _json("object", nullable=True)
     render_seconds: float | None = None
     worker_id: str | None = Field(default=None, max_length=128)
     # pending: when it was handed to the queue; running: the claiming worker's last sign of life.

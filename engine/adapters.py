@@ -15,9 +15,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from core.errors import ModelUnavailable
+from core.errors import Message, ModelUnavailable
 from engine.config import Adapter, EngineConfig
-from engine.sources import Policy, Source, hub_cache_dir, locate
+from engine.sources import Policy, Source, locate, where_loaded
 
 log = logging.getLogger(__name__)
 
@@ -26,11 +26,17 @@ log = logging.getLogger(__name__)
 class AdapterState:
     adapter: Adapter
     on: bool = False
-    reason: str | None = None
+    why: Message | None = None       # why it is off (the message of the error that turned it off)
     download: bool = False           # (probe) the files are not here yet: they download on first use
 
+    @property
+    def reason(self) -> str | None:
+        """The English of `why` (capabilities, describe(), logs)."""
+        return self.why.english if self.why is not None else None
+
     def as_dict(self) -> dict:
-        return {"on": self.on, "reason": self.reason, "setting": {"auto": "auto", "on": "true"}[self.adapter.mode],
+        return {"on": self.on, "reason": self.reason, **({"message": self.why.to_dict()} if self.why else {}),
+                "setting": {"auto": "auto", "on": "true"}[self.adapter.mode],
                 "model": self.adapter.weights.model_id, "weight": self.adapter.weight_path,
                 "scale": self.adapter.scale if self.on else None, "download": self.download}
 
@@ -44,16 +50,19 @@ def probe(adapter: Adapter, policy: Policy) -> AdapterState:
     try:
         weights, encoder = _locate(adapter, policy)
     except ModelUnavailable as exc:
-        return AdapterState(adapter, False, exc.message)
+        return AdapterState(adapter, False, exc.msg)
     return AdapterState(adapter, True, None, download=not (weights.local_files_only and encoder.local_files_only))
+
+
+def off_message(role: str) -> Message:
+    """Why an adapter whose switch is off is off."""
+    return Message("likeness.face_off") if role == "face" else Message("likeness.garment_off")
 
 
 def off_state(role: str) -> dict:
     """The capabilities entry of an adapter whose switch is off."""
-    why = ("Avatar likeness is off (IP_ADAPTER=false)." if role == "face" else
-           "Garment conditioning is off (GARMENT_IP_ADAPTER=false, or unset while IP_ADAPTER=false).")
-    return {"on": False, "reason": why, "setting": "false", "model": None, "weight": None, "scale": None,
-            "download": False}
+    return {"on": False, "reason": off_message(role).english, "message": off_message(role).to_dict(), "setting": "false", "model": None, "weight": None,
+            "scale": None, "download": False}
 
 
 def _load(pipe, items: list[tuple[Adapter, Source, Source]], config: EngineConfig) -> None:
@@ -75,12 +84,12 @@ def _unload(pipe) -> None:
         pass
 
 
-def _failure(adapter: Adapter, source: Source, policy: Policy, exc: BaseException) -> str:
+def _failure(adapter: Adapter, source: Source, policy: Policy, exc: BaseException) -> ModelUnavailable:
     ref = adapter.weights
-    where = source.path_or_id if source.is_folder else f"{ref.model_id} in {hub_cache_dir(policy)}"
-    return (f"{ref.lead}: '{ref.model_id}' file {adapter.weight_path} with its image encoder folder "
-            f"{adapter.encoder.subfolder} could not be loaded from {where} ({type(exc).__name__}: "
-            f"{str(exc).strip()[:200]}).")
+    return ModelUnavailable("models.adapter_load_failed", lead=ref.lead, model=ref.model_id,
+                            weight=adapter.weight_path, encoder=adapter.encoder.subfolder,
+                            where=where_loaded(source, policy), error=type(exc).__name__,
+                            detail=str(exc).strip()[:200])
 
 
 def attach(pipe, config: EngineConfig) -> dict[str, AdapterState]:
@@ -94,7 +103,7 @@ def attach(pipe, config: EngineConfig) -> dict[str, AdapterState]:
             if adapter.mode == "on":
                 raise
             log.warning("IP-Adapter (%s) not available; rendering without it. %s", adapter.role, exc.message)
-            states[adapter.role] = AdapterState(adapter, False, exc.message)
+            states[adapter.role] = AdapterState(adapter, False, exc.msg)
             continue
         located.append((adapter, weights, encoder))
     if not located:
@@ -111,11 +120,11 @@ def attach(pipe, config: EngineConfig) -> dict[str, AdapterState]:
                 _load(pipe, [item], config)
                 loaded.append(item)
             except Exception as exc:  # noqa: BLE001
-                reason = _failure(adapter, weights, config.policy, exc)
+                failure = _failure(adapter, weights, config.policy, exc)
                 if adapter.mode == "on":
-                    raise ModelUnavailable(reason) from exc
-                log.warning("IP-Adapter (%s) not loaded; rendering without it. %s", adapter.role, reason)
-                states[adapter.role] = AdapterState(adapter, False, reason)
+                    raise failure from exc
+                log.warning("IP-Adapter (%s) not loaded; rendering without it. %s", adapter.role, failure.message)
+                states[adapter.role] = AdapterState(adapter, False, failure.msg)
             finally:
                 _unload(pipe)
         if loaded:

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from core.errors import ModelUnavailable
+from core.errors import Message, ModelUnavailable
 
 if TYPE_CHECKING:  # pragma: no cover
     from PIL import Image
@@ -73,18 +73,16 @@ def parse_model(setting: str) -> ModelSpec:
         session = CUSTOM_SESSIONS.get(prefix.strip().lower())
         file = file.strip()
         if session is None:
-            raise ModelUnavailable(f"Unknown background-removal model setting '{setting}': use a rembg model name "
-                                   f"(e.g. isnet-general-use) or custom:<file>.onnx.")
+            raise ModelUnavailable("background_model.unknown_prefix", setting=setting)
         if not _NAME.match(file) or ".." in file:
-            raise ModelUnavailable(f"Background-removal model setting '{setting}': the custom model must be a plain "
-                                   f"file name (like custom:my-model.onnx) of a file in the weights folder.")
+            raise ModelUnavailable("background_model.custom_name", setting=setting)
         return ModelSpec(value, session, file)
     if not _NAME.match(value):
-        raise ModelUnavailable(f"Unknown background-removal model '{setting}'.")
+        raise ModelUnavailable("background_model.bad_name", setting=setting)
     if value in CUSTOM_SESSIONS.values():
-        raise ModelUnavailable(f"Background-removal model '{value}' needs its file: write it as custom:<file>.onnx.")
+        raise ModelUnavailable("background_model.needs_file", model=value)
     if value in REFUSED:
-        raise ModelUnavailable(f"Background-removal model '{value}' is not supported: {REFUSED[value]}.")
+        raise ModelUnavailable("background_model.refused", model=value, refusal=REFUSED[value])
     return ModelSpec(value, value, f"{value}.onnx")
 
 
@@ -103,18 +101,21 @@ def _rembg_default_candidates(spec: ModelSpec, cls) -> list[Path]:
 
 
 def _missing(spec: ModelSpec, candidates: list[Path], home: Path | None) -> ModelUnavailable:
-    where = " or ".join(f"{c.parent}/" for c in reversed(candidates))
+    folders = [f"{c.parent}/" for c in reversed(candidates)]
+    where: str | Message = folders[0]
+    for folder in folders[1:]:
+        where = Message("background_model.or", first=where, second=folder)
     if home is None:
-        how = "or set REMBG_HOME (the app's rembg_home setting) to the folder that holds it"
-        fetch = f"`rembg d {spec.session}` fetches it into rembg's folder"
+        how = Message("background_model.how_set_home")
+        fetch = Message("background_model.fetch_default", session=spec.session)
     else:
-        how = "or point REMBG_HOME (the app's rembg_home setting) at the folder that holds it"
-        fetch = f"`REMBG_HOME={home} rembg d {spec.session}` fetches it into that folder"
-    tip = "" if spec.custom else f" On a machine with internet access, {fetch}."
-    return ModelUnavailable(
-        f"Background removal is not available: the model '{spec.setting}' needs the file '{spec.file}', "
-        f"which is not on this server (models are never downloaded automatically). Put '{spec.file}' in "
-        f"{where}, {how}, then retry the background removal.{tip}")
+        how = Message("background_model.how_point_home")
+        fetch = Message("background_model.fetch_home", home=str(home), session=spec.session)
+    if spec.custom:
+        return ModelUnavailable("background_model.missing_custom", setting=spec.setting, file=spec.file,
+                                where=where, how=how)
+    return ModelUnavailable("background_model.missing", setting=spec.setting, file=spec.file, where=where, how=how,
+                            fetch=fetch)
 
 
 def _session_class(spec: ModelSpec):
@@ -123,11 +124,9 @@ def _session_class(spec: ModelSpec):
     cls = sessions.get(spec.session)
     if cls is None:
         local = sorted(n for n, c in sessions.items() if c.is_local() and n not in REFUSED)
-        raise ModelUnavailable(f"Unknown background-removal model '{spec.setting}'. Known rembg models: "
-                               f"{', '.join(local)}; or custom:<file>.onnx.")
+        raise ModelUnavailable("background_model.unknown", setting=spec.setting, known=local)
     if not cls.is_local() or cls.requires_credentials():
-        raise ModelUnavailable(f"Background-removal model '{spec.setting}' sends pictures to a remote service; "
-                               f"only local models are allowed.")
+        raise ModelUnavailable("background_model.remote", setting=spec.setting)
     return cls
 
 
@@ -168,9 +167,8 @@ def create_session(setting: str, home: Path | None):
     try:
         return pinned(spec.session, ort.SessionOptions(), **extra)
     except Exception as exc:  # noqa: BLE001 - a corrupt or foreign file: say which
-        raise ModelUnavailable(f"Background removal is not available: the weights file {weights} for model "
-                               f"'{spec.setting}' could not be loaded ({type(exc).__name__}: {exc}). "
-                               f"Replace the file with a valid ONNX model.") from exc
+        raise ModelUnavailable("background_model.load_failed", path=weights, setting=spec.setting,
+                               error=type(exc).__name__, detail=str(exc)) from exc
 
 
 def get_session(setting: str, home: Path | None):

@@ -59,7 +59,7 @@ def make_scheduler(name: str, config):
         return diffusers.DDIMScheduler.from_config(config)
     if name == "lcm":
         return diffusers.LCMScheduler.from_config(config)
-    raise ModelUnavailable(f"Unknown ENGINE_SCHEDULER '{name}': use unipc, dpm++2m, euler_a, ddim or lcm.")
+    raise ModelUnavailable("engine.unknown_scheduler", value=name)
 
 
 def _commit(source: Source, policy) -> str | None:
@@ -164,8 +164,7 @@ def _fuse_fast_lora(pipe, source: Source, policy) -> None:
     try:
         import peft  # noqa: F401 - diffusers' LoRA loading needs the PEFT backend
     except ImportError:
-        raise ModelUnavailable("Image generation is not available: FAST_LORA is set, but the `peft` package is not "
-                               "installed (pip install peft). Install it or unset FAST_LORA.") from None
+        raise ModelUnavailable("engine.peft_missing") from None
     kwargs = {k: v for k, v in source.kwargs().items() if k != "revision"}
     try:
         pipe.load_lora_weights(source.path_or_id, weight_name=source.ref.marker, adapter_name="fast", **kwargs)

@@ -13,7 +13,8 @@ minute when downloads are allowed).
     caps["embeddings"]   {"on": ..., "reason": ...}: identity / garment CLIP scores can be computed (= an
                           IP-Adapter, hence its image encoder, will be loaded)
 
-"on" with "download": True means the files are not here yet and will be fetched on first use. Every "off" has
+Each "reason" is the English of "message" ({"code", "params"}: core.messages), which pages show in the reader's
+language. "on" with "download": True means the files are not here yet and will be fetched on first use. Every "off" has
 a reason a shop owner can pass to whoever runs the server. The probe can be wrong in one direction only: a
 download that fails later, or a file that is there but corrupt, turns "on" into off at load time, and the
 loaded engine's capabilities() (and describe()) then say so.
@@ -24,7 +25,8 @@ import dataclasses
 import json
 from pathlib import Path
 
-from engine.adapters import AdapterState, off_state, probe
+from core.errors import Message
+from engine.adapters import AdapterState, off_message, off_state, probe
 from engine.config import EngineConfig
 
 
@@ -37,11 +39,20 @@ def adapter_entries(config: EngineConfig, states: dict[str, AdapterState]) -> di
     return out
 
 
-def embeddings_entry(likeness: dict, garment: dict) -> dict:
-    if likeness["on"] or garment["on"]:
+def embeddings_why(states: dict[str, AdapterState]) -> Message | None:
+    """None when an IP-Adapter (hence its image encoder) is loaded, else why identity / garment scores are not
+    checked (with the reason likeness is off)."""
+    if any(state.on for state in states.values()):
+        return None
+    face = states.get("face")
+    return Message("likeness.scores_off", reason=face.why if face is not None and face.why else off_message("face"))
+
+
+def embeddings_entry(states: dict[str, AdapterState]) -> dict:
+    why = embeddings_why(states)
+    if why is None:
         return {"on": True, "reason": None}
-    return {"on": False, "reason": "Identity and garment scores are not checked: no IP-Adapter image encoder "
-                                   f"will be loaded. {likeness['reason'] or ''}".strip()}
+    return {"on": False, "reason": why.english, "message": why.to_dict()}
 
 
 def _unet_channels(config: EngineConfig) -> int | None:
@@ -79,5 +90,5 @@ def probe_capabilities(settings) -> dict:
     out = adapter_entries(config, states)
     out["pose_check"] = pose_check_state(settings)
     out["inpaint"] = {"on": True, "reason": None, "unet_in_channels": _unet_channels(config)}
-    out["embeddings"] = embeddings_entry(out["likeness"], out["garment"])
+    out["embeddings"] = embeddings_entry(states)
     return out

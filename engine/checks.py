@@ -16,14 +16,14 @@ def valid_side(v) -> bool:
 def check_size(width, height) -> None:
     for name, v in (("width", width), ("height", height)):
         if not valid_side(v):
-            raise ValidationFailed(f"{name} must be a multiple of 8 in {MIN_SIDE}..{MAX_SIDE}, got {v!r}.", field=name)
+            raise ValidationFailed("checks.side", field=name, side=name, low=MIN_SIDE, high=MAX_SIDE, value=v)
 
 
 def _image(i: int, value, label: str, field: str) -> None:
     from PIL import Image
 
     if value is not None and not isinstance(value, Image.Image):
-        raise ValidationFailed(f"Request {i}: the {label} must be a PIL image.", field=field)
+        raise ValidationFailed("checks.not_an_image", field=field, request=i, image_role=label)
 
 
 def check_request(i: int, r, first, steps: int) -> None:
@@ -31,42 +31,40 @@ def check_request(i: int, r, first, steps: int) -> None:
     from PIL import Image
 
     if not isinstance(r.prompt, str) or not isinstance(r.negative_prompt, str):
-        raise ValidationFailed(f"Request {i}: prompt and negative prompt must be text.", field="prompt")
+        raise ValidationFailed("checks.prompt_not_text", field="prompt", request=i)
     if not isinstance(r.control_image, Image.Image):
-        raise ValidationFailed(f"Request {i}: the control image must be a PIL image.", field="control_image")
+        raise ValidationFailed("checks.not_an_image", field="control_image", request=i, image_role="control image")
     _image(i, r.ip_adapter_image, "IP-Adapter image", "ip_adapter_image")
     _image(i, r.garment_image, "garment image", "garment_image")
     _image(i, r.init_image, "init image", "init_image")
     _image(i, r.mask_image, "mask image", "mask_image")
     if isinstance(r.seed, bool) or not isinstance(r.seed, int) or not 0 <= r.seed <= MAX_SEED:
-        raise ValidationFailed(f"Request {i}: seed must be an integer in 0..2^63-1, got {r.seed!r}.", field="seed")
+        raise ValidationFailed("checks.seed", field="seed", request=i, value=r.seed)
     check_size(*r.size)
     if r.control_image.size != r.size:
-        raise ValidationFailed(f"Request {i}: the control image is {r.control_image.size[0]}x"
-                               f"{r.control_image.size[1]} but the request asks for {r.size[0]}x"
-                               f"{r.size[1]}; render the skeleton at the output size.", field="control_image")
+        raise ValidationFailed("checks.control_size", field="control_image", request=i,
+                               width=r.control_image.size[0], height=r.control_image.size[1],
+                               want_width=r.size[0], want_height=r.size[1])
     if r.size != first.size:
-        raise ValidationFailed(f"All images of a micro-batch share one size: request 0 is "
-                               f"{first.size[0]}x{first.size[1]}, request {i} is "
-                               f"{r.size[0]}x{r.size[1]}.", field="requests")
+        raise ValidationFailed("checks.mixed_sizes", field="requests", first_width=first.size[0],
+                               first_height=first.size[1], request=i, width=r.size[0], height=r.size[1])
     if (r.init_image is None) != (r.mask_image is None):
-        raise ValidationFailed(f"Request {i}: inpainting needs both an init image and a mask image (white = "
-                               f"paint, black = keep); got only the "
-                               f"{'init' if r.mask_image is None else 'mask'} image.", field="mask_image")
+        raise ValidationFailed("checks.inpaint_pair", field="mask_image", request=i,
+                               only="init" if r.mask_image is None else "mask")
     for name in ("init_image", "mask_image"):
         image = getattr(r, name)
         if image is not None and image.size != r.size:
-            raise ValidationFailed(f"Request {i}: the {name.replace('_', ' ')} is {image.size[0]}x{image.size[1]} "
-                                   f"but the request asks for {r.size[0]}x{r.size[1]}.", field=name)
+            raise ValidationFailed("checks.image_size", field=name, request=i, image_role=name.replace("_", " "),
+                                   width=image.size[0], height=image.size[1], want_width=r.size[0],
+                                   want_height=r.size[1])
     strength = r.strength
     if isinstance(strength, bool) or not isinstance(strength, (int, float)) or not 0 < strength <= 1:
-        raise ValidationFailed(f"Request {i}: strength must be in (0, 1], got {strength!r}.", field="strength")
+        raise ValidationFailed("checks.strength_range", field="strength", request=i, value=strength)
     if strength < 1 and r.init_image is None:
-        raise ValidationFailed(f"Request {i}: strength below 1 keeps part of an init image; give init_image and "
-                               f"mask_image.", field="strength")
+        raise ValidationFailed("checks.strength_needs_init", field="strength", request=i)
     if int(steps * strength) < 1:
-        raise ValidationFailed(f"Request {i}: strength {strength} of {steps} steps runs no step; raise strength "
-                               f"to at least {1 / steps:.2f} or the steps.", field="strength")
+        raise ValidationFailed("checks.strength_no_step", field="strength", request=i, strength=strength,
+                               steps=steps, least=1 / steps)
 
 
 def check_options(config, steps, guidance, scale) -> tuple[int, float, float]:
@@ -74,23 +72,23 @@ def check_options(config, steps, guidance, scale) -> tuple[int, float, float]:
     guidance = config.guidance if guidance is None else guidance
     scale = config.controlnet_scale if scale is None else scale
     if isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= 150:
-        raise ValidationFailed(f"steps must be an integer in 1..150, got {steps!r}.", field="steps")
+        raise ValidationFailed("checks.steps", field="steps", value=steps)
     if not isinstance(guidance, (int, float)) or not 0 <= guidance <= 30:
-        raise ValidationFailed(f"guidance must be in 0..30, got {guidance!r}.", field="guidance")
+        raise ValidationFailed("checks.guidance", field="guidance", value=guidance)
     if not isinstance(scale, (int, float)) or not 0 <= scale <= 2:
-        raise ValidationFailed(f"controlnet_scale must be in 0..2, got {scale!r}.", field="controlnet_scale")
+        raise ValidationFailed("checks.controlnet_scale", field="controlnet_scale", value=scale)
     return steps, float(guidance), float(scale)
 
 
 def check_requests(requests, config, steps, guidance, scale, request_type) -> tuple[int, float, float]:
     if not isinstance(requests, (list, tuple)) or not requests:
-        raise ValidationFailed("Give at least one render request.", field="requests")
+        raise ValidationFailed("checks.no_requests", field="requests")
     if len(requests) > config.batch_size:
-        raise ValidationFailed(f"A micro-batch holds at most {config.batch_size} images "
-                               f"(ENGINE_BATCH_SIZE); got {len(requests)}.", field="requests")
+        raise ValidationFailed("checks.batch_too_big", field="requests", most=config.batch_size,
+                               count=len(requests))
     for i, r in enumerate(requests):
         if not isinstance(r, request_type):
-            raise ValidationFailed(f"Request {i} is a {type(r).__name__}, not a RenderRequest.", field="requests")
+            raise ValidationFailed("checks.not_a_request", field="requests", request=i, got=type(r).__name__)
     options = check_options(config, steps, guidance, scale)
     for i, r in enumerate(requests):
         check_request(i, r, requests[0], options[0])

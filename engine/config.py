@@ -46,7 +46,7 @@ def switch(value, name: str = "IP_ADAPTER") -> str:
         return "on" if value else "off"
     mode = SWITCH.get(str(value).strip().lower())
     if mode is None:
-        raise ModelUnavailable(f"Image generation is not configured: {name}={value!r}; use auto, true or false.")
+        raise ModelUnavailable("engine.switch_invalid", setting=name, value=value)
     return mode
 
 

@@ -51,8 +51,7 @@ def _openpose():
             return importlib.import_module("controlnet_aux.open_pose")
         spec = importlib.util.find_spec("controlnet_aux")
         if spec is None or not spec.submodule_search_locations:
-            raise ModelUnavailable("The pose detector is not available: the controlnet-aux package is not "
-                                   "installed (pip install -r requirements.txt).")
+            raise ModelUnavailable("detector.package_missing")
         bare = types.ModuleType("controlnet_aux")
         bare.__path__ = list(spec.submodule_search_locations)
         sys.modules["controlnet_aux"] = bare
@@ -72,9 +71,8 @@ class PoseDetector:
         try:
             body = open_pose.Body(str(weights))
         except Exception as exc:  # noqa: BLE001 - a corrupt or foreign file: say which
-            raise ModelUnavailable(f"The pose detector is not available: {weights} could not be loaded "
-                                   f"({type(exc).__name__}: {str(exc)[:200]}). Replace it with controlnet_aux's "
-                                   f"{BODY_FILE}.") from exc
+            raise ModelUnavailable("detector.load_failed", weights=str(weights), error=type(exc).__name__,
+                                   detail=str(exc)[:200], file=BODY_FILE) from exc
         body.to(device)                                  # OpenposeDetector.to() would touch the absent hand/face nets
         self._detector = open_pose.OpenposeDetector(body)
         self.device = device
@@ -145,7 +143,7 @@ def pose_check_state(settings) -> dict:
     try:
         source = locate(_ref(settings), policy)
     except ModelUnavailable as exc:
-        return {"on": False, "reason": exc.message, "download": False, "weights": None}
+        return {"on": False, "reason": exc.message, "message": exc.msg.to_dict(), "download": False, "weights": None}
     where = str(Path(source.path_or_id) / BODY_FILE) if source.is_folder else f"{source.path_or_id} {BODY_FILE}"
     return {"on": True, "reason": None, "download": not source.local_files_only, "weights": where}
 

@@ -39,13 +39,11 @@ def resolve_device(setting: str) -> str:
     if setting == "auto":
         return "cuda" if cuda else "mps" if mps else "cpu"
     if setting == "cuda" and not cuda:
-        raise ModelUnavailable("Image generation is not available: ENGINE_DEVICE=cuda, but this server has no "
-                               "usable CUDA GPU. Set ENGINE_DEVICE=auto or cpu.")
+        raise ModelUnavailable("engine.no_cuda")
     if setting == "mps" and not mps:
-        raise ModelUnavailable("Image generation is not available: ENGINE_DEVICE=mps, but Apple's Metal (MPS) "
-                               "is not available here. Set ENGINE_DEVICE=auto or cpu.")
+        raise ModelUnavailable("engine.no_mps")
     if setting not in ("cuda", "mps", "cpu"):
-        raise ModelUnavailable(f"Unknown ENGINE_DEVICE '{setting}': use auto, cuda, mps or cpu.")
+        raise ModelUnavailable("engine.unknown_device", value=setting)
     return setting
 
 
@@ -56,7 +54,7 @@ def resolve_dtype(setting: str, device: str) -> "torch.dtype":
     if setting == "auto":
         return torch.float32 if device == "cpu" else torch.float16
     if setting not in DTYPES:
-        raise ModelUnavailable(f"Unknown ENGINE_DTYPE '{setting}': use auto, fp16, bf16 or fp32.")
+        raise ModelUnavailable("engine.unknown_dtype", value=setting)
     return getattr(torch, DTYPES[setting])
 
 

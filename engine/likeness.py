@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from core.errors import ModelUnavailable
+from core.errors import Message, ModelUnavailable
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -32,11 +32,12 @@ MAX_IMAGES = 64          # one encoder call; more is a caller's bug, not a batch
 class EmbeddingUnavailable(ModelUnavailable):
     """No image encoder is loaded (IP-Adapter off or missing): the score is "not checked"."""
 
-    code = "embedding_unavailable"
+    kind = "embedding_unavailable"
 
 
-def embed(pipe, images: "list[Image.Image]", *, device: str, reason: str | None = None) -> "list[np.ndarray]":
-    """L2-normalised image embeddings of `images` from pipe.image_encoder (see the module doc)."""
+def embed(pipe, images: "list[Image.Image]", *, device: str, why: Message | None = None) -> "list[np.ndarray]":
+    """L2-normalised image embeddings of `images` from pipe.image_encoder (see the module doc); `why`: the
+    message to raise when there is no encoder (engine.capabilities.embeddings_why)."""
     import numpy as np
     import torch
     from PIL import Image as PILImage
@@ -46,13 +47,14 @@ def embed(pipe, images: "list[Image.Image]", *, device: str, reason: str | None 
     encoder = getattr(pipe, "image_encoder", None)
     processor = getattr(pipe, "feature_extractor", None)
     if encoder is None or processor is None:
-        raise EmbeddingUnavailable(reason or "Image embeddings are not available: no IP-Adapter image encoder is "
-                                             "loaded (IP_ADAPTER is off or its weights are missing).")
+        if why is not None:
+            raise EmbeddingUnavailable(why.code, **why.params)
+        raise EmbeddingUnavailable("likeness.no_encoder")
     if not isinstance(images, (list, tuple)) or not images or len(images) > MAX_IMAGES:
-        raise ValidationFailed(f"Give 1..{MAX_IMAGES} images to embed.", field="images")
+        raise ValidationFailed("likeness.embed_count", field="images", most=MAX_IMAGES)
     for i, image in enumerate(images):
         if not isinstance(image, PILImage.Image) or min(image.size) < 1:
-            raise ValidationFailed(f"Image {i} to embed must be a non-empty PIL image.", field="images")
+            raise ValidationFailed("likeness.embed_not_image", field="images", index=i)
     pixels = processor(images=[im.convert("RGB") for im in images], return_tensors="pt").pixel_values
     with torch.inference_mode():
         out = encoder(pixels.to(device=device, dtype=encoder.dtype)).image_embeds

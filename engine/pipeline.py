@@ -148,7 +148,7 @@ def capabilities(settings) -> dict:
 
 def models_state(settings) -> dict:
     """Whether the base model and ControlNet can be loaded now (a loaded engine, the tiny engine that builds its
-    own, or files that are here or may be downloaded), WITHOUT loading them: {"on": bool, "reason": str | None}."""
+    own, or files that are here or may be downloaded), WITHOUT loading them: {"on": bool, "reason": str | None, "message": Message | None} (reason is message's English)."""
     from engine.sources import locate
 
     config = EngineConfig.from_settings(settings)
@@ -158,7 +158,7 @@ def models_state(settings) -> dict:
         for ref in (config.base, config.controlnet):
             locate(ref, config.policy)
     except ModelUnavailable as exc:
-        return {"on": False, "reason": exc.message}
+        return {"on": False, "reason": exc.message, "message": exc.msg}
     return {"on": True, "reason": None}
 
 
@@ -203,7 +203,7 @@ class Engine:
                       progress: Progress | None = None) -> list[RenderResult]:
         """One image per seed from text alone (AI avatars), micro-batched by ENGINE_BATCH_SIZE; same weights."""
         if not isinstance(seeds, (list, tuple)) or not seeds:
-            raise ValidationFailed("Give at least one seed.", field="seeds")
+            raise ValidationFailed("engine.no_seeds", field="seeds")
         check_size(width, height)
         from PIL import Image
 
@@ -234,18 +234,18 @@ class Engine:
 
         out = adapter_entries(self.config, self._loaded.adapter_states)
         out["inpaint"] = {"on": True, "reason": None, "unet_in_channels": self.unet_in_channels}
-        out["embeddings"] = embeddings_entry(out["likeness"], out["garment"])
+        out["embeddings"] = embeddings_entry(self._loaded.adapter_states)
         return out
 
     def embed_images(self, images: "list[Image.Image]") -> "list[np.ndarray]":
         """L2-normalised image-encoder embeddings (engine.likeness); EmbeddingUnavailable when none is loaded."""
+        from engine.capabilities import embeddings_why
         from engine.device import exact_batches
         from engine.likeness import embed
 
-        caps = self.capabilities()
-        reason = caps["embeddings"]["reason"]
+        why = embeddings_why(self._loaded.adapter_states)
         with self._lock, exact_batches(self.config.exact_batches and self.device == "cpu"):
-            return embed(self.pipe, images, device=self.device, reason=reason)
+            return embed(self.pipe, images, device=self.device, why=why)
 
     @property
     def prompt_budget(self) -> "PromptBudget":
@@ -386,5 +386,4 @@ def _out_of_memory_is_clear(batch: int, width: int, height: int):
     except torch.OutOfMemoryError as exc:
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
-        raise ModelUnavailable(f"Image generation ran out of GPU memory rendering {batch} image(s) of {width}x"
-                               f"{height}. Lower ENGINE_BATCH_SIZE or the output size, or use a larger GPU.") from exc
+        raise ModelUnavailable("engine.out_of_memory", batch=batch, width=width, height=height) from exc

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
-from core.errors import ModelUnavailable
+from core.errors import Message, ModelUnavailable
 
 _net: dict[str, tuple[float, bool]] = {}
 _net_lock = threading.Lock()
@@ -31,7 +31,9 @@ NET_TTL_S = 60.0
 @dataclass(frozen=True)
 class ModelRef:
     """What a setting asks for. role: words for messages; setting: the env name that sets it;
-    marker: a file the model's folder must hold (model_index.json for pipelines, config.json, ...)."""
+    marker: a file the model's folder must hold (model_index.json for pipelines, config.json, ...).
+    role and lead are message parameters (model_role, lead): a new one needs its Indonesian in the WORDS of
+    ui/locales/errors_engine.py."""
 
     role: str
     setting: str
@@ -132,66 +134,92 @@ def locate(ref: ModelRef, policy: Policy) -> Source:
     """Where to load `ref` from (see the module doc); ModelUnavailable when it is nowhere and can't be fetched."""
     value = (ref.model_id or "").strip()
     if not value:
-        raise ModelUnavailable(f"{ref.lead}: {ref.setting} is empty; set it to a Hub id or a local folder.")
+        raise ModelUnavailable("models.setting_empty", lead=ref.lead, setting=ref.setting)
     if looks_like_path(value):
         folder = Path(value).expanduser().resolve()
         if not _marker_in(folder, ref):
             need = f"{ref.subfolder}/{ref.marker}" if ref.subfolder else ref.marker
-            raise ModelUnavailable(
-                f"{ref.lead}: the {ref.role} folder {folder} does not hold the model ({need} is missing). Put the "
-                f"model's files there (e.g. `hf download <hub id> --local-dir {folder}`), or set {ref.setting} to "
-                f"a Hub id.")
+            raise ModelUnavailable("models.folder_incomplete", lead=ref.lead, model_role=ref.role, folder=str(folder),
+                                   need=need, setting=ref.setting)
         return Source(ref, str(folder), True, None, True)
     looked = []
     if policy.model_dir:
         folder = (Path(policy.model_dir).expanduser() / value).resolve()
-        looked.append(f"MODEL_DIR ({folder})")
+        looked.append(Message("models.in_model_dir", folder=str(folder)))
         if _marker_in(folder, ref):
             return Source(ref, str(folder), True, None, True)
     cache = hub_cache_dir(policy)
-    looked.append(f"the Hugging Face cache ({cache})")
+    looked.append(Message("models.in_hub_cache", cache=str(cache)))
     cache_str = str(policy.cache_dir) if policy.cache_dir else None
     if in_hub_cache(ref, policy):
         return Source(ref, value, True, cache_str, False)
     if not policy.downloads:
-        raise missing(ref, policy, looked, reason="downloads are off (MODEL_DOWNLOADS=false)")
+        raise missing(ref, policy, looked, reason=Message("models.downloads_off"))
     if hub_offline():
-        raise missing(ref, policy, looked, reason="HF_HUB_OFFLINE is set")
+        raise missing(ref, policy, looked, reason=Message("models.hub_offline"))
     if not hub_reachable():
-        raise missing(ref, policy, looked, reason="the Hugging Face Hub is not reachable from this server")
+        raise missing(ref, policy, looked, reason=Message("models.hub_unreachable"))
     return Source(ref, value, False, cache_str, False)
 
 
-def what_file(ref: ModelRef) -> str:
-    """' file models/x.safetensors' / ' folder models/image_encoder' for refs that name one part of a repository
-    (IP-Adapters, the pose detector); '' for whole models (their marker is model_index.json / config.json)."""
+def what_file(ref: ModelRef) -> tuple[str, str] | None:
+    """("file", "models/x.safetensors") / ("folder", "models/image_encoder") for refs that name one part of a
+    repository (IP-Adapters, the pose detector); None for whole models (their marker is model_index.json /
+    config.json)."""
     if ref.subfolder and ref.marker == "config.json":
-        return f" folder {ref.subfolder}"
+        return "folder", ref.subfolder
     if ref.subfolder or ref.marker not in ("model_index.json", "config.json"):
-        return f" file {ref.subfolder + '/' if ref.subfolder else ''}{ref.marker}"
-    return ""
+        return "file", f"{ref.subfolder + '/' if ref.subfolder else ''}{ref.marker}"
+    return None
 
 
-def missing(ref: ModelRef, policy: Policy, looked: list[str], *, reason: str) -> ModelUnavailable:
+_SUBJECTS = {  # (has a revision, the part needed) -> code
+    (False, None): "models.the_model", (True, None): "models.the_model_revision",
+    (False, "file"): "models.the_model_file", (True, "file"): "models.the_model_revision_file",
+    (False, "folder"): "models.the_model_folder", (True, "folder"): "models.the_model_revision_folder",
+}
+
+
+def subject(ref: ModelRef) -> Message:
+    """"the SD 1.5 base model 'x' (revision y) file z": the model, its revision and the part of it that is needed."""
+    part = what_file(ref)
+    params = {"model_role": ref.role, "model": ref.model_id}
+    if ref.revision:
+        params["revision"] = ref.revision
+    if part:
+        params["path"] = part[1]
+    return Message(_SUBJECTS[bool(ref.revision), part[0] if part else None], **params)
+
+
+def _places(looked: list[Message]) -> Message:
+    """The places looked at, in order, as one message ("MODEL_DIR (...), the Hugging Face cache (...)")."""
+    out = looked[0]
+    for place in looked[1:]:
+        out = Message("models.places", first=out, then=place)
+    return out
+
+
+def missing(ref: ModelRef, policy: Policy, looked: list[Message], *, reason: Message) -> ModelUnavailable:
     """The one message for weights that are not here: what, where we looked, why not fetched, how to fix."""
-    rev = f" (revision {ref.revision})" if ref.revision else ""
     value = ref.model_id
     part = what_file(ref)
     dl = f"hf download {value}" + (f" --revision {ref.revision}" if ref.revision else "")
-    if part.startswith(" file"):
-        dl += part.removeprefix(" file")                       # just that file, not the whole repository
-    elif part.startswith(" folder"):
+    if part and part[0] == "file":
+        dl += f" {part[1]}"                                    # just that file, not the whole repository
+    elif part:
         dl += f' --include "{ref.subfolder}/*"'
-    how = (f"on a machine with internet access run `{dl}` and copy its Hugging Face cache folder (HF_HOME) "
-           f"to this server (or point HF_CACHE_DIR at it); or run `{dl} --local-dir <folder>/{value}` and set "
-           f"MODEL_DIR=<folder>; or set {ref.setting} to a local folder")
+    params = dict(lead=ref.lead, subject=subject(ref), reason=reason, looked=_places(looked), command=dl,
+                  model=value, setting=ref.setting)
     if policy.downloads:
-        how += "; or let this server download it (needs internet access, HF_HUB_OFFLINE unset)"
-    else:
-        how += "; or set MODEL_DOWNLOADS=true on a server with internet access"
-    return ModelUnavailable(
-        f"{ref.lead}: the {ref.role} '{value}'{rev}{part} is not on this server and cannot be "
-        f"downloaded now ({reason}). Looked in: {', '.join(looked)}. To provide it: {how}.")
+        return ModelUnavailable("models.missing", **params)
+    return ModelUnavailable("models.missing_no_downloads", **params)
+
+
+def where_loaded(source: Source, policy: Policy) -> str | Message:
+    """The folder a model was loaded from, or "<id> in <Hugging Face cache>"."""
+    if source.is_folder:
+        return source.path_or_id
+    return Message("models.in_cache", model=source.ref.model_id, cache=str(hub_cache_dir(policy)))
 
 
 def load_failed(source: Source, policy: Policy, exc: BaseException) -> ModelUnavailable:
@@ -202,10 +230,7 @@ def load_failed(source: Source, policy: Policy, exc: BaseException) -> ModelUnav
     network = any(k in name for k in ("Connection", "Timeout", "HTTP", "Offline", "LocalEntryNotFound",
                                       "RepositoryNotFound", "RevisionNotFound", "EntryNotFound", "GatedRepo"))
     if network or (isinstance(exc, OSError) and not source.is_folder and not source.local_files_only):
-        where = [f"the Hugging Face cache ({hub_cache_dir(policy)})"]
-        return missing(ref, policy, where, reason=f"{name}: {text}")
-    where = source.path_or_id if source.is_folder else f"{ref.model_id} in {hub_cache_dir(policy)}"
-    return ModelUnavailable(
-        f"{ref.lead}: the {ref.role} '{ref.model_id}' could not be loaded from {where} "
-        f"({name}: {text}). The files may be incomplete or of another model type: download it again "
-        f"(`hf download {ref.model_id}`) or fix {ref.setting}.")
+        where = [Message("models.in_hub_cache", cache=str(hub_cache_dir(policy)))]
+        return missing(ref, policy, where, reason=Message("models.error", error=name, detail=text))
+    return ModelUnavailable("models.load_failed", lead=ref.lead, model_role=ref.role, model=ref.model_id,
+                            where=where_loaded(source, policy), error=name, detail=text, setting=ref.setting)

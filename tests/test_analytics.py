@@ -259,7 +259,7 @@ def test_dashboard_numbers(services, make_user):
         assert sav["2025-01"]["savingsIdr"] == 3 * PER_IMAGE and sav["2025-02"]["netIdr"] == 4 * PER_IMAGE - SUB
         assert d["savings"][-1]["cumulativeNetIdr"] == h["netSavingsIdr"]
         assert d["assumptions"]["perImageIdr"] == PER_IMAGE
-        assert any("Rp 6.500.000" in n and "Rp 19.000.000" in n for n in d["assumptions"]["notes"])
+        assert any("IDR 6,500,000" in n and "IDR 19,000,000" in n for n in d["assumptions"]["notes"])  # English
 
         # one kit, one month (the pose finished 31 Jan 18:00 UTC is February's)
         f = report.dashboard(s, user=alice, brand_kit_id=k1.id, period_from="2025-02", period_to="2025-02")
@@ -330,7 +330,7 @@ def test_rest_stats_and_dashboard_agree_and_stay_private(services, make_user, cl
     assert [k["brandKitId"] for k in b.get("/api/apps/brand-kit/stats").json()["analytics"]["byKit"]] == [kb.id]
     for url in (f"/api/analytics/dashboard?brandKitId={k1.id}", f"/api/analytics/export.csv?brandKitId={k1.id}"):
         r = b.get(url)
-        assert r.status_code == 404 and r.json()["code"] == "not_found", url
+        assert r.status_code == 404 and r.json()["kind"] == "not_found", url
     with services.session() as s:
         with pytest.raises(NotFound):
             report.dashboard(s, user=bob, brand_kit_id=k1.id, period_from=None, period_to=None)
@@ -424,14 +424,19 @@ def test_page_shows_the_dashboard_numbers_in_rupiah(services, make_user):
     for elem_id in ("analytics-images-created", "analytics-exported", "analytics-hours-saved", "analytics-savings",
                     "analytics-net", "analytics-gpu", "analytics-cost-per-image"):
         assert f"id='{elem_id}'" in html
-    assert "Rp 1.137.500" in html and "up to Rp 3.325.000" in html
-    assert report.rupiah(d["headline"]["netSavingsIdr"]) in html
-    assert "Rp 162.500" in page.assumptions_html(d)
+    assert "IDR 1,137,500" in html and "up to IDR 3,325,000" in html   # English: IDR and commas
+    assert f"IDR {d['headline']['netSavingsIdr']:,}".replace("IDR -", "-IDR ") in html
+    assert "IDR 162,500" in page.assumptions_html(d)
+    indonesian = type("Req", (), {"cookies": {"apg_lang": "id"}, "headers": {}})()
+    html_id = page.headline_html(d, indonesian)                         # Bahasa Indonesia: Rp and dots
+    assert "Rp 1.137.500" in html_id and "Rp 3.325.000" in html_id and "IDR" not in html_id
+    assert report.rupiah(d["headline"]["netSavingsIdr"]) in html_id
+    assert "Rp 162.500" in page.assumptions_html(d, indonesian)
     charts = page.frames(d)
     assert charts["usage"]["created"].sum() == 7 + 4 + 2
     assert charts["success"].set_index("category")["success %"].to_dict() == {"sitting": 66.7, "standing": 83.3}
     assert dict(zip(charts["formats"]["format"], charts["formats"]["items"]))["zip"] == 7
-    assert ["2025-02", "Images", 4, 5, 21.25, 1.33, "Rp 650.000", "zip 5"] in page.table_rows(d)
+    assert ["2025-02", "Images", 4, 5, 21.25, 1.33, "IDR 650,000", "zip 5"] in page.table_rows(d)
     assert page.csv_link(k1.id, "2025-01", None) == (
         f"<a id='analytics-csv' class='lg secondary' href='/api/analytics/export.csv?brandKitId={k1.id}&amp;"
         "from=2025-01' download>⬇ Download the monthly numbers (CSV)</a>")

@@ -205,7 +205,7 @@ def test_missing_weights_are_a_503_that_takes_nothing(make_settings, db_url, tmp
         r = client.post(GEN, json=ASK)
         assert r.status_code == 503, r.text
         body = r.json()
-        assert body["code"] == "model_unavailable"
+        assert body["kind"] == "model_unavailable"
         assert "acme/no-such-model" in body["detail"] and "MODEL_DOWNLOADS=false" in body["detail"]
         assert balance(client) == before
         assert [k for k in services.store.all_keys() if avatar_ai.KIND in k] == []

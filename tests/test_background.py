@@ -124,7 +124,8 @@ def test_transparent_input_keeps_its_transparency(tiny_settings):
 @pytest.mark.slow
 def test_white_photo_is_flagged_empty(tiny_settings):
     result = cut_out(png_bytes(Image.new("RGB", (640, 480), WHITE)), settings=tiny_settings)
-    assert result.flag == "empty" and "No product was found" in result.flag_message
+    assert result.flag == "empty" and result.flag_message.code == "background.nothing_found"
+    assert result.flag_message.english.startswith("No product was found in this photo (the cut-out covers 0.0% of it)")
     assert result.coverage < EMPTY_BELOW
     assert result.bbox is None and result.dominant_color is None
     assert (result.width, result.height) == (1, 1)
@@ -145,7 +146,8 @@ def test_product_filling_the_frame_is_flagged_full(tiny_settings):
     image = red_box_photo(size=(1000, 1000), box=(4, 4, 996, 996))            # a close-up: 98% product
     result = cut_out(png_bytes(image), settings=tiny_settings)
     assert result.coverage > FULL_ABOVE
-    assert result.flag == "full" and "background was probably not removed" in result.flag_message
+    assert result.flag == "full" and "background was probably not removed" in result.flag_message.english
+    assert result.flag_message.english.startswith(f"The cut-out covers {result.coverage:.0%} of the photo")
 
 
 @pytest.mark.slow
@@ -208,7 +210,7 @@ def test_named_model_loads_from_the_weights_folder(tiny_home, model, no_network)
 
 
 def assert_clear_message(exc: ModelUnavailable, file: str, folder: Path):
-    assert isinstance(exc, DomainError) and exc.status == 503 and exc.code == "model_unavailable"
+    assert isinstance(exc, DomainError) and exc.status == 503 and exc.kind == "model_unavailable"
     assert f"'{file}'" in exc.message and str(folder) in exc.message and "REMBG_HOME" in exc.message
     assert "never downloaded" in exc.message
 

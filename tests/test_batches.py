@@ -15,6 +15,7 @@ from core.generation import batches, planning, render as generation_render, stat
 from core.library import templates as lib
 from core.generation.planning import BatchRequest
 from core.errors import Conflict, InsufficientCredits, NotFound, ValidationFailed
+from core.messages import Message
 from core.generation.state import SEED_LIMIT, retry_seed
 from db.models import GeneratedPose, PoseGeneration, PoseTemplate, User, utcnow
 from tests.batch_support import (WAIT, balance, ledger, nobody_there, pose_files, poses, render,  # noqa: F401
@@ -399,8 +400,8 @@ def test_a_claimed_pose_cancelled_before_the_worker_stores_it_is_dropped(svc):
                            svc.store, worker=worker)
         # the other claimed pose fails its check after the cancel: not refunded a second time
         other = s.get(GeneratedPose, poses(svc, gid)[1].id)
-        generation_render._fail(s, g, other, "Pose check failed after 2 attempts: no person", score=0.0, attempts=2,
-                         worker=worker)
+        why = Message("render.check_failed", attempts=2, reason=Message("quality.nobody_matched"))
+        generation_render._fail(s, g, other, why, score=0.0, attempts=2, worker=worker)
     rows = poses(svc, gid)
     assert [p.status for p in rows] == ["cancelled"] * 3 and all(p.image_path is None for p in rows)
     assert all(p.error == "Cancelled." for p in rows)

@@ -601,7 +601,7 @@ def test_another_user_is_told_not_found_on_every_route(still):
     for method, path, payload in attempts:
         r = getattr(b.client, method)(f"{BASE}{path}", **({"json": payload} if payload is not None else {}))
         assert r.status_code == 404, (path, r.status_code, r.text)
-        assert r.json()["code"] == "not_found" and "siti" not in r.text and str(done.seed) not in r.text, path
+        assert r.json()["kind"] == "not_found" and "siti" not in r.text and str(done.seed) not in r.text, path
     # b's own batch cannot name a's results for export either
     mine = b.start(poseDistribution={"product-holding": 1})
     render(still, mine)

@@ -141,7 +141,7 @@ def test_bad_input_is_422_naming_the_field_and_costs_nothing(client, alice):
         r = client.post(KITS, json={**body(), **change}, headers=alice.headers)
         assert r.status_code == 422, (change, r.text)
         out = r.json()
-        assert out["field"] == field and out["code"] == "validation_error", (change, out)
+        assert out["field"] == field and out["kind"] == "validation_error", (change, out)
         assert out["detail"].startswith(f"{field}: ") and len(out["detail"]) > len(field) + 5, out
     r = client.post(KITS, json={"colors": ["#000000"], "fonts": ["Poppins"]}, headers=alice.headers)
     assert r.status_code == 422 and r.json()["field"] == "brandName"
@@ -201,7 +201,7 @@ def test_not_enough_credits_is_402_and_nothing_changes(client, services, person)
     poor = person("poor", credits=3)
     r = client.post(KITS, json=body(), headers=poor.headers)
     assert r.status_code == 402
-    assert r.json()["code"] == "insufficient_credits" and "credits" in r.json()["detail"]
+    assert r.json()["kind"] == "insufficient_credits" and "credits" in r.json()["detail"]
     assert client.get(KITS, headers=poor.headers).json()["total"] == 0
     assert balance(client, poor) == 3
 
@@ -251,7 +251,8 @@ def test_logo_upload_is_stored_served_to_the_owner_and_replaced(client, services
     # A file that is not an image is refused and changes nothing.
     r = upload(client, alice, kit["id"], b"I am a text file pretending to be a PNG\n" * 20)
     assert r.status_code == 415
-    assert r.json()["field"] == "file" and r.json()["code"] == "image_rejected"
+    assert r.json()["field"] == "file" and r.json()["kind"] == "image_rejected"
+    assert r.json()["code"] == "intake.not_a_picture_like" and r.json()["params"] == {"looks_like": "a text file"}
     assert "JPEG, PNG, WebP, HEIC or AVIF" in r.json()["detail"]
     assert upload(client, alice, kit["id"], b"").status_code == 400
     r = client.post(f"{KITS}/{kit['id']}/logo", headers=alice.headers)  # no file at all
@@ -289,12 +290,13 @@ def test_another_users_kit_is_404_on_every_route_and_no_token_is_401(client, ser
         theirs, missing = attempt(kit_url), attempt(missing_url)
         assert theirs.status_code == 404, (what, theirs.text)
         # Exactly what a kit that does not exist answers: its existence is not revealed.
-        assert theirs.json()["code"] == missing.json()["code"] == "not_found"
+        assert theirs.json()["kind"] == missing.json()["kind"] == "not_found"
+        assert theirs.json()["code"] == missing.json()["code"] == "records.not_found"
         assert theirs.json()["detail"].replace(str(kit["id"]), "N") == \
             missing.json()["detail"].replace(str(kit["id"] + 999), "N")
 
     logo = client.get(kit["logoUrl"], headers=bob.headers)
-    assert logo.status_code == 404 and logo.json()["code"] == "not_found"
+    assert logo.status_code == 404 and logo.json()["kind"] == "not_found"
     assert client.get(f"/api/files/u{alice.id}/logo/doesnotexist1234.png", headers=bob.headers).json() == logo.json()
 
     assert client.get(KITS, headers=bob.headers).json() == {"items": [], "total": 0, "limit": 50, "offset": 0}
@@ -310,7 +312,7 @@ def test_another_users_kit_is_404_on_every_route_and_no_token_is_401(client, ser
     for method, url in (("GET", KITS), ("POST", KITS), ("GET", kit_url), ("PATCH", kit_url), ("DELETE", kit_url),
                         ("POST", f"{kit_url}/logo"), ("GET", "/api/apps/brand-kit/stats"), ("GET", kit["logoUrl"])):
         r = client.request(method, url, json=body() if method in ("POST", "PATCH") else None)
-        assert r.status_code == 401 and r.json()["code"] == "unauthorized", (method, url, r.text)
+        assert r.status_code == 401 and r.json()["kind"] == "unauthorized", (method, url, r.text)
     assert client.get(kit_url, headers=alice.headers).json() == kit
 
     # Bob's own kit is his default: Alice's default does not count for him.
@@ -358,7 +360,8 @@ def test_an_unexpected_error_is_a_json_500_without_a_traceback(services, alice):
                 conn.execute(sa.text("ALTER TABLE brand_kits RENAME COLUMN tagline_gone TO tagline"))
     assert r.status_code == 500
     assert r.headers["content-type"].startswith("application/json")
-    assert r.json() == {"detail": "Something went wrong on our side; please try again.", "code": "internal_error"}
+    assert r.json() == {"detail": "Something went wrong on our side; please try again.", "code": "internal_error",
+                        "kind": "internal_error", "params": {}}
     for leak in ("Traceback", "tagline", "SELECT", "sqlalchemy", "File \""):
         assert leak not in r.text
 

@@ -86,6 +86,7 @@ def test_not_enough_credits_is_402_and_changes_nothing(services, make_user):
         s.commit()
     assert err.value.status == 402
     assert "5" in err.value.message and "3" in err.value.message
+    assert err.value.code == "credits.not_enough" and err.value.params == {"need": 5, "have": 3}
     assert balance(services, user.id) == 3
     assert [r.action for r in ledger(services, user.id)] == ["startingCredits"]
 
@@ -172,7 +173,7 @@ def test_rest_balance_history_and_admin_grant(client, make_user):
 
     r = client.post("/api/credits/grant", json={"username": user.username, "amount": 250}, headers=as_user)
     assert r.status_code == 403
-    assert r.json()["code"] == "forbidden" and r.json()["detail"]
+    assert r.json()["kind"] == "forbidden" and r.json()["code"] == "auth.admins_only" and r.json()["detail"]
     assert client.get("/api/credits", headers=as_user).json()["balance"] == 1000
 
     r = client.post("/api/credits/grant", json={"username": user.username, "amount": 250, "note": "launch"},

@@ -20,7 +20,7 @@ from core.generation import batches
 from db.models import PoseGeneration, PoseTemplate
 from tests.batch_support import balance, nobody_there, poses, render, services_factory  # noqa: F401
 from tests.test_batches_api import Shop, fitted_of
-from ui.results_view import checks_html, gallery_html, progress_html, tile_html
+from ui.results_view import checks_html, detail_html, gallery_html, progress_html, tile_html
 
 
 @pytest.fixture
@@ -49,6 +49,25 @@ def template_stats(svc, ids) -> dict:
     with svc.session() as s:
         return {t.id: (t.usage_count, t.success_count) for t in s.exec(select(PoseTemplate)
                                                                       .where(PoseTemplate.id.in_(ids)))}
+
+
+INDONESIAN = type("Visitor", (), {"cookies": {"apg_lang": "id"}, "headers": {}})()
+
+
+def test_a_failed_pose_check_is_stored_by_code_and_read_in_each_language(still):
+    a = Shop(still, "siti")
+    gid = a.start(poseDistribution={"product-holding": 1})
+    render(still, gid, detector=nobody_there)
+    (row,) = poses(still, gid)
+    attempts = still.settings.max_attempts
+    assert (row.status, row.failure_kind, row.error_code) == ("failed", "pose", "render.check_failed")
+    assert row.error_params == {"attempts": attempts, "reason": {"code": "quality.no_person", "params": {}}}
+    assert row.error == f"Pose check failed after {attempts} attempts: no person found in the image"
+    got = a.get(f"/results/{gid}").json()["items"][0]
+    assert (got["error"], got["errorCode"], got["errorParams"]) == (row.error, row.error_code, row.error_params)
+    assert f"Cek pose gagal setelah {attempts} kali coba: tidak ada orang di gambar" in \
+        tile_html(row, "pose", False, INDONESIAN) + detail_html(row, "pose", {}, INDONESIAN)
+    assert row.error in detail_html(row, "pose", {}, None)
 
 
 def passes(svc, pose_id):
@@ -172,6 +191,13 @@ def test_a_missing_model_is_an_infrastructure_failure_and_is_not_retried_until_i
     assert "data-failure='infrastructure'" in tile and "apg-tile-reason" in tile and "SD 1.5" in tile
     assert "id='res-infra'" in shown and shown.count("SD 1.5") == 1 and "0</b> failed" in shown
     assert "SD 1.5" in gallery_html(rows, {}, None, "all", True)   # on the tile, before any click
+    # stored by code: the reader's language, the model's name as it is
+    assert rows[0].error_code == "render.model_missing" and "subject" in rows[0].error_params
+    with still.session() as s:
+        shown_id = progress_html(batches.status(s, user=a.user, generation_id=gid), False, INDONESIAN)
+    tile_id = tile_html(rows[0], "pose", False, INDONESIAN)
+    assert "tidak ada di server ini dan tidak bisa diunduh sekarang" in tile_id and "SD 1.5" in tile_id
+    assert "tidak ada di server ini" in shown_id and "is not on this server" not in shown_id
 
     # while the model is missing, retrying is refused with the reason; nothing is charged
     on_broken = Shop.__new__(Shop)
@@ -203,6 +229,9 @@ def test_a_detector_that_breaks_is_an_infrastructure_failure(still):
     rows = poses(still, gid)
     assert all(p.status == "failed" and p.failure_kind == "infrastructure" for p in rows)
     assert all("pose detector failed" in p.error and "RuntimeError" in p.error for p in rows)
+    assert rows[0].error_code == "render.broken" and rows[0].error_params["error"] == "RuntimeError"
+    assert "Pendeteksi pose gagal (RuntimeError); detailnya ada di log server." in tile_html(rows[0], "pose", False,
+                                                                                              INDONESIAN)
     assert template_stats(still, ids) == stats_before
     # the model is here: retrying is offered and works
     assert a.post(f"/generate/{gid}/retry").json()["retried"] == 2

@@ -1,7 +1,7 @@
 """English and Bahasa Indonesia: every key has both texts with the same {placeholders}; every string the built
 UI shows is a translation key (a string with no Indonesian text fails here, naming the page component);
-handlers never return literal English; core's English messages (image intake, credits) have Indonesian
-patterns; the language follows the cookie, then the browser's Accept-Language."""
+handlers never return literal English; core's errors (image intake, accounts, files, sizes) read in
+Indonesian, by their code; the language follows the cookie, then the browser's Accept-Language."""
 from __future__ import annotations
 
 import ast
@@ -14,8 +14,8 @@ import pytest
 from gradio.i18n import I18nData
 from PIL import Image
 
-from core.errors import DomainError
-from ui.i18n import lang, translate_message, tr
+from core.errors import DomainError, ImageRejected
+from ui.i18n import lang, message_text, tr
 from ui.locales import EN, ID
 
 UI_DIR = Path(__file__).resolve().parent.parent / "ui"
@@ -116,8 +116,8 @@ def test_handlers_never_show_literal_english():
 
 # --- core's messages ----------------------------------------------------------------------------------------
 
-def _intake_messages(settings) -> list[str]:
-    """The messages the image intake gives for a corpus of bad uploads."""
+def _intake_errors(settings) -> list[ImageRejected]:
+    """The errors the image intake gives for a corpus of bad uploads."""
     from core.images import ingest_image
 
     def png(size, mode="RGB"):
@@ -132,18 +132,62 @@ def _intake_messages(settings) -> list[str]:
     for data in cases:
         try:
             ingest_image(io.BytesIO(data), kind="avatar", settings=settings)
-        except DomainError as exc:
-            out.append(exc.message)
+        except ImageRejected as exc:
+            out.append(exc)
     return out
 
 
-def test_intake_and_credit_messages_have_indonesian(settings):
-    messages = _intake_messages(settings)
-    assert len(messages) >= 6
-    messages += ["Not enough credits: this needs 50 credits and you have 7. Ask an admin to add credits."]
-    untranslated = [m for m in messages if translate_message(m, "id") == m]
-    assert not untranslated, "no Indonesian pattern in ui/locales/errors.py for:\n  " + "\n  ".join(untranslated)
-    assert "50" in translate_message(messages[-1], "id") and "7" in translate_message(messages[-1], "id")
+def _raised(fn) -> DomainError:
+    with pytest.raises(DomainError) as err:
+        fn()
+    return err.value
+
+
+def test_intake_errors_read_in_indonesian(settings):
+    errors = _intake_errors(settings)
+    assert len(errors) >= 6
+    for exc in errors:
+        text = message_text(exc, "id")
+        assert text and text != exc.message and exc.code not in text and "{" not in text, (exc.code, text)
+    texts = [message_text(exc, "id") for exc in errors]
+    assert texts[0] == "File ini kosong (0 byte). Silakan unggah gambar JPEG, PNG, WebP, HEIC, atau AVIF."
+    assert any("(sepertinya dokumen PDF)" in text for text in texts), texts
+
+
+def test_account_and_shared_errors_read_in_indonesian(settings, tmp_path):
+    """The errors themselves, raised where core raises them, in the visitor's language: numbers the Indonesian
+    way (1.000.000), words of a fixed list translated, a nested message (the seconds of a wait) rendered too."""
+    from core.accounts import credits, users
+    from core.accounts.login_limits import LoginLimiter
+    from core.errors import InsufficientCredits
+    from core.prompts import PromptOverrides
+    from core.sizes import output_size
+    from core.storage import LocalFileStore
+
+    short = InsufficientCredits("credits.not_enough", need=50, have=7)
+    assert short.message == "Not enough credits: this needs 50 credits and you have 7. Ask an admin to add credits."
+    assert message_text(short, "id") == "Kredit tidak cukup: perlu 50 kredit dan Anda punya 7. Minta admin menambah kredit."
+    key = _raised(lambda: credits.request_key(1, "uploadAvatar", "k" * 101))
+    assert message_text(key, "id") == "Kunci idempotensi maksimal 100 karakter yang bisa dicetak."
+    name = _raised(lambda: users._check_username("ab"))
+    assert message_text(name, "id").startswith("Nama pengguna terdiri dari 3-64 karakter: huruf, angka")
+    size = _raised(lambda: output_size(settings, "poster"))
+    assert size.message == "size must be one of square, portrait, landscape."
+    assert message_text(size, "id") == "Ukuran harus salah satu dari: persegi, potret, lanskap."
+    style = _raised(lambda: PromptOverrides(style_preset="vaporwave"))
+    assert message_text(style, "id").startswith("Preset gaya 'vaporwave' tidak dikenal; pilih salah satu: studio")
+    missing = _raised(lambda: LocalFileStore(tmp_path).path("../etc/passwd"))
+    assert (missing.message, message_text(missing, "id")) == ("File not found.", "File tidak ditemukan.")
+
+    limiter = LoginLimiter(per_account=1, per_address=10, window_seconds=60, storage_uri="memory://")
+    limiter.count_attempt(username="dewi", address="198.51.100.7")
+    wait = _raised(lambda: limiter.count_attempt(username="dewi", address="198.51.100.7"))
+    assert wait.message.startswith("Too many sign-in attempts for this account (at most 1 in 60 seconds). Try again in ")
+    assert message_text(wait, "id") == ("Terlalu banyak percobaan masuk untuk akun ini (maksimal 1 dalam 60 detik). "
+                                        f"Coba lagi dalam {wait.retry_after} detik.")
+    grant = DomainError("credits.grant_out_of_range", least=1, most=1_000_000)
+    assert grant.message == "Grant between 1 and 1,000,000 credits at a time."
+    assert message_text(grant, "id") == "Tambahkan 1 sampai 1.000.000 kredit sekali jalan."
 
 
 class _Req:

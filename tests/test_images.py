@@ -176,11 +176,34 @@ BAD_FILES = [
 ]
 
 
-@pytest.mark.parametrize("data, status, message", [case[1:] for case in BAD_FILES], ids=[case[0] for case in BAD_FILES])
-def test_bad_files_are_refused_with_status_and_message(settings, data, status, message):
+CODES = {"empty": "intake.empty", "random.png": "intake.not_a_picture", "bomb-62-megapixels": "intake.too_many_pixels",
+         "declared-100000-png": "intake.side_too_long", "declared-12000x9000-jpeg": "intake.side_too_long"}
+
+
+def _code(case_id: str, status: int) -> str:
+    return CODES.get(case_id) or {400: "intake.damaged", 415: "intake.not_a_picture_like"}[status]
+
+
+@pytest.mark.parametrize("data, status, message, code", [(*case[1:], _code(case[0], case[2])) for case in BAD_FILES],
+                         ids=[case[0] for case in BAD_FILES])
+def test_bad_files_are_refused_with_status_and_message(settings, data, status, message, code):
     error = reject(data, settings, filename="upload.png")
-    assert (error.status, error.message) == (status, message)
-    assert error.field == "file" and error.to_dict()["code"] == "image_rejected"
+    assert (error.status, error.message, error.code) == (status, message, code)
+    body = error.to_dict()
+    assert error.field == "file" and body["kind"] == "image_rejected" and body["code"] == code
+
+
+def test_refusals_read_in_indonesian_with_their_words_and_numbers(settings):
+    from ui.i18n import message_text
+
+    cases = {"pdf.png": "File ini bukan gambar yang bisa kami baca (sepertinya dokumen PDF). Silakan unggah gambar "
+                        "JPEG, PNG, WebP, HEIC, atau AVIF.",
+             "webp-truncated": "File WebP ini rusak atau tidak lengkap, jadi tidak bisa kami buka (mungkin terpotong "
+                               "saat disimpan atau diunggah). Silakan simpan atau ekspor ulang, lalu unggah lagi.",
+             "bomb-62-megapixels": "Gambar ini berukuran 7900 × 7900 piksel (62,4 megapiksel); maksimal 50 megapiksel."}
+    for case_id, data, *_ in BAD_FILES:
+        if case_id in cases:
+            assert message_text(reject(data, settings), "id") == cases[case_id]
 
 
 def overhanging_gif(side: int) -> bytes:

@@ -86,7 +86,7 @@ def served(app):
 def refused(r, field: str | None, *words: str):
     assert r.status_code == 422, (r.request.url, r.text)
     body = r.json()
-    assert body["code"] == "validation_error" and body["field"] == field, body
+    assert body["kind"] == "validation_error" and body["field"] == field, body
     assert isinstance(body["detail"], str) and all(w in body["detail"] for w in words), body
     assert "Traceback" not in r.text and "/work" not in r.text
 
@@ -248,7 +248,8 @@ def test_a_500_leaves_the_keep_alive_connection_usable(services):
         for _ in range(3):
             r = http.get("/api/test-boom")
             assert r.status_code == 500 and r.json() == {
-                "detail": "Something went wrong on our side; please try again.", "code": "internal_error"}
+                "detail": "Something went wrong on our side; please try again.", "code": "internal_error",
+                "kind": "internal_error", "params": {}}
             assert "secret" not in r.text
             ports.append(r.extensions["network_stream"].get_extra_info("client_addr")[1])
         assert http.get("/api/apps").status_code == 200

@@ -174,7 +174,7 @@ def test_a_request_that_waits_too_long_in_line_gets_503_with_retry_after():
     assert waited.status_code == 503
     assert waited.headers["retry-after"] == str(RETRY_AFTER_SECONDS)
     assert waited.json() == {"detail": f"The server is busy; try again in {RETRY_AFTER_SECONDS} seconds.",
-                             "code": "busy"}
+                             "code": "busy", "kind": "busy", "params": {}}
     assert results["slow"].status_code == 200 and results["after"].status_code == 200
 
 

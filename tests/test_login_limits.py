@@ -56,7 +56,10 @@ def assert_limited(r, whose: str, amount: int, window: int = 60) -> int:
     wait = int(r.headers["retry-after"])
     assert 1 <= wait <= window
     body = r.json()
-    assert body["code"] == "too_many_attempts"
+    assert body["kind"] == "too_many_attempts"
+    assert body["code"] == {"from your address": "login.too_many_from_address",
+                            "for this account": "login.too_many_for_account"}[whose]
+    assert body["params"]["most"] == amount and body["params"]["wait"]["params"] == {"n": wait}
     assert f"Too many sign-in attempts {whose} (at most {amount} in {window} seconds)" in body["detail"]
     assert f"Try again in {wait} second" in body["detail"]
     return wait

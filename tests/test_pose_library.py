@@ -256,6 +256,28 @@ def test_rest_import_reports_bad_files_and_skeleton_images(rest):
     assert report["skipped"][0]["duplicateOf"]["id"] == item["id"]
     errors = {e["file"]: e["error"] for e in report["errors"]}
     assert "not a picture" in errors["notes.png"] and "people" in errors["broken.json"]
+    # REST answers English text, with the message's code and parameters beside it for other languages
+    skipped = report["skipped"][0]
+    assert skipped["person"] == "person 0" and skipped["personCode"] == "poses.person"
+    assert skipped["personParams"] == {"person": 0}
+    assert skipped["reason"].startswith("duplicate of existing pose (distance ")
+    assert skipped["reasonCode"] == "poses.duplicate_of_existing" and "distance" in skipped["reasonParams"]
+    broken = next(e for e in report["errors"] if e["file"] == "broken.json")
+    assert broken["errorCode"] == "poses.no_people_list" and broken["errorParams"] == {"document": 0}
+    assert broken["error"] == "Document 0 has no 'people' list (OpenPose JSON expected)."
+    # the Pose Library page shows the same report in the visitor's language
+    from types import SimpleNamespace
+
+    from ui.poses import import_report
+
+    table = import_report(SimpleNamespace(cookies={"apg_lang": "id"}, headers={}), report)
+    details = list(table.iloc[:, 2])
+    assert details[0].startswith("orang 0: sama dengan pose yang sudah ada (jarak ")
+    assert details[0].endswith(f" — #{item['id']} {item['key']}")
+    assert "Dokumen 0 tidak punya daftar 'people' (yang diharapkan: OpenPose JSON)." in details
+    assert any(d.startswith("File ini bukan gambar yang bisa kami baca") for d in details), details
+    english = list(import_report(SimpleNamespace(cookies={"apg_lang": "en"}, headers={}), report).iloc[:, 2])
+    assert english[0].startswith("person 0: duplicate of existing pose (distance ")
     bad = client.post(f"{BASE}/templates/import", headers=auth["admin"], data={"category": "nonsense"},
                       files=[("files", ("a.json", b"[]", "application/json"))])
     assert bad.status_code == 422 and bad.json()["field"] == "category"
@@ -289,7 +311,9 @@ def test_photo_import_runs_the_real_detector_on_random_weights(services, loaded,
                               category="lifestyle")
         assert s.exec(select(func.count()).select_from(PoseTemplate)).one() == before
     # random weights find nobody: the photo went through the detector and says so
-    assert report["imported"] == [] and report["errors"] == [{"file": "model.png", "error": "No person found in this file."}]
+    assert report["imported"] == []
+    assert report["errors"] == [{"file": "model.png", "error": "No person found in this file.",
+                                 "errorCode": "importing.no_person", "errorParams": {}}]
 
 
 def test_photo_import_without_detector_weights_says_what_to_provide(services, loaded, tmp_path):

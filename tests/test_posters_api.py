@@ -23,12 +23,13 @@ from core.accounts import credits, users
 from core.posters import service
 from core.library import templates as lib
 from core.catalog.brand_kits import BrandKitCreate
+from core.messages import Message
 from core.posters import FORMATS, LAYOUTS, PosterText
 from services import Services
 from db.models import CreditLedger, DesignExport, DesignMetrics, GeneratedPose, Poster, User
 from tests.factories import ready_shop
 from tests.poster_support import finished_results
-from ui.i18n import translate_message
+from ui.i18n import message_text
 
 BASE = "/api/apps/pose-generator/posters"
 POSTER_KINDS = ("poster", "poster-thumb")
@@ -163,20 +164,40 @@ def test_progress_is_reported_poster_by_poster(svc, shop):
 
 
 def refused_cases():
+    """case -> (request body, status, pattern of the English detail, what core answers by code: (code, params,
+    the Indonesian the Posters page shows) of the shop, or None for pydantic's own refusals)."""
     every_format, every_layout = list(FORMATS), list(LAYOUTS)
+    formats_id, layouts_id = ", ".join(every_format), ", ".join(every_layout)
     return {
         "over the limit": (lambda sh: {"resultIds": [*sh.results, sh.third], "formats": every_format,
-                                       "layouts": every_layout}, 422, r"75 posters.*at most 60"),
-        "too many results": (lambda sh: {"resultIds": list(range(1, 22))}, 422, r"resultIds"),
-        "no results": (lambda sh: {"resultIds": []}, 422, r"resultIds"),
+                                       "layouts": every_layout}, 422, r"75 posters.*at most 60",
+                           lambda sh: ("posters.over_limit", {"n": 75, "images": 3, "formats": 5, "layouts": 5,
+                                                              "most": 60},
+                                       "Itu 75 poster (3 foto x 5 format x 5 tata letak); satu permintaan "
+                                       "maksimal 60.")),
+        "too many results": (lambda sh: {"resultIds": list(range(1, 22))}, 422, r"resultIds", None),
+        "no results": (lambda sh: {"resultIds": []}, 422, r"resultIds", None),
         "unknown format": (lambda sh: {"formats": ["instagram-post", "poster-a0"]}, 422,
-                           r"'poster-a0'.*" + ".*".join(map(re.escape, every_format))),
+                           r"'poster-a0'.*" + ".*".join(map(re.escape, every_format)),
+                           lambda sh: ("posters.unknown_format", {"key": "poster-a0", "known": every_format},
+                                       f"Format 'poster-a0' tidak dikenal: pilih dari {formats_id}.")),
         "unknown layout": (lambda sh: {"layouts": ["collage"]}, 422,
-                           r"'collage'.*" + ".*".join(map(re.escape, every_layout))),
-        "not enough credits": (lambda sh: sh.set_credits(5) or {}, 402, r"2 posters need 6 credits .* you have 5"),
-        "unfinished result": (lambda sh: {"resultIds": [sh.results[0], sh.pending]}, 422, r"no finished image"),
-        "another user's result": (lambda sh: {"resultIds": [sh.results[0], sh.theirs]}, 404, r"not found"),
-        "another user's kit": (lambda sh: {"brandKitId": sh.their_kit}, 404, r"not found"),
+                           r"'collage'.*" + ".*".join(map(re.escape, every_layout)),
+                           lambda sh: ("posters.unknown_layout", {"key": "collage", "known": every_layout},
+                                       f"Tata letak 'collage' tidak dikenal: pilih dari {layouts_id}.")),
+        "not enough credits": (lambda sh: sh.set_credits(5) or {}, 402, r"2 posters need 6 credits .* you have 5",
+                               lambda sh: ("posters.not_enough_credits", {"n": 2, "need": 6, "each": 3, "have": 5},
+                                           "Kredit tidak cukup: 2 poster perlu 6 kredit (3 per poster) dan Anda "
+                                           "punya 5.")),
+        "unfinished result": (lambda sh: {"resultIds": [sh.results[0], sh.pending]}, 422, r"no finished image",
+                              lambda sh: ("posters.not_finished", {"id": sh.pending, "result_status": "pending"},
+                                          f"Hasil {sh.pending} belum punya gambar jadi (masih menunggu giliran).")),
+        "another user's result": (lambda sh: {"resultIds": [sh.results[0], sh.theirs]}, 404, r"not found",
+                                  lambda sh: ("records.not_found", {"record": "Result", "id": sh.theirs},
+                                              f"Hasil {sh.theirs} tidak ditemukan.")),
+        "another user's kit": (lambda sh: {"brandKitId": sh.their_kit}, 404, r"not found",
+                               lambda sh: ("records.not_found", {"record": "Brand kit", "id": sh.their_kit},
+                                           f"Kit merek {sh.their_kit} tidak ditemukan.")),
     }
 
 
@@ -188,14 +209,20 @@ def test_a_refused_request_leaves_no_row_file_or_charge(svc, shop, case):
     with svc.session() as s:  # as if still waiting for a worker
         s.execute(sa.update(GeneratedPose).where(GeneratedPose.id == shop.pending).values(status="pending"))
         s.commit()
-    body, status, pattern = refused_cases()[case]
+    body, status, pattern, by_code = refused_cases()[case]
     extra = body(shop)
     balance, files = shop.balance(), poster_files(svc)
     r = shop.make(**extra)
     assert r.status_code == status, r.text
-    assert re.search(pattern, r.json()["detail"]), r.json()
-    if "errors" not in r.json():  # core's own message: the Posters page shows it in Indonesian too
-        assert translate_message(r.json()["detail"], "id") != r.json()["detail"], r.json()["detail"]
+    got = r.json()
+    assert re.search(pattern, got["detail"]), got
+    if by_code is None:  # pydantic's own refusal: every field at fault is named
+        assert "errors" in got, got
+    else:  # core's own message, by code: the Posters page shows it in Indonesian
+        code, params, indonesian = by_code(shop)
+        assert (got["code"], got["params"]) == (code, params), got
+        assert got["detail"] == Message(code, **params).english
+        assert message_text(Message(code, **got["params"]), "id") == indonesian
     assert poster_rows(svc) == [] and poster_files(svc) == files == set()
     assert shop.balance() == balance and poster_ledger(svc, shop.user) == []
     assert poster_metrics(svc, shop.user) == []
@@ -219,8 +246,12 @@ def test_a_render_failure_half_way_leaves_nothing(svc, shop):
     assert poster_rows(svc) == [] and poster_files(svc) == set()
     assert shop.balance() == balance and poster_ledger(svc, shop.user) == [] and poster_metrics(svc, shop.user) == []
     r = shop.make()  # over REST: a clear 422 naming the result
-    assert r.status_code == 422 and f"Result {second.id}" in r.json()["detail"], r.text
-    assert translate_message(r.json()["detail"], "id") == f"File gambar hasil {second.id} hilang; buat ulang gambarnya."
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"] == f"Result {second.id}'s image file is missing; render it again."
+    assert (r.json()["code"], r.json()["kind"], r.json()["params"], r.json()["field"]) == \
+        ("posters.image_missing", "validation_error", {"id": second.id}, "resultIds"), r.text
+    assert message_text(Message(r.json()["code"], **r.json()["params"]), "id") == \
+        f"File gambar hasil {second.id} hilang; buat ulang gambarnya."
     assert poster_rows(svc) == [] and poster_files(svc) == set() and shop.balance() == balance
 
 

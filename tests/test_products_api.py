@@ -379,7 +379,11 @@ def test_bulk_mixes_good_and_bad_files_each_on_its_own_207_with_a_per_file_repor
     assert bad["notes.png"]["httpStatus"] == 415 and "text file" in bad["notes.png"]["error"]
     assert bad["empty.png"]["httpStatus"] == 400 and "empty" in bad["empty.png"]["error"]
     assert bad["cut-off.png"]["httpStatus"] == 400 and "damaged" in bad["cut-off.png"]["error"]
-    assert all(e["code"] == "image_rejected" for e in bad.values())
+    assert all(e["kind"] == "image_rejected" for e in bad.values())
+    assert [bad[f]["code"] for f in ("notes.png", "empty.png", "cut-off.png")] == [
+        "intake.not_a_picture_like", "intake.empty", "intake.damaged"]
+    assert bad["notes.png"]["params"] == {"looks_like": "a text file"} and bad["cut-off.png"]["params"] == {
+        "format": "PNG"}
 
     listed = a.get(f"{BASE}/products").json()
     assert listed["total"] == 3

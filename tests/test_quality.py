@@ -8,6 +8,7 @@ import pytest
 from PIL import Image
 
 from core.errors import ValidationFailed
+from core.messages import Message
 from core.library.poses.importers import from_skeleton_image
 from core.library.poses.keypoints import L_ANKLE, L_HIP, L_KNEE, R_ANKLE, R_HIP, R_KNEE
 from core.library.poses.library import load_library
@@ -39,7 +40,7 @@ def test_the_templates_own_skeleton_scores_high_and_is_accepted(library):
         r = check_image(image=drawing(kps), template_keypoints=kps, detector=skeleton_detector,
                         threshold=DEFAULT_THRESHOLD)
         assert r.accepted and r.checked and r.score > 0.9, (key, r)
-        assert r.people == 1 and r.reason.startswith(f"pose score {r.score:.2f}")
+        assert r.people == 1 and r.reason.english.startswith(f"pose score {r.score:.2f}")
 
 
 def test_a_different_pose_scores_low_and_is_rejected(library):
@@ -47,7 +48,7 @@ def test_a_different_pose_scores_low_and_is_rejected(library):
                     detector=skeleton_detector, threshold=DEFAULT_THRESHOLD)
     assert r.checked and not r.accepted
     assert r.score < 0.3
-    assert "below threshold 0.60" in r.reason
+    assert "below threshold 0.60" in r.reason.english
 
 
 def test_the_best_matching_person_counts(library):
@@ -89,9 +90,9 @@ def test_a_black_image_fails_without_asking_the_detector(library):
 
     kps = library[STANDING]["keypoints"]
     r = check_image(image=Image.new("RGB", (W, H)), template_keypoints=kps, detector=detector, threshold=0.6)
-    assert not r.accepted and r.score == 0.0 and r.checked and "blank" in r.reason
+    assert not r.accepted and r.score == 0.0 and r.checked and "blank" in r.reason.english
     r = check_image(image=Image.new("RGB", (W, H)), template_keypoints=kps, detector=None, threshold=0.6)
-    assert not r.accepted and r.score is None and not r.checked and "blank" in r.reason
+    assert not r.accepted and r.score is None and not r.checked and "blank" in r.reason.english
 
 
 def test_noise_without_a_person_scores_zero(library):
@@ -100,7 +101,8 @@ def test_noise_without_a_person_scores_zero(library):
     assert not is_blank(image)
     r = check_image(image=image, template_keypoints=library[STANDING]["keypoints"], detector=skeleton_detector,
                     threshold=0.6)
-    assert r == type(r)(False, 0.0, True, "no person found in the image", 0)
+    assert r == type(r)(False, 0.0, True, Message("quality.no_person"), 0)
+    assert r.reason.english == "no person found in the image"
 
 
 def test_without_a_detector_nothing_is_made_up(library):

@@ -122,6 +122,13 @@ BAD = {
     "limit + 1 byte": ("big.png", lambda: png_of_exact_size(LIMIT + 1), 413, "at most 51.2 KB"),
     "far over the limit": ("bigger.jpg", lambda: save(noise((400, 400)), "JPEG", quality=100), 413, "at most"),
 }
+CODES = {  # the exact message of each refusal (REST `code`; `kind` is their family, image_rejected)
+    "0-byte file": "intake.empty", "truncated PNG": "intake.damaged", "truncated JPEG": "intake.damaged",
+    "text renamed .png": "intake.not_a_picture_like", "HTML renamed .png": "intake.not_a_picture_like",
+    "SVG renamed .png": "intake.not_a_picture_like", "PDF renamed .png": "intake.not_a_picture_like",
+    "decompression bomb": "intake.too_many_pixels", "huge declared size": "intake.side_too_long",
+    "limit + 1 byte": "intake.just_over", "far over the limit": "intake.too_large",
+}
 
 
 # --- fixtures ---------------------------------------------------------------------------------------
@@ -189,7 +196,8 @@ def test_bad_files_are_refused_with_a_clear_message_and_leave_nothing(kind, post
             r = post(kind, filename, data)
             assert r.status_code == status, (case, r.status_code, r.text)
             body = r.json()
-            assert body["code"] == "image_rejected" and body["field"] == "file", body
+            assert body["kind"] == "image_rejected" and body["field"] == "file", body
+            assert body["code"] == CODES[case], body
             detail = body["detail"]
             assert words in detail, (case, detail)
             assert detail[0].isupper() and detail.rstrip().endswith("."), detail

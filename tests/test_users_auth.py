@@ -96,7 +96,7 @@ def test_login_then_bearer_token_then_logout(client, services, make_user):
     r = client.post("/api/auth/logout", headers=auth)
     assert r.status_code == 204
     r = client.get("/api/auth/me", headers=auth)
-    assert r.status_code == 401 and r.json()["code"] == "unauthorized"
+    assert r.status_code == 401 and r.json()["kind"] == "unauthorized"
 
 
 def test_failed_sign_ins_and_bad_tokens_are_401_json(client, services, make_user):
@@ -104,7 +104,8 @@ def test_failed_sign_ins_and_bad_tokens_are_401_json(client, services, make_user
     wrong = client.post("/api/auth/login", json={"username": "eka", "password": "not the password"})
     unknown = client.post("/api/auth/login", json={"username": "nobody", "password": PASSWORD})
     assert wrong.status_code == unknown.status_code == 401
-    assert wrong.json() == unknown.json() == {"detail": "Wrong username or password.", "code": "unauthorized"}
+    assert wrong.json() == unknown.json() == {"detail": "Wrong username or password.", "code": "auth.wrong_password",
+                                                "kind": "unauthorized", "params": {}}
     assert client.post("/api/auth/login", json={"username": "eka"}).status_code == 422
 
     missing = client.get("/api/auth/me")
@@ -112,7 +113,7 @@ def test_failed_sign_ins_and_bad_tokens_are_401_json(client, services, make_user
     assert "Authorization: Bearer" in missing.json()["detail"]
     for header in ("Bearer not-a-real-token", "Bearer ", "Basic ZWthOnBhc3N3b3Jk", "eka"):
         r = client.get("/api/auth/me", headers={"Authorization": header})
-        assert r.status_code == 401 and r.json()["code"] == "unauthorized" and r.json()["detail"], header
+        assert r.status_code == 401 and r.json()["kind"] == "unauthorized" and r.json()["detail"], header
 
     with services.session() as s:
         token = users.issue_token(s, user=user, settings=services.settings)

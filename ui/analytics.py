@@ -12,9 +12,8 @@ import pandas as pd
 
 from core.analytics import report as analytics_report
 from core.catalog import brand_kits
-from core.analytics.report import rupiah
 from ui.common import Failed, act, choice_id, err, esc, header
-from ui.i18n import message, t, tr
+from ui.i18n import message, number, t, tr
 from ui.poses import named
 
 ALL = "All brand kits"          # the filters' values for "no filter" (shown translated)
@@ -28,8 +27,8 @@ CARD = "border:1px solid var(--border-color-primary);border-radius:10px;padding:
 BIG = "font-size:1.5em;font-weight:700;line-height:1.3"
 
 
-def _hours(h: float) -> str:
-    return f"{h:,.1f}".replace(",", "X").replace(".", ",").replace("X", ".")   # 1.234,5 (Indonesian)
+def _hours(h: float, request=None) -> str:
+    return number(request, h, ",.1f")   # 1,234.5 / 1.234,5
 
 
 def _n(request, count: int, key: str, **values) -> str:
@@ -54,27 +53,30 @@ def _tile(elem_id: str, label: str, value: str, note: str = "") -> str:
 def headline_html(report: dict, request=None) -> str:
     h, a = report["headline"], report["assumptions"]
     months = len(report["filters"]["months"])
-    cost = "—" if h["costPerAcceptedImageIdr"] is None else rupiah(h["costPerAcceptedImageIdr"])
-    rate = "—" if h["successRate"] is None else f"{h['successRate'] * 100:.0f}%".replace(".", ",")
+    def money(amount):
+        return number(request, amount, "rp")
+
+    cost = "—" if h["costPerAcceptedImageIdr"] is None else money(h["costPerAcceptedImageIdr"])
+    rate = "—" if h["successRate"] is None else number(request, h["successRate"] * 100, ".0f") + "%"
 
     def say(key, **values):
         return tr(request, key, **values)
 
     tiles = [
         _tile("analytics-images-created", say("analytics.images_created"),
-              f"{h['imagesCreated']:,}".replace(",", "."),
+              number(request, h["imagesCreated"], ","),
               f"{_n(request, h['postersCreated'], 'analytics.posters')} · "
               f"{_n(request, h['avatarsCreated'], 'analytics.avatars')}"),
-        _tile("analytics-exported", say("analytics.exported"), f"{h['exported']:,}".replace(",", ".")),
-        _tile("analytics-hours-saved", say("analytics.hours_saved"), _hours(h["hoursSaved"]),
+        _tile("analytics-exported", say("analytics.exported"), number(request, h["exported"], ",")),
+        _tile("analytics-hours-saved", say("analytics.hours_saved"), _hours(h["hoursSaved"], request),
               say("analytics.minutes_per_image", n=f"{a['minutesSavedPerImage']:g}")),
-        _tile("analytics-savings", say("analytics.savings"), rupiah(h["savingsIdr"]),
-              say("analytics.up_to", amount=rupiah(h["savingsHighIdr"]))),
-        _tile("analytics-net", say("analytics.net"), rupiah(h["netSavingsIdr"]),
-              _n(request, months, "analytics.months", amount=rupiah(h["subscriptionIdr"]))),
+        _tile("analytics-savings", say("analytics.savings"), money(h["savingsIdr"]),
+              say("analytics.up_to", amount=money(h["savingsHighIdr"]))),
+        _tile("analytics-net", say("analytics.net"), money(h["netSavingsIdr"]),
+              _n(request, months, "analytics.months", amount=money(h["subscriptionIdr"]))),
         _tile("analytics-gpu", say("analytics.gpu"),
-              say("analytics.seconds", n=f"{h['gpuSeconds']:,.0f}".replace(",", ".")),
-              say("analytics.gpu_rate", amount=rupiah(h["gpuCostIdr"]), rate=rupiah(a["gpuCostPerHourIdr"]))),
+              say("analytics.seconds", n=number(request, h["gpuSeconds"], ",.0f")),
+              say("analytics.gpu_rate", amount=money(h["gpuCostIdr"]), rate=money(a["gpuCostPerHourIdr"]))),
         _tile("analytics-cost-per-image", say("analytics.cost_per_image"), cost,
               say("analytics.accepted_line", accepted=h["acceptedImages"], failed=h["failedImages"], rate=rate)
               + (" · " + say("analytics.not_checked_line", n=h["notCheckedImages"]) if h["notCheckedImages"] else "")),
@@ -83,7 +85,7 @@ def headline_html(report: dict, request=None) -> str:
 
 
 def assumptions_html(report: dict, request=None) -> str:
-    notes = "".join(f"<li>{esc(message(request, n))}</li>" for n in report["assumptions"]["notes"])
+    notes = "".join(f"<li>{esc(message(request, n))}</li>" for n in report["assumptions"]["noteMessages"])
     f = report["filters"]
     period = tr(request, "analytics.period", lo=f["from"], hi=f["to"])
     return (f"<details open><summary><b>{esc(tr(request, 'analytics.how'))}</b> {esc(period)}"
@@ -116,7 +118,7 @@ def table_rows(report: dict, request=None) -> list[list]:
     """The months and kinds with something created or exported."""
     return [[u["period"], _kind(request, u["designType"]), u["created"], u["exported"],
              "" if u["avgCreationSeconds"] is None else u["avgCreationSeconds"], u["hoursSaved"],
-             rupiah(u["savingsIdr"]), ", ".join(f"{k} {v}" for k, v in u["formats"].items())]
+             number(request, u["savingsIdr"], "rp"), ", ".join(f"{k} {v}" for k, v in u["formats"].items())]
             for u in report["usage"] if u["created"] or u["exported"]]
 
 

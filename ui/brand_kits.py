@@ -13,6 +13,7 @@ import gradio as gr
 from core.catalog import brand_kits as kits
 from core.catalog.brand_kits import CATEGORIES, TONES, BrandKitCreate, BrandKitUpdate
 from core.catalog.fonts import list_font_families, render_font_preview
+from core.errors import DomainError
 from core.schemas import file_url
 from ui.common import Failed, act, choice_id, choices, credits_text, err, esc, header, ok, pydantic_message, shown
 from ui.i18n import EN, message as core_text, t, tr
@@ -81,9 +82,10 @@ def preview_html(family: str | None, name: str | None, tagline: str | None, colo
     try:
         image = render_font_preview(family, text[:300], color=_hex(color, "#111111"),
                                     background=_hex(background, "#FFFFFF"), size=40, width=640)
-    except Exception as exc:  # noqa: BLE001 - a preview never breaks the form
-        problem = getattr(exc, "message", None)
-        return err(core_text(request, problem) if problem else tr(request, "brand_kits.no_preview"))
+    except DomainError as exc:   # a font, colour or text the preview refuses, in the visitor's language
+        return err(core_text(request, exc))
+    except Exception:  # noqa: BLE001 - a preview never breaks the form
+        return err(tr(request, "brand_kits.no_preview"))
     buf = io.BytesIO()
     image.save(buf, format="PNG", optimize=True)
     data = base64.b64encode(buf.getvalue()).decode()

@@ -17,7 +17,8 @@ import gradio as gr
 
 from core.accounts import credits, users
 from core.errors import DomainError
-from ui.i18n import EN, lang, message, t, translate_message, tr
+from core.messages import EN as MESSAGES_EN, Message
+from ui.i18n import EN, message, t, tr
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ def act(services, request: gr.Request | None, fn: Callable[[Any, Any], Any], *, 
             raise
         except DomainError as exc:
             session.rollback()
-            raise Failed(message(request, exc.message)) from exc
+            raise Failed(message(request, exc)) from exc
         except Exception as exc:  # never show a traceback to a shop owner
             session.rollback()
             log.exception("UI action failed")
@@ -175,9 +176,13 @@ def pydantic_message(exc: Exception, labels: dict[str, str] | None = None, reque
     if labels and loc and loc[0] in labels:
         where = labels[loc[0]]
         where = tr(request, where) if where in EN else where
-    text = first.get("msg", "").removeprefix("Value error, ")
-    if first.get("type") == "string_too_short" and (first.get("ctx") or {}).get("min_length") == 1:
+    kind, ctx = first.get("type", ""), dict(first.get("ctx") or {})
+    if kind == "string_too_short" and ctx.get("min_length") == 1:
         text = tr(request, "common.this_cannot_be_empty")
+    elif kind in MESSAGES_EN:                       # ours: core.messages.invalid(code, ...)
+        text = message(request, Message(kind, **ctx))
+    elif (code := f"input.{kind}") in MESSAGES_EN:  # pydantic's own, by its error type
+        text = message(request, Message(code, **ctx))
     else:
-        text = translate_message(text, lang(request))
+        text = first.get("msg", "").removeprefix("Value error, ")
     return f"{where}: {text}" if where else text

@@ -12,6 +12,7 @@ from core.accounts import credits
 from core.generation import checks, state as generation_state, planning
 from core.library import templates as lib
 from core.generation.state import APP, SEED_LIMIT
+from core.generation.batches import failure
 from core.generation.planning import TryOne
 from core.schemas import file_url
 from ui.common import Failed, act, choice_id, credits_text, err, esc, header, ok, pydantic_message
@@ -58,7 +59,7 @@ def result_html(g, pose, request=None) -> str:
         return esc(tr(request, key, **values))
 
     if pose.status != "done":
-        text = (message(request, pose.error) if pose.error
+        text = (message(request, failure(pose)) if pose.error
                 else tr(request, "generate.pose_status", status=status_text(request, pose.status)))
         return err(text) + (
             f"<div class='apg-meta' id='gen-result-seed'>{say('generate.failed_line', seed=pose.seed, n=pose.attempts)}"

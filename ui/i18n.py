@@ -5,19 +5,18 @@ switch that remembers the choice in a cookie.
   Gradio's frontend translates it from navigator.language; one key per string.
 - Text built in handlers (messages with numbers, HTML cards): `tr(request, "page.key", n=3)`, translated
   on the server for the same language: the `apg_lang` cookie when set, else the Accept-Language header.
-- Messages core writes in English (intake, credits...): `message(request, text)` via the PATTERNS of
-  ui/locales/errors.py and of the pages' own modules (errors_batches.py...).
+- Messages core gives by code (errors, stored failures, notes): `message(request, msg)` with a DomainError, a
+  core.messages.Message or its stored dict; English from core/messages/, Indonesian from ui/locales/errors_*.py.
 - The switch sets the cookie and reloads; `LangMiddleware` then makes the page start in that language by
   overriding navigator.language before Gradio boots (Gradio has no other way to pick a language).
 """
 from __future__ import annotations
 
-import re
-from functools import lru_cache
-
 import gradio as gr
 
-from ui.locales import EN, ID
+from core.errors import DomainError
+from core.messages import LANGUAGES, Message, render
+from ui.locales import EN, ID, MESSAGES_ID, WORDS_ID
 
 LANGS = ("en", "id")
 COOKIE = "apg_lang"
@@ -59,33 +58,34 @@ def tr(request, key: str, **values) -> str:
     return text.format(**values) if values else text
 
 
-@lru_cache(maxsize=1)
-def _patterns() -> list[tuple[re.Pattern, str]]:
-    """The PATTERNS of every ui/locales module: the pages' own (errors_batches.py...) first, then errors.py's
-    shared and more general ones, so a specific pattern wins."""
-    import importlib
-    import pkgutil
-
-    import ui.locales
-
-    names = sorted(m.name for m in pkgutil.iter_modules(ui.locales.__path__) if m.name != "errors") + ["errors"]
-    found = [p for name in names for p in getattr(importlib.import_module(f"ui.locales.{name}"), "PATTERNS", [])]
-    return [(re.compile(p + r"\Z", re.S), repl) for p, repl in found]
-
-
-def translate_message(text: str, language: str) -> str:
-    """An English message from core in `language` (unchanged when no pattern knows it)."""
-    if language == "en" or not text:
-        return text
-    for pattern, repl in _patterns():
-        m = pattern.match(text)
-        if m:
-            return m.expand(repl)
-    return text
+def message_text(msg, language: str) -> str:
+    """A message from core in `language`: a DomainError, a Message, its dict ({"code", "params"}), or a plain
+    string (text written before messages had codes: shown as it is)."""
+    if msg is None or msg == "":
+        return ""
+    if isinstance(msg, DomainError):
+        msg = msg.msg
+    if isinstance(msg, dict):
+        msg = Message.from_dict(msg)
+        if msg is None:
+            return ""
+    if isinstance(msg, str):
+        return msg
+    if language == "id":
+        return render(msg.code, msg.params, MESSAGES_ID, WORDS_ID, LANGUAGES["id"])
+    return msg.english
 
 
-def message(request, text: str) -> str:
-    return translate_message(text, lang(request))
+def message(request, msg) -> str:
+    return message_text(msg, lang(request))
+
+
+def number(request, value, spec: str = "") -> str:
+    """`value` written the reader's way, with the message format specs ("rp": IDR 2,437,500 / Rp 2.437.500;
+    ",": 1,200 / 1.200; "short"; ".1f")."""
+    from core.messages import Formatter
+
+    return Formatter({}, {}, LANGUAGES[lang(request)]).format_field(value, spec)
 
 
 _SET_LANG = ("(lang) => { document.cookie = '" + COOKIE + "=' + lang + '; path=/; max-age=31536000; samesite=lax';"

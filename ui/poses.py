@@ -331,11 +331,14 @@ def import_report(request, report: dict) -> pd.DataFrame:
         d = r.get("duplicateOf")
         return f" — #{d['id']} {d['key']}" if d else ""
 
+    def text(r, name):  # the row's message (code and parameters beside the English) in the request's language
+        return message(request, importing.report_message(r, name))
+
     rows = ([[r["file"], tr(request, "poses.imported"),
-              f"#{r['id']} {message(request, r['person'])} ({kind(r['kind'])})"] for r in report["imported"]]
+              f"#{r['id']} {text(r, 'person')} ({kind(r['kind'])})"] for r in report["imported"]]
             + [[r["file"], tr(request, "poses.skipped"),
-                f"{message(request, r['person'])}: {message(request, r['reason'])}{duplicate(r)}"]
+                f"{text(r, 'person')}: {text(r, 'reason')}{duplicate(r)}"]
                for r in report["skipped"]]
-            + [[r["file"], tr(request, "poses.error"), message(request, r["error"])] for r in report["errors"]])
+            + [[r["file"], tr(request, "poses.error"), text(r, "error")] for r in report["errors"]])
     columns = [tr(request, k) for k in ("poses.col_file", "poses.col_result", "poses.col_details")]
     return pd.DataFrame(rows, columns=columns)

@@ -37,7 +37,7 @@ def _tiles(rows, request) -> list[dict]:
              "badge": badge_text(request, p.bg_status), "badge_kind": BADGE_KIND[p.bg_status],
              "lines": [" · ".join(v for v in (p.category, shown(request, "products.type", p.product_type),
                                               shown(request, "products.placement", p.placement)) if v),
-                       core_text(request, p.bg_error) if p.bg_status in ("failed", "flagged") else None]}
+                       core_text(request, products.bg_problem(p)) if p.bg_status in ("failed", "flagged") else None]}
             for p in rows]
 
 
@@ -196,7 +196,8 @@ def build(services, demo: gr.Blocks) -> None:
                         created.append(f"{entry['id']} · {entry['name']}")
                         good += 1
                     else:
-                        rows.append([name, rejected, core_text(request, entry["error"])])
+                        problem = {"code": entry["code"], "params": entry.get("params") or {}}
+                        rows.append([name, rejected, core_text(request, problem)])
         finally:
             release(demo, request, paths)
         listing = refresh(k, c, s, request, selected=created[0] if created else None)  # the editor shows the first
@@ -215,7 +216,8 @@ def build(services, demo: gr.Blocks) -> None:
     def _preview(p, request) -> str:
         status = ("" if p.bg_status == "done" else f" <span class='apg-status apg-status-{BADGE_KIND[p.bg_status]}'>"
                                                     f"{esc(badge_text(request, p.bg_status))}</span>")
-        error = f"<div class='apg-meta'>{esc(core_text(request, p.bg_error))}</div>" if p.bg_error else ""
+        problem = products.bg_problem(p)
+        error = f"<div class='apg-meta'>{esc(core_text(request, problem))}</div>" if problem else ""
         # both pictures fill the same box (contain), so a small photo or a trimmed cut-out is not drawn tiny
         cut = (f"<div class='apg-thumb apg-checker' style='{PREVIEW_BOX}'>"
                f"<img alt='{esc(tr(request, 'products.cutout_alt'))}' style='{PREVIEW_IMG}' "

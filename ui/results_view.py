@@ -6,9 +6,11 @@ from urllib.parse import parse_qs, urlparse
 
 import gradio as gr
 
+from core.generation.batches import failure
+from core.generation.identity import note_of
 from core.schemas import file_url
 from ui.common import choice_id, err, esc
-from ui.i18n import lang, message, tr
+from ui.i18n import lang, message, number, tr
 
 API = "/api/apps/pose-generator"
 POLL_SECONDS = 1.5
@@ -85,7 +87,8 @@ def checks_html(checks: dict | None, request=None, *, elem_id: str) -> str:
             return "unknown", tr(request, "generate.checks_unknown")
         if entry.get("on"):
             return "on", tr(request, f"generate.checks_{name}_on")
-        return "off", tr(request, f"generate.checks_{name}_off", reason=(entry.get("reason") or "").rstrip(". "))
+        why = message(request, entry.get("message") or entry.get("reason") or "")
+        return "off", tr(request, f"generate.checks_{name}_off", reason=why.rstrip(". "))
 
     (lk, lt), (pk, pt) = part("likeness", "likeness"), part("poseCheck", "pose")
     items = "".join(f"<li class='apg-check apg-check-{kind}' data-check='{name}'>{esc(text)}</li>"
@@ -118,6 +121,8 @@ def progress_html(st, live: bool, request=None) -> str:
     if st.cancelled:
         counts.append(bold("results.count_cancelled", n=st.cancelled))
     counts.append(bold("results.count_total", n=st.total))
+    if st.identity_measured:   # the likeness, measured: the mean of the images whose face was compared
+        counts.append(f"<span id='res-identity'>{say('results.identity_mean', score=number(request, st.identity_mean, '.2f'), n=st.identity_measured)}</span>")
     if st.status in ACTIVE:
         eta = (tr(request, "results.warming_up") if st.done + st.failed == 0 and st.running
                else _eta(st.eta_seconds, request))
@@ -144,7 +149,7 @@ def infra_html(st, request=None) -> str:
     if not st.infrastructure_failed:
         return ""
     text = tr(request, "results.infra_note", n=st.infrastructure_failed,
-              reason=(st.infrastructure_reason or "").rstrip(". "))
+              reason=message(request, st.infrastructure_message or st.infrastructure_reason or "").rstrip(". "))
     return f"<div class='apg-infra' id='res-infra' role='status'>{esc(text)}</div>"
 
 
@@ -164,8 +169,8 @@ def tile_html(p, name: str, selected: bool, request=None) -> str:
     elif p.status == "failed" and p.failure_kind == INFRASTRUCTURE:   # not the pose's fault: say why, on the tile
         body = f"<span class='apg-x'>⚠</span><span class='apg-meta'>{esc(tr(request, 'results.infra_badge'))}</span>"
         badge, kind = tr(request, "results.infra_badge"), "warn"
-        reason = (f"<div class='apg-meta apg-tile-reason' title='{esc(message(request, p.error or ''))}'>"
-                  f"{esc(message(request, p.error or ''))}</div>")
+        why = message(request, failure(p) or "")
+        reason = f"<div class='apg-meta apg-tile-reason' title='{esc(why)}'>{esc(why)}</div>"
     else:
         body = f"<span class='apg-x'>✕</span><span class='apg-meta'>{esc(status_text(request, p.status))}</span>"
         badge = status_text(request, p.status)
@@ -216,16 +221,21 @@ def detail_html(p, name: str, options: dict, request=None) -> str:
                     f"{esc(status_text(request, p.status))}…</div>")
         actions = ""
     else:
-        text = (message(request, p.error) if p.error
+        text = (message(request, failure(p)) if p.error
                 else tr(request, "results.pose_was", status=status_text(request, p.status)))
         pictures = err(text).replace("role='alert'", "id='res-detail-error'") + (
             f"<div class='apg-compare'>{control}</div>" if control else "")
         actions = ""
     score = tr(request, "results.not_checked") if p.quality_score is None else f"{p.quality_score:.2f}"
     seconds = f"{p.render_seconds:.1f} s" if p.render_seconds is not None else "—"
+    note = note_of(p)
+    identity = (number(request, p.identity_score, ".2f") if p.identity_score is not None
+                else message(request, note) if note is not None else tr(request, "results.not_checked"))
     size = f"{options.get('width')}×{options.get('height')}" if options.get("width") else ""
     rating = "★" * p.rating + "☆" * (5 - p.rating) if p.rating else say("results.not_rated")
     facts = (f"<div class='apg-facts'><div id='res-detail-score'>{say('results.pose_check')} <b>{esc(score)}</b></div>"
+             f"<div id='res-detail-identity' data-checked='{int(p.identity_score is not None)}'>"
+             f"{say('results.identity')} <b>{esc(identity)}</b></div>"
              f"<div id='res-detail-seed'>{say('results.seed')} <b>{p.seed}</b> · "
              f"{say('results.attempts', n=p.attempts)} · {esc(seconds)}{' · ' + esc(size) if size else ''}</div>"
              f"<div id='res-detail-rating'>{say('results.rating_line')} {rating}</div></div>")

@@ -34,7 +34,7 @@ def cost(app_id: str, action: str, quantity: int = 1) -> int:
 def balance(session: Session, *, user_id: int) -> int:
     value = session.exec(select(User.credits).where(User.id == user_id)).first()
     if value is None:
-        raise NotFound("User not found.")
+        raise NotFound("users.not_found")
     return value
 
 
@@ -55,9 +55,7 @@ def _apply(session: Session, *, user_id: int, delta: int, action: str, app_id: s
     new_balance = session.execute(stmt.values(credits=User.credits + delta).returning(User.credits)).scalar()
     if new_balance is None:
         have = balance(session, user_id=user_id)
-        raise InsufficientCredits(
-            f"Not enough credits: this needs {-delta} credits and you have {have}. "
-            "Ask an admin to add credits.")
+        raise InsufficientCredits("credits.not_enough", need=-delta, have=have)
     row = CreditLedger(user_id=user_id, delta=delta, balance_after=new_balance, action=action, app_id=app_id,
                        ref_type=ref_type, ref_id=ref_id, note=note, idempotency_key=idempotency_key)
     try:
@@ -87,6 +85,7 @@ def charge(session: Session, *, user_id: int, app_id: str, action: str, quantity
 
 
 REQUEST_KEY_MAX = 100   # an Idempotency-Key header or a UI submit token
+GRANT_MIN, GRANT_MAX = 1, 1_000_000   # credits an admin grants at a time
 
 
 class Repeated(Exception):
@@ -104,8 +103,7 @@ def request_key(user_id: int, action: str, key: str | None) -> str | None:
     if key is None or key == "":
         return None
     if len(key) > REQUEST_KEY_MAX or not key.isprintable():
-        raise ValidationFailed(f"An idempotency key is at most {REQUEST_KEY_MAX} printable characters.",
-                               field="Idempotency-Key")
+        raise ValidationFailed("credits.idempotency_key_invalid", field="Idempotency-Key", most=REQUEST_KEY_MAX)
     return f"req:{user_id}:{action}:{key}"
 
 
@@ -137,9 +135,9 @@ def refund(session: Session, *, user_id: int, app_id: str, action: str, amount: 
 def grant(session: Session, *, admin: User, user_id: int, amount: int, note: str | None = None) -> CreditLedger:
     """An admin adds credits to a user's balance."""
     if not admin.is_admin:
-        raise Forbidden("Only an admin can grant credits.")
-    if not 1 <= amount <= 1_000_000:
-        raise ValidationFailed("Grant between 1 and 1,000,000 credits at a time.", field="amount")
+        raise Forbidden("credits.admin_only")
+    if not GRANT_MIN <= amount <= GRANT_MAX:
+        raise ValidationFailed("credits.grant_out_of_range", field="amount", least=GRANT_MIN, most=GRANT_MAX)
     row = _apply(session, user_id=user_id, delta=amount, action="grant", app_id="system", ref_type="user",
                  ref_id=admin.id, note=note, idempotency_key=None)
     session.commit()

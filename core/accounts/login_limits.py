@@ -17,6 +17,7 @@ import math
 import time
 
 from core.errors import DomainError
+from core.messages import Message
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -27,10 +28,10 @@ class TooManyAttempts(DomainError):
     """429: a sign-in limit is used up. retry_after: whole seconds until the next attempt is counted."""
 
     status = 429
-    code = "too_many_attempts"
+    kind = "too_many_attempts"
 
-    def __init__(self, message: str, *, retry_after: int):
-        super().__init__(message)
+    def __init__(self, code: str, /, *, retry_after: int, **params):
+        super().__init__(code, **params)
         self.retry_after = retry_after
 
     @property
@@ -38,8 +39,8 @@ class TooManyAttempts(DomainError):
         return {"Retry-After": str(self.retry_after)}
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
+def _seconds(n: int) -> Message:
+    return Message("login.second" if n == 1 else "login.seconds", n=n)
 
 
 class LoginLimiter:
@@ -67,15 +68,13 @@ class LoginLimiter:
     def count_attempt(self, *, username: str, address: str | None) -> None:
         """Take this attempt's slots, or raise TooManyAttempts (429) naming the limit and the wait."""
         account = hashlib.sha256((username or "").encode("utf-8", "surrogatepass")).hexdigest()[:32]
-        checks = ((self.address_limit, ("address", address or "unknown"), "from your address"),
-                  (self.account_limit, ("account", account), "for this account"))
-        for limit, key, whose in checks:
+        checks = ((self.address_limit, ("address", address or "unknown"), "login.too_many_from_address"),
+                  (self.account_limit, ("account", account), "login.too_many_for_account"))
+        for limit, key, code in checks:
             if not self._hit(limit, key):
                 wait = self._retry_after(limit, key)
-                raise TooManyAttempts(
-                    f"Too many sign-in attempts {whose} (at most {limit.amount} in "
-                    f"{_plural(self.window_seconds, 'second')}). Try again in {_plural(wait, 'second')}.",
-                    retry_after=wait)
+                raise TooManyAttempts(code, retry_after=wait, most=limit.amount,
+                                      window=_seconds(self.window_seconds), wait=_seconds(wait))
 
     def _hit(self, limit, key: tuple[str, str]) -> bool:
         from limits.errors import StorageError

@@ -20,7 +20,9 @@ from core.errors import Conflict, NotFound, Unauthorized, ValidationFailed
 from core.settings import Settings
 from db.models import ApiToken, User, utcnow
 
-USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{2,63}$")
+USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{2,63}$")   # 3-64 characters
+USERNAME_MIN, USERNAME_MAX = 3, 64
+PASSWORD_MIN, PASSWORD_MAX = 8, 256
 ROLES = ("user", "admin")
 
 
@@ -33,9 +35,7 @@ def _hasher():
 
 def _check_username(username: str) -> str:
     if not USERNAME.match(username or ""):
-        raise ValidationFailed(
-            "Usernames are 3-64 characters: letters, digits, '.', '_' or '-', starting with a letter or digit.",
-            field="username")
+        raise ValidationFailed("users.username_invalid", field="username", least=USERNAME_MIN, most=USERNAME_MAX)
     return username
 
 
@@ -43,16 +43,16 @@ def create_user(session: Session, *, username: str, password: str | None, settin
                 role: str = "user") -> User:
     _check_username(username)
     if role not in ROLES:
-        raise ValidationFailed(f"Role must be one of {', '.join(ROLES)}.", field="role")
-    if password is not None and not 8 <= len(password) <= 256:
-        raise ValidationFailed("Passwords are 8-256 characters.", field="password")
+        raise ValidationFailed("users.role_invalid", field="role", roles=list(ROLES))
+    if password is not None and not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
+        raise ValidationFailed("users.password_length", field="password", least=PASSWORD_MIN, most=PASSWORD_MAX)
     user = User(username=username, role=role, password_hash=_hasher().hash(password) if password else None)
     session.add(user)
     try:
         session.flush()
     except IntegrityError:
         session.rollback()
-        raise Conflict(f"The username {username!r} is taken.", field="username") from None
+        raise Conflict("users.username_taken", field="username", username=username) from None
     credits.starting_grant(session, user_id=user.id, amount=settings.starting_credits)
     session.commit()
     session.refresh(user)
@@ -63,11 +63,11 @@ def set_password(session: Session, *, username: str, password: str) -> User:
     """Give an account a (new) password: how the passwordless local admin of AUTH=none keeps its brand kits,
     avatars and results when the server switches to AUTH=password (sign in as that name). Its sign-in
     tokens are revoked, so an old session does not outlive the change."""
-    if not 8 <= len(password) <= 256:
-        raise ValidationFailed("Passwords are 8-256 characters.", field="password")
+    if not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
+        raise ValidationFailed("users.password_length", field="password", least=PASSWORD_MIN, most=PASSWORD_MAX)
     user = get_by_username(session, username)
     if user is None:
-        raise NotFound(f"No account is named {username!r}.")
+        raise NotFound("users.no_such_account", username=username)
     user.password_hash = _hasher().hash(password)
     session.add(user)
     session.execute(sa.delete(ApiToken).where(ApiToken.user_id == user.id))
@@ -94,10 +94,10 @@ def authenticate(session: Session, *, username: str, password: str) -> User:
     hasher = _hasher()
     if user is None or not user.password_hash or not user.is_active:
         hasher.hash(password or "")  # spend the same time, so unknown names are not revealed by timing
-        raise Unauthorized("Wrong username or password.")
+        raise Unauthorized("auth.wrong_password")
     ok, new_hash = hasher.verify_and_update(password or "", user.password_hash)
     if not ok:
-        raise Unauthorized("Wrong username or password.")
+        raise Unauthorized("auth.wrong_password")
     if new_hash:
         user.password_hash = new_hash
         session.add(user)
@@ -128,12 +128,12 @@ def user_for_token(session: Session, token: str | None) -> User:
     """The active user this API token (or browser session cookie) belongs to, or Unauthorized. Runs on every
     signed-in request: one indexed read, no write (token use is not recorded), so it fits a read-only session."""
     if not token:
-        raise Unauthorized("Sign in first: send 'Authorization: Bearer <token>' from POST /api/auth/login.")
+        raise Unauthorized("auth.token_missing")
     user = session.exec(select(User).join(ApiToken, ApiToken.user_id == User.id)
                         .where(ApiToken.token_hash == _digest(token), ApiToken.expires_at > utcnow(),
                                User.is_active.is_(True))).first()
     if user is None:
-        raise Unauthorized("This token is not valid or has expired; sign in again.")
+        raise Unauthorized("auth.token_invalid")
     return user
 
 
@@ -162,5 +162,5 @@ def acting_user(session: Session, *, settings: Settings, username: str | None) -
         return local_admin(session, settings=settings)
     user = get_by_username(session, username or "")
     if user is None or not user.is_active:
-        raise Unauthorized("Sign in first.")
+        raise Unauthorized("auth.sign_in_first")
     return user

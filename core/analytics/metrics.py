@@ -93,10 +93,10 @@ def savings_of(design_type: str, created: int, settings: Settings) -> tuple[floa
 
 def _check(design_type: str, fmt: str | None) -> None:
     if design_type not in DESIGN_TYPES:
-        raise ValidationFailed(f"design_type must be one of {', '.join(DESIGN_TYPES)}, got {design_type!r}.",
+        raise ValidationFailed("analytics.design_type_invalid", known=list(DESIGN_TYPES), value=design_type,
                                field="designType")
     if fmt is not None and not (0 < len(fmt) <= 32):
-        raise ValidationFailed(f"A format is 1-32 characters, got {fmt!r}.", field="format")
+        raise ValidationFailed("analytics.format_invalid", value=fmt, field="format")
 
 
 def _seconds(value) -> float:
@@ -187,7 +187,7 @@ def record_export(session: Session, *, user_id: int, brand_kit_id: int | None, d
     commits."""
     _check(design_type, format)
     if isinstance(count, bool) or not isinstance(count, int) or count < 1:
-        raise ValidationFailed(f"An export has at least one item, got {count!r}.", field="count")
+        raise ValidationFailed("analytics.count_invalid", value=repr(count), field="count")
     settings = settings or get_settings()
     at = at or utcnow()
     if at.tzinfo is None:

@@ -20,6 +20,7 @@ from sqlmodel import Session, select
 
 from core.analytics.metrics import DESIGN_TYPES, T, month_zone, period_of
 from core.errors import ValidationFailed
+from core.messages import Message
 from core.records import get_owned
 from core.settings import Settings, get_settings
 from db.models import BrandKit, GeneratedPose, PoseGeneration, PoseTemplate, User, utcnow
@@ -43,9 +44,9 @@ def _month(value: str | None, field: str) -> str | None:
     if value is None or value == "":
         return None
     if not isinstance(value, str) or not PERIOD.match(value):
-        raise ValidationFailed(f"{field} must be a month written YYYY-MM from the year 1000 to 9999, like 2025-01; "
-                               f"got {value[:40]!r}." if isinstance(value, str) else
-                               f"{field} must be a month written YYYY-MM, like 2025-01.", field=field)
+        if isinstance(value, str):
+            raise ValidationFailed("analytics.month_invalid", which=field, value=value[:40], field=field)
+        raise ValidationFailed("analytics.month_not_text", which=field, field=field)
     return value
 
 
@@ -73,6 +74,15 @@ def _start(period: str, settings: Settings) -> datetime:
 def assumptions(settings: Settings) -> dict:
     per, per_high = (settings.shoot_cost_idr // settings.shoot_images,
                      settings.shoot_cost_high_idr // settings.shoot_images)
+    notes = [
+        Message("analytics.note_shoot", low=settings.shoot_cost_idr, high=settings.shoot_cost_high_idr,
+                images=settings.shoot_images, per=per, per_high=per_high),
+        Message("analytics.note_minutes", image_minutes=settings.minutes_saved_per_image,
+                poster_minutes=settings.minutes_saved_per_poster),
+        Message("analytics.note_net", subscription=settings.subscription_idr_per_month),
+        Message("analytics.note_gpu", rate=settings.gpu_cost_per_hour_idr),
+        Message("analytics.note_months", offset=f"{settings.analytics_utc_offset_hours:+g}"),
+    ]
     return {
         "shootCostIdr": settings.shoot_cost_idr, "shootCostHighIdr": settings.shoot_cost_high_idr,
         "shootImages": settings.shoot_images, "perImageIdr": per, "perImageHighIdr": per_high,
@@ -80,19 +90,8 @@ def assumptions(settings: Settings) -> dict:
         "minutesSavedPerPoster": settings.minutes_saved_per_poster,
         "subscriptionIdrPerMonth": settings.subscription_idr_per_month,
         "gpuCostPerHourIdr": settings.gpu_cost_per_hour_idr, "utcOffsetHours": settings.analytics_utc_offset_hours,
-        "notes": [
-            f"A product photoshoot with a model costs {rupiah(settings.shoot_cost_idr)}–"
-            f"{rupiah(settings.shoot_cost_high_idr)} and delivers about {settings.shoot_images} edited photos, so "
-            f"each accepted image is counted as {rupiah(per)} saved (up to {rupiah(per_high)}).",
-            f"Each accepted image saves {settings.minutes_saved_per_image:g} minutes (the shoot day and retouching, "
-            f"per photo); each poster {settings.minutes_saved_per_poster:g} minutes of layout work. Avatars are "
-            "counted, not valued.",
-            f"Net saving = saving − the subscription ({rupiah(settings.subscription_idr_per_month)} a month) for "
-            "each month of the period.",
-            f"GPU time is priced at {rupiah(settings.gpu_cost_per_hour_idr)} an hour (an on-demand cloud H100); "
-            "it is the engine time of finished images (failed renders are not timed).",
-            f"Months are counted in UTC{settings.analytics_utc_offset_hours:+g}.",
-        ],
+        "notes": [m.english for m in notes],
+        "noteMessages": [m.to_dict() for m in notes],
     }
 
 
@@ -125,7 +124,7 @@ def dashboard(session: Session, *, user: User, brand_kit_id: int | None = None, 
     settings = settings or get_settings()
     lo, hi = _month(period_from, "from"), _month(period_to, "to")
     if lo and hi and lo > hi:
-        raise ValidationFailed(f"from ({lo}) is after to ({hi}).", field="from")
+        raise ValidationFailed("analytics.from_after_to", lo=lo, hi=hi, field="from")
     kit = _kit(session, user, brand_kit_id)
     q = select(T.c.design_type, T.c.period, T.c.times_created, T.c.times_exported, T.c.format_breakdown,
                T.c.avg_creation_time, T.c.total_time_saved, T.c.estimated_savings).where(T.c.user_id == user.id)
@@ -143,7 +142,8 @@ def dashboard(session: Session, *, user: User, brand_kit_id: int | None = None, 
     start = min(lo or first or end, end)
     count = _index(end) - _index(start) + 1 if start <= end else 1
     if count > MAX_MONTHS:  # counted before the list is built: 1000-01 to 9999-12 is 108,000 months
-        raise ValidationFailed(f"Pick at most {MAX_MONTHS} months; {start} to {end} is {count}.", field="from")
+        raise ValidationFailed("analytics.too_many_months", most=MAX_MONTHS, start=start, end=end, count=count,
+                               field="from")
     months = _months(start, end) if start <= end else [end]
 
     cell = defaultdict(lambda: {"created": 0, "exported": 0, "seconds": 0.0, "hours": 0.0, "idr": 0,

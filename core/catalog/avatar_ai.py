@@ -115,13 +115,12 @@ def generate(session: Session, *, user: User, request: GenerateAvatar, store: Lo
 
     traits = request.model_dump(include={"gender", "age_range", "style", "ethnicity"})
     if not (request.text or "").strip() and not any(traits.values()):
-        raise ValidationFailed("Describe the model, or pick at least one trait.", field="text")
+        raise ValidationFailed("avatar_ai.describe_first", field="text")
     width, height = output_size(settings, request.size)
     price = credits.cost(APP, ACTION)
     have = credits.balance(session, user_id=user.id)
     if have < price:  # before minutes of rendering; the charge below is still the conditional one
-        raise InsufficientCredits(f"Not enough credits: this needs {price} credits and you have {have}. "
-                                  "Ask an admin to add credits.")
+        raise InsufficientCredits("credits.not_enough", need=price, have=have)
     prompt = avatar_prompt(text=request.text, traits=traits)
     first = request.seed if request.seed is not None else secrets.randbelow(SEED_LIMIT)
     seeds = [(first + i) % (SEED_LIMIT + 1) for i in range(request.count)]
@@ -157,8 +156,7 @@ def generate(session: Session, *, user: User, request: GenerateAvatar, store: Lo
 def _candidate(store: LocalFileStore, *, user: User, key: str) -> tuple[_Parts, bytes, str]:
     parts = _parse(key)
     if parts is None or owner_of(key) != user.id or parts.user_id != user.id or not store.exists(key):
-        raise NotFound("Candidate not found: it was already chosen, discarded, or expired. Generate again.",
-                       field="candidateKey")
+        raise NotFound("avatar_ai.candidate_gone", field="candidateKey")
     data = store.read(key)
     with Image.open(io.BytesIO(data)) as im:
         prompt = getattr(im, "text", {}).get("prompt") or ""
@@ -193,7 +191,7 @@ def discard(store: LocalFileStore, *, user: User, key: str) -> int:
     """Delete the set a candidate key belongs to (only the user's own). Returns how many files went."""
     parts = _parse(key)
     if parts is None or parts.user_id != user.id:
-        raise NotFound("Candidate not found.", field="candidateKey")
+        raise NotFound("avatar_ai.candidate_not_found", field="candidateKey")
     gone = 0
     for i in range(MAX_CANDIDATES):
         k = _key(user.id, parts.set_id, i)

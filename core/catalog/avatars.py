@@ -146,7 +146,7 @@ def list_avatars(session: Session, *, user: User, limit: int = 50, offset: int =
 def update(session: Session, *, user: User, avatar_id: int, data: AvatarUpdate) -> Avatar:
     avatar = get(session, user=user, avatar_id=avatar_id)
     changes = changes_of(avatar, data, required={
-        "name": "name", "brand_kit_id": ("brandKitId", "An avatar always belongs to one of your brand kits.")})
+        "name": "name", "brand_kit_id": ("brandKitId", "avatars.brand_kit_required")})
     if changes.get("brand_kit_id") is not None:
         brand_kits.get(session, user=user, kit_id=changes["brand_kit_id"])
     if not changes:
@@ -177,15 +177,14 @@ def crop(session: Session, *, user: User, avatar_id: int, request: CropRequest, 
     box_given = [v is not None for v in (request.x, request.y, request.width, request.height)]
     if any(box_given):
         if not all(box_given):
-            raise ValidationFailed("A crop needs x, y, width and height together.", field="width")
+            raise ValidationFailed("avatars.crop_incomplete", field="width")
         right, bottom = request.x + request.width, request.y + request.height
         if right > image.width or bottom > image.height:
-            raise ValidationFailed(
-                f"The crop box ends at {right} × {bottom} px but the image is {image.width} × {image.height} px.",
-                field="width")
+            raise ValidationFailed("avatars.crop_outside", field="width", right=right, bottom=bottom,
+                                   width=image.width, height=image.height)
         image = image.crop((request.x, request.y, right, bottom))
     elif not angle:
-        raise ValidationFailed("Nothing to do: give a rotation, a crop box, or both.", field="rotate")
+        raise ValidationFailed("avatars.nothing_to_do", field="rotate")
     data, ext, _ = encode_image(image)
     old = (avatar.image_path, avatar.thumbnail_path, avatar.face_path)
     with store.staged() as staged:

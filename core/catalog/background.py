@@ -20,7 +20,8 @@ Decisions:
 - coverage: share of the ORIGINAL picture's pixels with alpha >= 128. Below EMPTY_BELOW (0.5%) the
   result is flagged "empty" (nothing found); above FULL_ABOVE (97%) "full" (the background was probably
   not removed). A flagged result is still returned (png included) for the caller to keep aside and
-  show with flag_message; when nothing at all is visible, png is one transparent pixel and bbox None.
+  show with flag_message (a core.messages.Message); when nothing at all is visible, png is one
+  transparent pixel and bbox None.
   Note: rembg's U2Net/ISNet sessions stretch each prediction to its own min..max, so a picture that
   is all one thing (all product or all background) comes back as an empty mask: flagged "empty".
 - dominant_color: the mode of the opaque (alpha >= 200) pixels, found on a 16-level-per-channel colour
@@ -37,6 +38,8 @@ from typing import Literal
 
 import numpy as np
 from PIL import Image
+
+from core.messages import Message
 
 ALPHA_FLOOR = 10
 COVERAGE_ALPHA = 128
@@ -60,7 +63,7 @@ class CutOut:
     dominant_color: str | None
     bbox: tuple[int, int, int, int] | None
     flag: Flag | None
-    flag_message: str | None
+    flag_message: Message | None   # why it is flagged, for the person (products keep it as bg_error)
     model: str
 
 
@@ -134,15 +137,11 @@ def cut_out_with_mask(pixels: np.ndarray, mask: np.ndarray, *, model: str = "") 
                   dominant_color=colour, bbox=bbox, flag=flag, flag_message=message, model=model)
 
 
-def _flag(coverage: float) -> tuple[Flag | None, str | None]:
-    advice = ("Use a photo of the product on a plain background with some space around it, "
-              "then remove the background again.")
+def _flag(coverage: float) -> tuple[Flag | None, Message | None]:
     if coverage < EMPTY_BELOW:
-        return "empty", (f"No product was found in this photo (the cut-out covers {coverage:.1%} of it), "
-                         f"or the product fills the whole frame. {advice}")
+        return "empty", Message("background.nothing_found", percent=coverage * 100)
     if coverage > FULL_ABOVE:
-        return "full", (f"The cut-out covers {coverage:.0%} of the photo, so the background was probably "
-                        f"not removed. {advice}")
+        return "full", Message("background.not_removed", percent=coverage * 100)
     return None, None
 
 

@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 
 from core.accounts import credits
 from core.errors import ValidationFailed
+from core.messages import invalid
 from core.records import get_owned, list_owned
 from core.schemas import CamelModel, file_url
 from core.settings import Settings
@@ -34,12 +35,12 @@ HEX_DIGITS = set("0123456789abcdefABCDEF")
 
 def _check_colors(v: list[str]) -> list[str]:
     if not 1 <= len(v) <= 10:
-        raise ValueError(f"give 1 to 10 colours (got {len(v)})")
+        raise invalid("brand_kits.colors_count", got=len(v))
     out = []
     for c in v:
         c = c.strip()
         if len(c) != 7 or c[0] != "#" or not set(c[1:]) <= HEX_DIGITS:
-            raise ValueError(f"{c!r} is not a colour in #RRGGBB form, e.g. #FF5733")
+            raise invalid("brand_kits.color_invalid", color=c)
         out.append(c.upper())
     return out
 
@@ -48,12 +49,12 @@ def _check_fonts(v: list[str]) -> list[str]:
     from core.catalog.fonts import is_known_family, list_font_families
 
     if not 1 <= len(v) <= 3:
-        raise ValueError(f"pick 1 to 3 fonts (got {len(v)})")
+        raise invalid("brand_kits.fonts_count", got=len(v))
     for name in v:
         if not is_known_family(name):
-            raise ValueError(f"{name!r} is not one of our fonts: {', '.join(list_font_families())}")
+            raise invalid("brand_kits.font_unknown", font=name, fonts=list_font_families())
     if len(set(v)) != len(v):
-        raise ValueError("the same font is listed twice")
+        raise invalid("brand_kits.font_twice")
     return v
 
 
@@ -158,7 +159,7 @@ def update(session: Session, *, user: User, kit_id: int, data: BrandKitUpdate) -
     changes = data.model_dump(exclude_unset=True)
     for name, shown in (("brand_name", "brandName"), ("tone", "tone"), ("colors", "colors"), ("fonts", "fonts")):
         if name in changes and changes[name] is None:  # columns that always hold a value (null was a 500)
-            raise ValidationFailed(f"{shown} cannot be empty.", field=shown)
+            raise ValidationFailed("records.field_empty", field=shown, name=shown)
     content = {k: v for k, v in changes.items() if k != "is_default" and v != getattr(kit, k)}
     if changes.get("is_default") is True and not kit.is_default:
         _lock_owner(session, user)
@@ -166,8 +167,7 @@ def update(session: Session, *, user: User, kit_id: int, data: BrandKitUpdate) -
         session.flush()
         kit.is_default = True
     elif changes.get("is_default") is False and kit.is_default:
-        raise ValidationFailed("Pick another kit as the default instead; you always have one default kit.",
-                               field="isDefault")
+        raise ValidationFailed("brand_kits.default_required", field="isDefault")
     for k, v in content.items():
         setattr(kit, k, v)
     if content:  # setting the default alone is free; a content change is an update

@@ -76,13 +76,12 @@ def check_box(box, width: int, height: int) -> Box:
     try:
         left, top, right, bottom = (int(v) for v in box)
     except (TypeError, ValueError):
-        raise ValidationFailed("A face box is four whole numbers: left, top, right, bottom (px).",
-                               field="box") from None
+        raise ValidationFailed("faces.box_not_numbers", field="box") from None
     if not (0 <= left < right <= width and 0 <= top < bottom <= height):
-        raise ValidationFailed(f"The face box {left}, {top}, {right}, {bottom} must lie inside the photo "
-                               f"(0, 0, {width}, {height}).", field="box")
+        raise ValidationFailed("faces.box_outside", field="box", left=left, top=top, right=right, bottom=bottom,
+                               width=width, height=height)
     if right - left < MIN_SIDE or bottom - top < MIN_SIDE:
-        raise ValidationFailed(f"The face box must be at least {MIN_SIDE} × {MIN_SIDE} px.", field="box")
+        raise ValidationFailed("faces.box_too_small", field="box", side=MIN_SIDE)
     return left, top, right, bottom
 
 

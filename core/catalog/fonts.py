@@ -99,8 +99,9 @@ class FontRegistry:
     def get(self, name: str, *, field: str = "fonts") -> FontFamily:
         family = self._families.get(name) if isinstance(name, str) else None
         if family is None:
-            choices = ", ".join(self.names()) or "none installed"
-            raise ValidationFailed(f"Unknown font family {name!r}. Choose one of: {choices}.", field=field)
+            if not self._families:
+                raise ValidationFailed("fonts.unknown_family_none", field=field, family=name)
+            raise ValidationFailed("fonts.unknown_family", field=field, family=name, families=self.names())
         return family
 
 
@@ -170,14 +171,15 @@ def load_font(family: str, size: int, *, bold: bool = False) -> ImageFont.FreeTy
 
 def _check_color(value: str, field: str) -> str:
     if not isinstance(value, str) or not _HEX_COLOR.match(value):
-        raise ValidationFailed(f"{field} must be a colour like #1A2B3C, got {value!r}.", field=field)
+        raise ValidationFailed("fonts.color_invalid", field=field, option=field, value=value)
     return value
 
 
 def _check_range(value: int, bounds: tuple[int, int], field: str) -> int:
     lo, hi = bounds
     if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-        raise ValidationFailed(f"{field} must be a whole number from {lo} to {hi}, got {value!r}.", field=field)
+        raise ValidationFailed("fonts.number_out_of_range", field=field, option=field, least=lo, most=hi,
+                               value=value)
     return value
 
 
@@ -228,7 +230,7 @@ def render_font_preview(
     _check_range(width, PREVIEW_WIDTH_RANGE, "width")
     text = (text or "").strip() or info.name
     if len(text) > PREVIEW_MAX_TEXT:
-        raise ValidationFailed(f"Preview text is limited to {PREVIEW_MAX_TEXT} characters.", field="text")
+        raise ValidationFailed("fonts.text_too_long", field="text", most=PREVIEW_MAX_TEXT)
 
     font = load_font(family, size, bold=bold)
     pad = max(8, size // 3)

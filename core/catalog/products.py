@@ -4,10 +4,14 @@ Upload stores the checked original and a thumbnail, creates the row with bg_stat
 uploadProduct + removeBackground, commits, and hands the removal to the job runner, so a bulk upload
 of 50 returns at once. The removal job writes the cut-out and marks the row done / flagged / failed;
 a failed removal is refunded. bg_status: pending -> processing -> done | flagged | failed.
+Why a removal failed or was flagged is kept in bg_error as a message ({"code", "params"} as JSON, so a page
+shows it in its reader's language; rows from before message codes hold English text): `bg_problem(product)`.
+REST's bgError is its English text.
 """
 from __future__ import annotations
 
 import io
+import json
 import logging
 from collections import Counter
 from datetime import datetime
@@ -21,6 +25,7 @@ from sqlmodel import Session, func, select
 from core.catalog import brand_kits
 from core.accounts import credits
 from core.errors import DomainError, ValidationFailed
+from core.messages import Message
 from core.records import changes_of, get_owned, list_owned
 from core.schemas import CamelModel, file_url
 from core.settings import Settings
@@ -81,9 +86,30 @@ class ProductPublic(CamelModel):
         return cls(id=p.id, brand_kit_id=p.brand_kit_id, name=p.name, category=p.category, subcategory=p.subcategory,
                    product_type=p.product_type, placement=p.placement, original_url=file_url(p.original_path),
                    cutout_url=file_url(p.cutout_path), thumbnail_url=file_url(p.thumbnail_path), width=p.width,
-                   height=p.height, dominant_color=p.dominant_color, bg_status=p.bg_status, bg_error=p.bg_error,
-                   mask_coverage=p.mask_coverage, usage_count=p.usage_count, created_at=p.created_at,
-                   updated_at=p.updated_at)
+                   height=p.height, dominant_color=p.dominant_color, bg_status=p.bg_status,
+                   bg_error=_english(bg_problem(p)), mask_coverage=p.mask_coverage, usage_count=p.usage_count,
+                   created_at=p.created_at, updated_at=p.updated_at)
+
+
+def bg_problem(product: Product) -> Message | str | None:
+    """Why the background removal failed or was flagged: a Message, the English text of an older row, or None."""
+    text = product.bg_error
+    if not text:
+        return None
+    if text.startswith("{"):
+        try:
+            return Message.from_dict(json.loads(text)) or text
+        except (ValueError, TypeError, AttributeError):
+            return text
+    return text
+
+
+def _stored(msg: Message) -> str:
+    return json.dumps(msg.to_dict(), ensure_ascii=False)
+
+
+def _english(problem: Message | str | None) -> str | None:
+    return None if problem is None else str(problem)
 
 
 def get(session: Session, *, user: User, product_id: int) -> Product:
@@ -161,12 +187,12 @@ def bulk_upload(session: Session, *, user: User, files: list[tuple[BinaryIO | by
                 on_progress: Callable[[int, int], None] | None = None, request_key: str | None = None) -> dict:
     """Upload many photos: each file succeeds or fails on its own. One bulkUpload fee per batch
     (instead of uploadProduct per file), removeBackground per product; the fee is refunded when no
-    file could be used. Returns a per-file report."""
+    file could be used. Returns a per-file report (a refused file: its error's code, kind, params and English
+    text)."""
     if not files:
-        raise ValidationFailed("Choose at least one file.", field="files")
+        raise ValidationFailed("products.no_files", field="files")
     if len(files) > MAX_BULK_FILES:
-        raise ValidationFailed(f"{len(files)} files at once is too many; upload at most {MAX_BULK_FILES}.",
-                               field="files")
+        raise ValidationFailed("products.too_many_files", field="files", n=len(files), most=MAX_BULK_FILES)
     if data.brand_kit_id is not None:
         brand_kits.get(session, user=user, kit_id=data.brand_kit_id)
     fee_key = credits.request_key(user.id, "bulkUpload", request_key)
@@ -184,7 +210,9 @@ def bulk_upload(session: Session, *, user: User, files: list[tuple[BinaryIO | by
             entry.update(status="created", id=product.id, name=product.name, bgStatus=product.bg_status)
         except DomainError as exc:
             session.rollback()
-            entry.update(status="rejected", error=exc.message, code=exc.code, httpStatus=exc.status)
+            # code: the exact message, kind: its family, error: the English text (params: to show it translated)
+            entry.update(status="rejected", error=exc.message, code=exc.code, kind=exc.kind,
+                         params=exc.msg.to_dict()["params"], httpStatus=exc.status)
         report.append(entry)
         if on_progress is not None:
             on_progress(index + 1, len(files))
@@ -203,7 +231,7 @@ def retry_removal(session: Session, *, user: User, product_id: int, runner, sett
     """Run background removal again (after adding the weights, or on a flagged result)."""
     product = get(session, user=user, product_id=product_id)
     if product.bg_status in ("pending", "processing"):
-        raise ValidationFailed("Background removal is already running for this product.", field="id")
+        raise ValidationFailed("products.removal_running", field="id")
     attempt = _attempt(session, product) + 1
     credits.charge(session, user_id=user.id, app_id=APP, action="removeBackground", ref_type="product",
                    ref_id=product.id, idempotency_key=_bg_key(product, attempt))
@@ -249,10 +277,10 @@ def run_removal(session: Session, *, product_id: int, store: LocalFileStore, set
 
         result = cut_out(store.read(product.original_path), settings=settings)
     except Exception as exc:  # noqa: BLE001 - the reason is stored for the user, the row must not hang
-        message = exc.message if isinstance(exc, DomainError) else "Background removal failed unexpectedly."
+        problem = exc.msg if isinstance(exc, DomainError) else Message("products.removal_failed")
         if not isinstance(exc, DomainError):
             log.exception("background removal of product %s failed", product_id)
-        return _fail(session, product, message, attempt)
+        return _fail(session, product, problem, attempt)
     from core.images import make_thumbnail
 
     with store.staged() as staged:
@@ -267,7 +295,7 @@ def run_removal(session: Session, *, product_id: int, store: LocalFileStore, set
         product.dominant_color = result.dominant_color
         product.mask_coverage = result.coverage
         product.bg_status = "flagged" if result.flag else "done"
-        product.bg_error = result.flag_message if result.flag else None
+        product.bg_error = _stored(result.flag_message) if result.flag else None
         product.updated_at = utcnow()
         session.add(product)
         session.commit()
@@ -276,8 +304,8 @@ def run_removal(session: Session, *, product_id: int, store: LocalFileStore, set
     return product
 
 
-def _fail(session: Session, product: Product, message: str, attempt: int) -> Product:
-    product.bg_status, product.bg_error, product.updated_at = "failed", message, utcnow()
+def _fail(session: Session, product: Product, problem: Message, attempt: int) -> Product:
+    product.bg_status, product.bg_error, product.updated_at = "failed", _stored(problem), utcnow()
     session.add(product)
     credits.refund(session, user_id=product.user_id, app_id=APP, action="removeBackground",
                    amount=credits.cost(APP, "removeBackground"), ref_type="product", ref_id=product.id,

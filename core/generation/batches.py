@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 
 from core.errors import Conflict, ValidationFailed
 from core.generation.checks import INFRASTRUCTURE
+from core.messages import Message
 from core.generation.state import ACTIVE, APP, get, refresh, refund_pose
 from core.records import get_owned, list_owned
 from core.schemas import CamelModel
@@ -21,6 +22,15 @@ from db.models import CreditLedger, GeneratedPose, PoseGeneration, User, utcnow
 RESULT_FILTERS = {"all": None, "accepted": (("done",), True), "notChecked": (("done",), False),
                   "failed": (("failed",), None), "pending": (("pending", "running"), None),
                   "cancelled": (("cancelled",), None)}
+CANCELLED = Message("render.cancelled")
+
+
+def failure(pose) -> Message | str | None:
+    """Why a pose failed or was cancelled, as its stored message (shown in the reader's language); the English
+    text for rows written before messages were stored by code."""
+    if getattr(pose, "error_code", None):
+        return Message(pose.error_code, **(pose.error_params or {}))
+    return pose.error
 
 
 def shows(show: str, pose) -> bool:
@@ -45,7 +55,10 @@ class BatchStatus(CamelModel):
     accepted: int = 0               # done and the pose check passed
     not_checked: int = 0            # done, but no check could run: neither accepted nor failed
     infrastructure_failed: int = 0  # of `failed`: a model missing or the engine broke, not the pose
-    infrastructure_reason: str | None = None   # the latest such reason
+    infrastructure_reason: str | None = None   # the latest such reason (English)
+    infrastructure_message: dict | None = None  # the same as {"code", "params"}, for the reader's language
+    identity_measured: int = 0                  # finished images whose face was compared with the avatar's
+    identity_mean: float | None = None          # their mean identity score (None: none measured)
     checks: dict | None = None      # what runs: {"likeness": {"on", "reason"}, "poseCheck": {"on", "reason"}}
     eta_seconds: float | None
     credits_reserved: int
@@ -67,18 +80,22 @@ def status(session: Session, *, user: User, generation_id: int) -> BatchStatus:
     if left and g.started_at and done + failed:
         eta = _eta(g, finished=done + failed, left=left, last=last)
     G = GeneratedPose
-    unchecked = session.execute(select(sa.func.count()).where(G.generation_id == g.id, G.status == "done",
-                                                              G.quality_checked.is_(False))).scalar()
-    broken = session.execute(select(G.error).where(G.generation_id == g.id, G.status == "failed",
-                                                   G.failure_kind == INFRASTRUCTURE)
-                             .order_by(G.finished_at.desc(), G.id.desc())).scalars().all()
+    unchecked, faces, face_mean = session.execute(
+        select(sa.func.count().filter(G.quality_checked.is_(False)), sa.func.count(G.identity_score),
+               sa.func.avg(G.identity_score)).where(G.generation_id == g.id, G.status == "done")).one()
+    broken = session.execute(select(G.error, G.error_code, G.error_params)
+                             .where(G.generation_id == g.id, G.status == "failed", G.failure_kind == INFRASTRUCTURE)
+                             .order_by(G.finished_at.desc(), G.id.desc())).all()
     return BatchStatus(id=g.id, status=g.status, progress=g.progress, total=sum(counts.values()), done=done,
                        failed=failed, cancelled=counts.get("cancelled", 0), pending=counts.get("pending", 0),
                        running=counts.get("running", 0), eta_seconds=eta, credits_reserved=g.credits_reserved,
                        credits_used=g.credits_used, credits_refunded=g.credits_refunded, started_at=g.started_at,
                        completed_at=g.completed_at, accepted=done - unchecked, not_checked=unchecked,
-                       infrastructure_failed=len(broken), infrastructure_reason=broken[0] if broken else None,
-                       checks=(g.options or {}).get("checks"))
+                       infrastructure_failed=len(broken), infrastructure_reason=broken[0].error if broken else None,
+                       infrastructure_message=(Message(broken[0].error_code, **(broken[0].error_params or {})).to_dict()
+                                               if broken and broken[0].error_code else None),
+                       checks=(g.options or {}).get("checks"), identity_measured=faces,
+                       identity_mean=None if face_mean is None else round(float(face_mean), 4))
 
 
 def _eta(g: PoseGeneration, *, finished: int, left: int, last: datetime | None) -> float:
@@ -99,10 +116,11 @@ def cancel(session: Session, *, user: User, generation_id: int) -> PoseGeneratio
     poses stay. A worker that is rendering a cancelled pose drops its result (core.generation)."""
     g = get(session, user=user, generation_id=generation_id)
     if g.status not in ACTIVE:
-        raise Conflict(f"Generation {g.id} is already {g.status}; there is nothing to cancel.")
+        raise Conflict("generation.nothing_to_cancel", id=g.id, batch_status=g.status)
     G = GeneratedPose
     stopped = session.execute(sa.update(G).where(G.generation_id == g.id, G.status.in_(ACTIVE))
-                              .values(status="cancelled", finished_at=utcnow(), error="Cancelled.")
+                              .values(status="cancelled", finished_at=utcnow(), error=CANCELLED.english,
+                                      error_code=CANCELLED.code, error_params={})
                               .returning(G.position, G.round, G.cost)).all()
     for position, round_, cost in stopped:
         refund_pose(session, generation_id=g.id, user_id=user.id, position=position, round_=round_, amount=cost,
@@ -120,9 +138,9 @@ def get_pose(session: Session, *, user: User, pose_id: int) -> GeneratedPose:
 def results(session: Session, *, user: User, generation_id: int, show: str = "all", limit: int = 100,
             offset: int = 0) -> tuple[list[GeneratedPose], int]:
     if show not in RESULT_FILTERS:
-        raise ValidationFailed(f"show must be one of {', '.join(RESULT_FILTERS)}.", field="show")
+        raise ValidationFailed("generation.show_invalid", known=list(RESULT_FILTERS), field="show")
     if not 1 <= limit <= 500 or offset < 0:
-        raise ValidationFailed("limit must be 1-500 and offset 0 or more.", field="limit")
+        raise ValidationFailed("records.page_out_of_range", most=500, field="limit")
     g = get(session, user=user, generation_id=generation_id)
     G = GeneratedPose
     where = [G.generation_id == g.id]
@@ -139,10 +157,10 @@ def results(session: Session, *, user: User, generation_id: int, show: str = "al
 def rate(session: Session, *, user: User, pose_id: int, rating: int | None) -> GeneratedPose:
     """Rate a finished image 1-5 (None clears the rating)."""
     if rating is not None and (isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5):
-        raise ValidationFailed(f"A rating is a whole number from 1 to 5, got {rating!r}.", field="rating")
+        raise ValidationFailed("generation.rating_invalid", value=repr(rating), field="rating")
     pose = get_pose(session, user=user, pose_id=pose_id)
     if pose.status != "done":
-        raise Conflict(f"Only finished images can be rated; this one is {pose.status}.")
+        raise Conflict("generation.rate_unfinished", pose_status=pose.status)
     pose.rating = rating
     session.add(pose)
     session.commit()

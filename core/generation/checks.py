@@ -9,18 +9,21 @@ are the short form a shop owner can pass on ("the pose detector 'lllyasviel/Anno
 is not on this server ..."); where the server looked and how to fix it is in the server's log.
 
 Failure kinds (GeneratedPose.failure_kind): POSE when the render did not show the pose (held against its
-template, counted as failed), INFRASTRUCTURE when a model is missing or the engine broke (neither).
+template, counted as failed), IDENTITY when the face scored below IDENTITY_THRESHOLD (counted as failed, not held
+against the template), INFRASTRUCTURE when a model is missing or the engine broke (neither).
 """
 from __future__ import annotations
 
 import logging
 
+from core.messages import Message
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
 
 POSE = "pose"
 INFRASTRUCTURE = "infrastructure"
+IDENTITY = "identity"   # the pose was right but the face did not pass IDENTITY_THRESHOLD (not held against the template)
 
 
 def short_reason(reason: str | None) -> str | None:
@@ -32,10 +35,26 @@ def short_reason(reason: str | None) -> str | None:
     return (rest if sep and rest else text).strip()
 
 
-def _entry(state: dict | None, default_reason: str) -> dict:
-    state = state or {"on": False, "reason": default_reason}
-    on = bool(state.get("on"))
-    return {"on": on, "reason": None if on else (short_reason(state.get("reason")) or default_reason)}
+def short(msg: Message) -> Message:
+    """The what and why of a "model is missing" message (render.model_missing), without where it looked or how to
+    fix it (that is in the server's log); any other message as it is."""
+    if msg.code in ("models.missing", "models.missing_no_downloads"):
+        return Message("render.model_missing", subject=msg.params.get("subject"), reason=msg.params.get("reason"))
+    return msg
+
+
+def _entry(state: dict | None, default: Message) -> dict:
+    """{"on", "reason": the short English, "message": the same by code} of one capability entry."""
+    state = state or {"on": False}
+    if state.get("on"):
+        return {"on": True, "reason": None}
+    msg = Message.from_dict(state.get("message"))
+    if msg is not None:
+        msg = short(msg)
+        return {"on": False, "reason": short_reason(msg.english), "message": msg.to_dict()}
+    if state.get("reason"):
+        return {"on": False, "reason": short_reason(state["reason"]), "message": None}
+    return {"on": False, "reason": default.english, "message": default.to_dict()}
 
 
 def planned(settings: Settings) -> dict:
@@ -47,15 +66,14 @@ def planned(settings: Settings) -> dict:
     except Exception as exc:  # noqa: BLE001 - a broken probe must not stop planning; it is said, not hidden
         log.warning("could not tell what the engine will run: %s", exc)
         caps = {}
-    return {"likeness": _entry(caps.get("likeness"), "the engine could not say whether likeness is available"),
-            "poseCheck": _entry(caps.get("pose_check"), "the engine could not say whether the pose check is "
-                                                         "available")}
+    return {"likeness": _entry(caps.get("likeness"), Message("checks.likeness_unknown")),
+            "poseCheck": _entry(caps.get("pose_check"), Message("checks.pose_check_unknown"))}
 
 
-def models_missing(settings: Settings) -> str | None:
-    """Why the engine cannot be loaded now (its base model or ControlNet is not here and cannot be fetched),
-    else None."""
+def models_missing(settings: Settings) -> Message | None:
+    """Why the engine cannot be loaded now (its base model or ControlNet is not here and cannot be fetched, in
+    short), else None."""
     from engine.pipeline import models_state
 
     state = models_state(settings)
-    return None if state["on"] else short_reason(state["reason"])
+    return None if state["on"] else short(state["message"])

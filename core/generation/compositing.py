@@ -310,7 +310,7 @@ def paste(image: Image.Image, product: Image.Image, box: tuple[int, int, int, in
     W, H = image.size
     x0, y0, x1, y1 = box
     if product.size != (x1 - x0, y1 - y0) or x0 < 0 or y0 < 0 or x1 > W or y1 > H:
-        raise ValidationFailed("The product box must match the product and lie inside the image.", field="box")
+        raise ValidationFailed("compositing.box_invalid", field="box")
     f = max(0, int(feather))
     grow = f + (int(0.15 * max(x1 - x0, y1 - y0)) + 4 if shadow else 0)   # room for halo and shadow
     gx0, gy0, gx1, gy1 = max(0, x0 - grow), max(0, y0 - grow), min(W, x1 + grow), min(H, y1 + grow)
@@ -342,19 +342,19 @@ def place_product(*, image: Image.Image, cutout: Image.Image | None, keypoints: 
     """Paste the product where `placement` puts it (module docstring). `keypoints`: a Pose, its JSON
     list or an (18, 2|3) array, normalised to `image`. `shadow`: None = on for table / displayed."""
     if placement not in PLACEMENTS:
-        raise ValidationFailed(f"Unknown placement {placement!r}; expected one of {', '.join(PLACEMENTS)}.",
+        raise ValidationFailed("compositing.unknown_placement", placement=placement, known=list(PLACEMENTS),
                                field="placement")
     if not isinstance(image, Image.Image):
-        raise ValidationFailed("image must be a PIL image.", field="image")
+        raise ValidationFailed("compositing.image_invalid", field="image")
     image = image.convert("RGB")
     if placement not in PASTED:
         return Composite(image, None, "prompt-only")
     if not isinstance(cutout, Image.Image):
-        raise ValidationFailed(f"A {placement} product needs its cut-out image.", field="cutout")
+        raise ValidationFailed("compositing.cutout_required", placement=placement, field="cutout")
     cut = cutout.convert("RGBA")
     bbox = cut.getchannel("A").getbbox()
     if bbox is None:
-        raise ValidationFailed("The product cut-out is fully transparent.", field="cutout")
+        raise ValidationFailed("compositing.cutout_transparent", field="cutout")
     cut = cut.crop(bbox)                               # pre-trimmed cut-outs are unchanged by this
     W, H = image.size
     pts = _points(keypoints, W, H)

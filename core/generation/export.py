@@ -20,6 +20,7 @@ from sqlmodel import Session, select
 
 from core.generation import state, batches
 from core.errors import ValidationFailed
+from core.generation.identity import note_of
 from core.storage import LocalFileStore
 from db.models import Avatar, GeneratedPose, PoseTemplate, Product, User
 
@@ -50,6 +51,9 @@ def manifest_entry(pose: GeneratedPose, template: PoseTemplate | None, options: 
         "fittedKeypoints": fitted, "seed": pose.seed, "attempts": pose.attempts,
         "prompt": pose.prompt, "negativePrompt": pose.negative_prompt, "width": width, "height": height,
         "steps": options.get("steps"), "productBox": pose.product_box, "qualityScore": pose.quality_score, "qualityChecked": pose.quality_checked,
+        "identityScore": pose.identity_score, "identityChecked": bool((pose.identity or {}).get("checked")),
+        "identityNote": (note.english if (note := note_of(pose)) else None),
+        "faceBox": (pose.identity or {}).get("box"),
         "rating": pose.rating, "renderSeconds": pose.render_seconds,
         "finishedAt": pose.finished_at.isoformat() if pose.finished_at else None,
     }
@@ -70,14 +74,13 @@ def export_zip(session: Session, *, user: User, generation_id: int, store: Local
         if missing:
             from core.errors import NotFound
 
-            raise NotFound(f"Result {missing[0]} is not part of generation {g.id}.")
+            raise NotFound("export.not_in_generation", id=missing[0], generation=g.id)
         unfinished = [p.id for p in poses if p.status != "done"]
         if unfinished:
-            raise ValidationFailed(f"Result {unfinished[0]} has no image yet ({len(unfinished)} of the selection are "
-                                   "not finished).", field="ids")
+            raise ValidationFailed("export.unfinished", id=unfinished[0], n=len(unfinished), field="ids")
     poses = [p for p in poses if p.status == "done" and p.image_path]
     if not poses:
-        raise ValidationFailed(f"Generation {g.id} has no finished images to export yet.", field="ids")
+        raise ValidationFailed("export.nothing_finished", id=g.id, field="ids")
     options = g.options or {}
     avatar = session.get(Avatar, g.avatar_id) if g.avatar_id else None
     product = session.get(Product, g.product_id) if g.product_id else None
@@ -133,7 +136,7 @@ def download_one(session: Session, *, user: User, pose_id: int, store: LocalFile
 
     pose = batches.get_pose(session, user=user, pose_id=pose_id)
     if pose.status != "done" or not pose.image_path:
-        raise ValidationFailed(f"Result {pose_id} has no image ({pose.status}).", field="resultId")
+        raise ValidationFailed("export.no_image", id=pose_id, pose_status=pose.status, field="resultId")
     path, media_type = files.open_for(user=user, key=pose.image_path, store=store)
     template = session.get(PoseTemplate, pose.template_id) if pose.template_id else None
     generation = session.get(PoseGeneration, pose.generation_id)

@@ -23,6 +23,7 @@ from core.generation import checks, projects, work
 from core.generation.batches import get_pose
 from core.generation.state import ACTIVE, APP, SEED_LIMIT, inputs, locked, refresh
 from core.library import templates as lib
+from core.messages import Message, invalid
 from core.schemas import CamelModel
 from core.settings import Settings
 from core.sizes import output_size
@@ -60,18 +61,19 @@ class BatchRequest(CamelModel):
     @model_validator(mode="after")
     def _one_way_to_pick(self):
         if (self.pose_distribution is None) == (self.template_ids is None):
-            raise ValueError("give either poseDistribution (poses per category) or templateIds, not both")
+            raise invalid("planning.one_way")
         if self.pose_distribution is not None:
             if not self.pose_distribution or any(n < 0 for n in self.pose_distribution.values()):
-                raise ValueError("poseDistribution needs at least one category with a number of poses >= 0")
+                raise invalid("planning.distribution_empty")
             wanted = sum(self.pose_distribution.values())
         else:
             wanted = len(self.template_ids)
         if wanted < 1:
-            raise ValueError("ask for at least one pose")
+            raise invalid("planning.no_poses")
         if self.total_poses is not None and self.total_poses != wanted:
-            what = "the poseDistribution adds up to" if self.pose_distribution is not None else "templateIds has"
-            raise ValueError(f"totalPoses is {self.total_poses} but {what} {wanted}")
+            if self.pose_distribution is not None:
+                raise invalid("planning.total_vs_distribution", total=self.total_poses, wanted=wanted)
+            raise invalid("planning.total_vs_templates", total=self.total_poses, wanted=wanted)
         self.total_poses = wanted
         return self
 
@@ -101,15 +103,17 @@ def choose_templates(session: Session, *, distribution: dict[str, int], rng: ran
         everywhere = set(session.exec(select(T.category).where(T.is_active.is_(True)).distinct()))
         for_other = [c for c in unknown if c in everywhere]
         if for_other:
-            raise ValidationFailed(f"“{for_other[0]}” has no active poses for a {gender} avatar; choose from "
-                                   f"{', '.join(sorted(known))}.", field="poseDistribution")
-        raise ValidationFailed(f"Unknown pose categor{'y' if len(unknown) == 1 else 'ies'} {', '.join(unknown)}: "
-                               f"choose from {', '.join(sorted(known))}.", field="poseDistribution")
+            raise ValidationFailed("planning.not_for_gender", category=for_other[0], gender=gender,
+                                   known=sorted(known), field="poseDistribution")
+        if len(unknown) == 1:
+            raise ValidationFailed("planning.unknown_category", categories=unknown, known=sorted(known),
+                                   field="poseDistribution")
+        raise ValidationFailed("planning.unknown_categories", categories=unknown, known=sorted(known),
+                               field="poseDistribution")
     for category, n in distribution.items():
         if n > known.get(category, 0) and not allow_repeats:
-            raise ValidationFailed(
-                f"“{category}” has {known[category]} active poses and you asked for {n}. Ask for fewer, or allow "
-                "repeats (a repeated pose gets a different seed).", field="poseDistribution")
+            raise ValidationFailed("planning.too_few_poses", category=category, have=known[category], n=n,
+                                   field="poseDistribution")
     picked: list[PoseTemplate] = []
     for category in sorted(distribution):
         n = distribution[category]
@@ -165,8 +169,8 @@ def start_batch(session: Session, *, user: User, request: BatchRequest, settings
 
     total = request.total_poses
     if total > settings.max_poses_per_generation:
-        raise ValidationFailed(f"A batch can have at most {settings.max_poses_per_generation} poses; you asked for "
-                               f"{total}.", field="totalPoses")
+        raise ValidationFailed("planning.too_many_poses", most=settings.max_poses_per_generation, n=total,
+                               field="totalPoses")
     kit, avatar, product = inputs(session, user=user, kit_id=request.brand_kit_id, avatar_id=request.avatar_id,
                                    product_id=request.product_id)
     project = projects.get_project(session, user=user, project_id=request.project_id) \
@@ -212,18 +216,16 @@ def retry_failed(session: Session, *, user: User, generation_id: int, settings: 
     """Queue the failed poses again with new seeds (retryFailedPose each). Returns how many."""
     g = locked(session, user=user, generation_id=generation_id)
     if g.status == "cancelled":
-        raise Conflict(f"Generation {g.id} was cancelled; start a new batch instead.")
+        raise Conflict("planning.batch_cancelled", id=g.id)
     G = GeneratedPose
     failed = list(session.exec(select(G).where(G.generation_id == g.id, G.status == "failed").order_by(G.position)))
     if not failed:
-        raise Conflict(f"Generation {g.id} has no failed poses to retry.")
+        raise Conflict("planning.nothing_to_retry", id=g.id)
     blocked = retry_blocked(failed, settings)
     if blocked:
         failed = [p for p in failed if p.failure_kind != checks.INFRASTRUCTURE]
         if not failed:
-            why = blocked.rstrip(". ")
-            raise Conflict(f"Generation {g.id}'s failed poses could not be rendered because {why}. Retry them once "
-                           "the model is on this server.")
+            raise Conflict("planning.retry_blocked", id=g.id, why=blocked)
     price = credits.cost(APP, "retryFailedPose")
     # a round number never used in this batch: it names the charge and every refund of the round
     round_ = session.execute(select(sa.func.max(G.round)).where(G.generation_id == g.id)).scalar() + 1
@@ -231,6 +233,7 @@ def retry_failed(session: Session, *, user: User, generation_id: int, settings: 
                    ref_type="generation", ref_id=g.id, idempotency_key=f"retry:{g.id}:{round_}")
     for p in failed:
         p.status, p.round, p.cost, p.error, p.finished_at, p.failure_kind = "pending", round_, price, None, None, None
+        p.error_code, p.error_params, p.identity_score, p.identity = None, None, None, None
         p.seed, p.attempts, p.quality_score, p.worker_id = secrets.randbelow(SEED_LIMIT), 0, None, None
         session.add(p)
     g.status, g.completed_at, g.started_at = "running", None, utcnow()   # the ETA counts from the re-opening
@@ -248,10 +251,10 @@ def rerender(session: Session, *, user: User, pose_id: int, settings: Settings, 
     The original stays."""
     original = get_pose(session, user=user, pose_id=pose_id)
     if original.status not in ("done", "failed"):
-        raise Conflict(f"Result {original.id} is still {original.status}; re-render it once it has finished.")
+        raise Conflict("planning.still_rendering", id=original.id, pose_status=original.status)
     g = locked(session, user=user, generation_id=original.generation_id)   # one new position at a time
     if g.status == "cancelled":
-        raise Conflict(f"Generation {g.id} was cancelled; start a new batch instead.")
+        raise Conflict("planning.batch_cancelled", id=g.id)
     price = credits.cost(APP, "generatePose")
     position = session.execute(select(sa.func.max(GeneratedPose.position))
                                .where(GeneratedPose.generation_id == g.id)).scalar() + 1
@@ -272,7 +275,7 @@ def rerender(session: Session, *, user: User, pose_id: int, settings: Settings, 
     return pose
 
 
-def retry_blocked(failed: list[GeneratedPose], settings: Settings) -> str | None:
+def retry_blocked(failed: list[GeneratedPose], settings: Settings) -> Message | None:
     """Why the infrastructure failures among `failed` cannot be retried now (the model is still missing), or
     None: retrying them would only fail again."""
     if not any(p.failure_kind == checks.INFRASTRUCTURE for p in failed):

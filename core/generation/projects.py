@@ -24,7 +24,7 @@ def create_project(session: Session, *, user: User, data: ProjectCreate) -> Pose
     row = PoseGenerationProject(user_id=user.id, name=data.name.strip(), description=data.description,
                                 brand_kit_id=data.brand_kit_id)
     if not row.name:
-        raise ValidationFailed("A project needs a name.", field="name")
+        raise ValidationFailed("generation.project_name_required", field="name")
     session.add(row)
     session.commit()
     session.refresh(row)

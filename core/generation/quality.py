@@ -24,13 +24,14 @@ import numpy as np
 from PIL import Image
 
 from core.errors import ValidationFailed
+from core.messages import Message
 from core.library.poses.keypoints import Pose, as_pose, parse_aspect
 from core.library.poses.similarity import PCK_ALPHA, compare
 
 DEFAULT_THRESHOLD = 0.6
 BLANK_STD = 4.0           # largest per-channel standard deviation (0..255) of a blank image
 BLANK_SIDE = 64           # blankness is judged on a thumbnail this big
-NOT_CHECKED = "not checked: no pose detector"
+NOT_CHECKED = Message("quality.not_checked")
 Detector = Callable[[Image.Image], Sequence[Any]]
 
 
@@ -38,7 +39,7 @@ Detector = Callable[[Image.Image], Sequence[Any]]
 class QualityScore:
     score: float | None        # 0..1, None when nothing could be measured
     checked: bool
-    reason: str
+    reason: Message
     person: int | None = None  # index of the best-matching detected person
     matched: int = 0           # template joints found within PCK_ALPHA
     expected: int = 0          # joints the template has
@@ -49,7 +50,7 @@ class QualityResult:
     accepted: bool
     score: float | None
     checked: bool
-    reason: str
+    reason: Message
     people: int = 0            # how many people the detector found (0 when not run)
 
 
@@ -68,9 +69,9 @@ def score_pose(*, detected: Sequence[Any], template: Any, aspect: str | float,
     keep = tpl.present
     expected = int(keep.sum())
     if expected == 0:
-        return QualityScore(None, False, "not checked: the template has no keypoints")
+        return QualityScore(None, False, Message("quality.template_empty"))
     if not detected:
-        return QualityScore(0.0, True, "no person found", None, 0, expected)
+        return QualityScore(0.0, True, Message("quality.nobody_matched"), None, 0, expected)
     best: tuple[float, int, int] | None = None
     for i, item in enumerate(detected):
         pose = _pose_of(item)
@@ -80,7 +81,7 @@ def score_pose(*, detected: Sequence[Any], template: Any, aspect: str | float,
         if best is None or score > best[0]:
             best = (score, i, round(score * match.union))
     score, person, matched = best
-    reason = f"{matched} of {expected} template joints match (PCK@{alpha:g} torso)"
+    reason = Message("quality.joints", matched=matched, expected=expected, alpha=alpha)
     return QualityScore(round(float(score), 4), True, reason, person, matched, expected)
 
 
@@ -88,7 +89,7 @@ def is_blank(image: Image.Image, *, max_std: float = BLANK_STD) -> bool:
     """True for a black or nearly uniform image (every channel's spread on a small thumbnail is below
     `max_std`); a picture of anything at all has far more."""
     if not isinstance(image, Image.Image):
-        raise ValidationFailed("is_blank takes a PIL image.", field="image")
+        raise ValidationFailed("quality.not_image", field="image")
     small = image.convert("RGB")
     if max(small.size) > BLANK_SIDE:
         small = small.resize((max(1, round(small.width * BLANK_SIDE / max(small.size))),
@@ -103,11 +104,11 @@ def check_image(*, image: Image.Image, template_keypoints: Any, detector: Detect
     """Accept or reject one render (see the module docstring). `template_keypoints` are normalised to
     this image (the fitted template that drew its control image)."""
     if not 0.0 <= threshold <= 1.0:
-        raise ValidationFailed("The quality threshold must be within 0..1.", field="threshold")
+        raise ValidationFailed("quality.threshold_range", field="threshold")
     if is_blank(image):
         # a uniform image holds no person: with a detector that is a measured 0, without one no score
         return QualityResult(False, 0.0 if detector is not None else None, detector is not None,
-                             "blank image (black or uniform, e.g. blocked by the safety checker)")
+                             Message("quality.blank"))
     if detector is None:
         return QualityResult(True, None, False, NOT_CHECKED)
     people = list(detector(image) or [])
@@ -116,9 +117,11 @@ def check_image(*, image: Image.Image, template_keypoints: Any, detector: Detect
     if not result.checked:
         return QualityResult(True, None, False, result.reason, len(people))
     if not people:
-        return QualityResult(False, 0.0, True, "no person found in the image", 0)
+        return QualityResult(False, 0.0, True, Message("quality.no_person"), 0)
     if result.score < threshold:
         return QualityResult(False, result.score, True,
-                             f"pose score {result.score:.2f} below threshold {threshold:.2f}: {result.reason}",
+                             Message("quality.below_threshold", score=result.score, threshold=threshold,
+                                     detail=result.reason),
                              len(people))
-    return QualityResult(True, result.score, True, f"pose score {result.score:.2f}: {result.reason}", len(people))
+    return QualityResult(True, result.score, True, Message("quality.passed", score=result.score, detail=result.reason),
+                         len(people))

@@ -20,9 +20,11 @@ from sqlmodel import Session, select
 from core.analytics import metrics
 from core.errors import DomainError, ModelUnavailable
 from core.generation import work
-from core.generation.checks import INFRASTRUCTURE, POSE, short_reason
+from core.generation.checks import IDENTITY, INFRASTRUCTURE, POSE, short, short_reason
+from core.generation.identity import below, identity_scores
 from core.generation.state import refresh, refund_pose, retry_seed
 from core.library import templates as lib
+from core.messages import Message
 from core.settings import Settings
 from core.storage import LocalFileStore
 from db.models import Avatar, GeneratedPose, PoseGeneration, PoseTemplate, Product, utcnow
@@ -45,7 +47,7 @@ class _Lost(Exception):
     """The pose stopped being ours while we rendered it (cancelled, or reaped and given to another worker)."""
 
 
-_MISSING_DETECTOR: dict[tuple, tuple[float, str]] = {}  # settings key -> (when to look again, why it is off)
+_MISSING_DETECTOR: dict[tuple, tuple[float, Message]] = {}  # settings key -> (when to look again, why it is off)
 RECHECK_SECONDS = 300
 
 
@@ -54,7 +56,7 @@ def _detector(settings: Settings):
     "not checked" — never given a made-up score). A failed lookup is remembered for a few minutes, so a
     server without the weights does not search for them before every batch."""
     key = _detector_key(settings)
-    if _MISSING_DETECTOR.get(key, (0, ""))[0] > time.monotonic():
+    if _MISSING_DETECTOR.get(key, (0, None))[0] > time.monotonic():
         return None
     try:
         from engine.detector import get_pose_detector
@@ -62,7 +64,7 @@ def _detector(settings: Settings):
         return get_pose_detector(settings).detect
     except ModelUnavailable as exc:
         log.warning("pose check off: %s", exc.message)
-        _MISSING_DETECTOR[key] = (time.monotonic() + RECHECK_SECONDS, exc.message)
+        _MISSING_DETECTOR[key] = (time.monotonic() + RECHECK_SECONDS, exc.msg)
         return None
 
 
@@ -77,8 +79,9 @@ def _checks_ran(options: dict, settings: Settings, detect) -> dict | None:
     checks = options.get("checks")
     if not checks or detect is not None or not (checks.get("poseCheck") or {}).get("on"):
         return None
-    why = _MISSING_DETECTOR.get(_detector_key(settings), (0, ""))[1]
-    return {**checks, "poseCheck": {"on": False, "reason": short_reason(why) or "the pose detector did not load"}}
+    why = _MISSING_DETECTOR.get(_detector_key(settings), (0, None))[1] or Message("checks.detector_not_loaded")
+    return {**checks, "poseCheck": {"on": False, "reason": short_reason(short(why).english),
+                                    "message": short(why).to_dict()}}
 
 
 def render_generation(session: Session, *, generation_id: int, store: LocalFileStore, settings: Settings,
@@ -117,7 +120,7 @@ def render_poses(session: Session, *, generation_id: int, positions: list[int] |
     except DomainError as exc:  # e.g. the model's weights are missing: every pose fails, refunded, not its fault
         log.warning("generation %s cannot render: %s", generation_id, exc.message)
         for pose in poses:
-            _fail(session, generation, pose, short_reason(exc.message) or exc.message, worker=worker,
+            _fail(session, generation, pose, short(exc.msg), worker=worker,
                   kind=INFRASTRUCTURE)
         return refresh(session, generation)
     generation.started_at = generation.started_at or utcnow()
@@ -140,7 +143,7 @@ def render_poses(session: Session, *, generation_id: int, positions: list[int] |
         ip_image = Image.open(io.BytesIO(store.read(avatar.face_path or avatar.image_path))).convert("RGB")
         likeness = engine.capabilities()["likeness"] if hasattr(engine, "capabilities") else {"on": None}
         generation.options = {**generation.options, "likenessFace": {
-            "on": likeness.get("on"), "reason": likeness.get("reason"),
+            "on": likeness.get("on"), "reason": likeness.get("reason"), "message": likeness.get("message"),
             "source": avatar.face_source or "photo", "box": avatar.face_box}}
         session.add(generation)
         session.commit()
@@ -149,8 +152,7 @@ def render_poses(session: Session, *, generation_id: int, positions: list[int] |
         template = session.get(PoseTemplate, pose.template_id) if pose.template_id else None
         session.commit()
         if template is None:  # deleted from the library while the pose waited: fail it alone, refunded
-            _fail(session, generation, pose, "Its pose template was deleted from the library before it was "
-                  "rendered.", worker=worker, kind=POSE)
+            _fail(session, generation, pose, Message("render.template_deleted"), worker=worker, kind=POSE)
             continue
         fitted = fit_to_aspect(template.keypoints, width / height, source_aspect=template.aspect).to_json()
         control = Image.fromarray(render_skeleton(fitted, width, height))
@@ -212,10 +214,10 @@ def _render_batch(session, generation, batch, *, engine, detect, cutout, product
     try:
         results = engine.render(requests, steps=steps)
     except Exception as exc:  # noqa: BLE001 - the engine broke (out of memory, a bad weight...): not the poses' fault
-        _broken(session, generation, batch, exc, worker=worker, what="The engine failed while rendering")
+        _broken(session, generation, batch, exc, worker=worker, what=Message("render.engine_failed"))
         return []
     waited = (time.perf_counter() - t0) / len(batch)
-    again = []
+    judged = []
     for w, result in zip(batch, results):
         # the engine's own per-image time (taken after its lock), not time spent waiting for another job
         w.pipeline += float(result.timings.get("per_image_s", waited))
@@ -228,26 +230,37 @@ def _render_batch(session, generation, batch, *, engine, detect, cutout, product
             quality = check_image(image=image, template_keypoints=w.keypoints, detector=detect,
                                   threshold=settings.quality_threshold)
         except Exception as exc:  # noqa: BLE001 - the detector broke: the pose was not judged, so it did not fail
-            _broken(session, generation, [w], exc, worker=worker, what="The pose detector failed")
+            _broken(session, generation, [w], exc, worker=worker, what=Message("render.detector_failed"))
             continue
         w.attempt += 1
-        if quality.accepted:
-            _accept(session, generation, w, image, quality, store, worker=worker)
-        elif w.attempt < settings.max_attempts:
-            again.append(w)
-        else:
-            _fail(session, generation, w.pose, f"Pose check failed after {w.attempt} attempts: {quality.reason}",
-                  score=quality.score, attempts=w.attempt, worker=worker, kind=POSE)
+        judged.append((w, image, quality))
+    passed = [(w, image) for w, image, quality in judged if quality.accepted]
+    faces = dict(zip((id(w) for w, _ in passed), identity_scores(
+        engine=engine, images=[image for _, image in passed], keypoints=[w.keypoints for w, _ in passed],
+        reference=ip_image, off_reason=None if settings.ip_adapter != "false" else Message("identity.likeness_off"))))
+    again = []
+    for w, image, quality in judged:
+        face = faces.get(id(w))
+        why, kind = (quality.reason, POSE) if not quality.accepted else (below(face, settings.identity_threshold), IDENTITY)
+        if not quality.accepted or why is not None:
+            if w.attempt < settings.max_attempts:
+                again.append(w)
+            else:
+                code = "render.check_failed" if kind == POSE else "render.identity_failed"
+                _fail(session, generation, w.pose, Message(code, attempts=w.attempt, reason=why), worker=worker,
+                      score=quality.score, attempts=w.attempt, kind=kind, identity=face)
+            continue
+        _accept(session, generation, w, image, quality, store, worker=worker, identity=face)
     return again
 
 
-def _broken(session, generation, batch: list[_Work], exc: Exception, *, worker: str, what: str) -> None:
+def _broken(session, generation, batch: list[_Work], exc: Exception, *, worker: str, what: Message) -> None:
     """Fail `batch` as an infrastructure failure (refunded, not held against the templates)."""
     if isinstance(exc, DomainError):
-        reason = short_reason(exc.message) or exc.message
+        reason = short(exc.msg)
     else:
-        reason = f"{what} ({type(exc).__name__}); the server's log has the details."
-    log.exception("generation %s: %s", generation.id, what)
+        reason = Message("render.broken", what=what, error=type(exc).__name__)
+    log.exception("generation %s: %s", generation.id, what.english)
     for w in batch:
         _fail(session, generation, w.pose, reason, attempts=w.attempt, worker=worker, kind=INFRASTRUCTURE)
 
@@ -260,7 +273,7 @@ def _mine(pose: GeneratedPose, worker: str | None):
     return sa.update(G).where(*where)
 
 
-def _accept(session, generation, w: _Work, image, quality, store, *, worker: str) -> None:
+def _accept(session, generation, w: _Work, image, quality, store, *, worker: str, identity=None) -> None:
     from core.images import encode_image, make_thumbnail
 
     pose = w.pose
@@ -278,9 +291,10 @@ def _accept(session, generation, w: _Work, image, quality, store, *, worker: str
             staged.put(keys["pose-control"], control_png.getvalue())
             values = dict(status="done", image_path=keys["pose"], thumbnail_path=keys["pose-thumb"],
                           control_path=keys["pose-control"], seed=seed,
-                          attempts=w.attempt, error=None, quality_score=quality.score,
+                          attempts=w.attempt, error=None, error_code=None, error_params=None, quality_score=quality.score,
                           quality_checked=quality.checked, render_seconds=round(time.perf_counter() - w.started, 3),
-                          pipeline_seconds=round(w.pipeline, 3), product_box=w.box, finished_at=utcnow())
+                          pipeline_seconds=round(w.pipeline, 3), product_box=w.box, finished_at=utcnow(),
+                          **_identity_values(identity))
             if session.execute(_mine(pose, worker).values(**values)).rowcount != 1:
                 session.rollback()
                 if _may_use(session, pose, worker, keys["pose"]):
@@ -307,11 +321,19 @@ def _may_use(session, pose: GeneratedPose, worker: str, key: str) -> bool:
             and row[2] in (None, key))
 
 
-def _fail(session, generation, pose: GeneratedPose, reason: str, *, score=None, attempts=None,
-          worker: str | None = None, kind: str = POSE) -> None:
+def _identity_values(identity) -> dict:
+    if identity is None:
+        return {"identity_score": None, "identity": None}
+    return {"identity_score": identity.score, "identity": identity.to_dict()}
+
+
+def _fail(session, generation, pose: GeneratedPose, reason: Message, *, score=None, attempts=None,
+          worker: str | None = None, kind: str = POSE, identity=None) -> None:
     """Mark a running pose failed and refund what it held — only if it is still ours. Only a pose failure
     (kind POSE, after its attempts) counts against its template; an infrastructure failure does not."""
-    values = dict(status="failed", error=reason, finished_at=utcnow(), quality_score=score, failure_kind=kind)
+    values = dict(status="failed", error=reason.english, error_code=reason.code,
+                  error_params=reason.to_dict()["params"], finished_at=utcnow(), quality_score=score,
+                  failure_kind=kind, **_identity_values(identity))
     if attempts is not None:
         values["attempts"] = attempts
     if session.execute(_mine(pose, worker).values(**values)).rowcount != 1:
@@ -320,6 +342,6 @@ def _fail(session, generation, pose: GeneratedPose, reason: str, *, score=None, 
     if pose.template_id is not None and attempts is not None and kind == POSE:
         lib.record_result(session, template_id=pose.template_id, accepted=False, quality_score=score)
     refund_pose(session, generation_id=generation.id, user_id=pose.user_id, position=pose.position,
-                round_=pose.round, amount=pose.cost, reason=reason)
+                round_=pose.round, amount=pose.cost, reason=reason.english)
     session.commit()
     session.expire(pose)

@@ -32,8 +32,8 @@ def inputs(session: Session, *, user: User, kit_id: int, avatar_id: int, product
     avatar = avatars.get(session, user=user, avatar_id=avatar_id)
     product = products.get(session, user=user, product_id=product_id)
     if product.placement != "worn" and not product.cutout_path:
-        raise ValidationFailed(f"“{product.name}” has no cut-out yet (background removal: {product.bg_status}). "
-                               "Wait for it, or retry the removal on the Products page.", field="productId")
+        raise ValidationFailed("generation.no_cutout", product=product.name, bg_status=product.bg_status,
+                               field="productId")
     return kit, avatar, product
 
 
@@ -46,7 +46,7 @@ def locked(session: Session, *, user: User, generation_id: int) -> PoseGeneratio
     """The user's generation, row-locked until commit (Postgres; SQLite writers are serialised anyway)."""
     g = session.exec(select(PoseGeneration).where(PoseGeneration.id == generation_id).with_for_update()).first()
     if g is None or g.user_id != user.id:
-        raise NotFound(f"Generation {generation_id} not found.")
+        raise NotFound("records.not_found", record="Generation", id=generation_id)
     session.refresh(g)
     return g
 

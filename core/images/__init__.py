@@ -18,7 +18,8 @@ Decisions (what ingest_image does, in order):
   (I;16/I, scaled not clipped), palette, L, LA -> RGB or RGBA; transparency kept only if used.
 - Re-encoded with no metadata at all (no EXIF, ICC, XMP, text): PNG when alpha or kind "logo",
   else JPEG quality 92, 4:4:4. Thumbnail: longest side 384, JPEG q85 (PNG with alpha).
-- Every refusal is core.errors.ImageRejected(message, status=400/413/415/422, field="file").
+- Every refusal is core.errors.ImageRejected("intake.<what>", status=400/413/415/422, field="file", **params):
+  a message code (core/messages/intake.py) and what fills it in, shown in the reader's language.
 """
 from core.errors import ImageRejected
 

@@ -47,37 +47,18 @@ _SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 
 
 def damaged(fmt: str) -> ImageRejected:
-    return ImageRejected(
-        f"This {ALLOWED_FORMATS[fmt]} file is damaged or incomplete, so we can't open it "
-        "(it may have been cut off while saving or uploading). Please save or export it again and re-upload.",
-        field="file",
-        status=400,
-    )
+    return ImageRejected("intake.damaged", field="file", status=400, format=ALLOWED_FORMATS[fmt])
 
 
 def check_dimensions(size: tuple[int, int], settings: Settings) -> None:
     """422 when a side is longer than settings.max_image_side or the area exceeds max_image_pixels."""
     width, height = size
     if max(width, height) > settings.max_image_side:
-        raise ImageRejected(
-            f"This image is {width} × {height} pixels; the longest side can be at most "
-            f"{settings.max_image_side} pixels.",
-            field="file",
-            status=422,
-        )
+        raise ImageRejected("intake.side_too_long", field="file", status=422, width=width, height=height,
+                            most=settings.max_image_side)
     if width * height > settings.max_image_pixels:
-        raise ImageRejected(
-            f"This image is {width} × {height} pixels ({megapixels(width * height)} megapixels); "
-            f"it can have at most {megapixels(settings.max_image_pixels)} megapixels.",
-            field="file",
-            status=422,
-        )
-
-
-def megapixels(pixels: int) -> str:
-    """54.6, 50, 3,600, 0.012"""
-    value = pixels / 1e6
-    return f"{value:,.1f}".removesuffix(".0") if value >= 1 else f"{value:.2g}"
+        raise ImageRejected("intake.too_many_pixels", field="file", status=422, width=width, height=height,
+                            megapixels=width * height / 1e6, most=settings.max_image_pixels / 1e6)
 
 
 def open_checked(data: bytes, fmt: str, settings: Settings) -> ImageFile.ImageFile:
@@ -87,11 +68,8 @@ def open_checked(data: bytes, fmt: str, settings: Settings) -> ImageFile.ImageFi
     try:
         image = _opener(fmt)(io.BytesIO(data))
     except Image.DecompressionBombError as exc:  # only if gif_canvas missed a canvas Pillow grows
-        raise ImageRejected(
-            f"This image is larger than {megapixels(settings.max_image_pixels)} megapixels, the most we accept.",
-            field="file",
-            status=422,
-        ) from exc
+        raise ImageRejected("intake.bomb", field="file", status=422,
+                            most=settings.max_image_pixels / 1e6) from exc
     except Exception as exc:  # noqa: BLE001 - hostile bytes raise SyntaxError, struct.error, EOFError, ...
         raise damaged(fmt) from exc
     if image.width < 1 or image.height < 1:

@@ -9,6 +9,7 @@ from typing import BinaryIO, Union
 from PIL import Image
 
 from core.errors import ImageRejected
+from core.messages import human_size
 from core.settings import Settings
 
 from .decode import apply_orientation, exif_orientation, load_checked, open_checked, to_rgb_or_rgba
@@ -19,8 +20,6 @@ from .sniff import SNIFF_BYTES, describe, sniff_format
 Source = Union[BinaryIO, bytes, bytearray, memoryview, str, os.PathLike]
 
 KIND_LABELS = {"avatar": "avatars", "product": "products", "logo": "logos", "pose": "pose files"}
-ACCEPTED_TEXT = "Please upload a JPEG, PNG, WebP, HEIC or AVIF image."
-_MB = 1024 * 1024  # Settings.limit_bytes counts MB as 1024 × 1024 bytes; messages do the same
 _CHUNK = 1024 * 1024
 
 
@@ -117,8 +116,9 @@ def identify(data: bytes) -> str:
     fmt = sniff_format(data[:SNIFF_BYTES])
     if fmt is None:
         what = describe(data[:4096])
-        hint = f" (it looks like {what})" if what else ""
-        raise ImageRejected(f"This file is not a picture we can read{hint}. {ACCEPTED_TEXT}", field="file", status=415)
+        if what:
+            raise ImageRejected("intake.not_a_picture_like", field="file", status=415, looks_like=what)
+        raise ImageRejected("intake.not_a_picture", field="file", status=415)
     return fmt
 
 
@@ -143,11 +143,7 @@ def read_limited(source: Source, *, limit: int, kind: str) -> bytes:
         chunks.append(chunk)
         total += len(chunk)
     if total > limit:
-        raise ImageRejected(
-            f"This file is over {_mb(limit)}; {KIND_LABELS[kind]} can be at most {_mb(limit)}.",
-            field="file",
-            status=413,
-        )
+        raise ImageRejected("intake.over", field="file", status=413, limit=limit, kinds=KIND_LABELS[kind])
     data = b"".join(chunks)
     _check_size(len(data), limit, kind)
     return data
@@ -155,23 +151,11 @@ def read_limited(source: Source, *, limit: int, kind: str) -> bytes:
 
 def _check_size(size: int, limit: int, kind: str) -> None:
     if size == 0:
-        raise ImageRejected(f"This file is empty (0 bytes). {ACCEPTED_TEXT}", field="file", status=400)
+        raise ImageRejected("intake.empty", field="file", status=400)
     if size > limit:
-        shown = _mb(size)
-        if shown == _mb(limit):  # 20 MB + 1 byte would read "20 MB; ... at most 20 MB"
-            shown = f"just over {_mb(limit)}"
-        raise ImageRejected(
-            f"This file is {shown}; {KIND_LABELS[kind]} can be at most {_mb(limit)}.", field="file", status=413
-        )
-
-
-def _mb(size: int) -> str:
-    """26.3 MB, 20 MB, 512 KB, 900 bytes."""
-    if size >= _MB:
-        return f"{size / _MB:.1f}".removesuffix(".0") + " MB"
-    if size >= 1024:
-        return f"{size / 1024:.1f}".removesuffix(".0") + " KB"
-    return f"{size} bytes"
+        # 20 MB + 1 byte would read "20 MB; ... at most 20 MB"
+        code = "intake.just_over" if human_size(size) == human_size(limit) else "intake.too_large"
+        raise ImageRejected(code, field="file", status=413, size=size, limit=limit, kinds=KIND_LABELS[kind])
 
 
 def _remaining_size(stream: BinaryIO) -> int | None:

@@ -16,6 +16,7 @@ import numpy as np
 from sqlmodel import Session, select
 
 from core.errors import DomainError, ValidationFailed
+from core.messages import Message
 from core.library import templates as lib
 from core.library.templates import CATEGORIES, PLACEMENTS, _require_admin
 from core.settings import Settings
@@ -23,6 +24,21 @@ from db.models import PoseTemplate, User
 
 MAX_FILES = 200
 LIBRARY_ASPECT = "2:3"
+
+
+def _text(name: str, msg: Message | str) -> dict:
+    """A report field: its English text under `name` (what REST answers), and for a message its code and parameters
+    beside it (`<name>Code`, `<name>Params`) for a reader in another language (ui/poses.py). An OpenPose document's own
+    id (a person's label) is plain text: it has no code."""
+    if not isinstance(msg, Message):
+        return {name: msg}
+    return {name: msg.english, f"{name}Code": msg.code, f"{name}Params": msg.to_dict()["params"]}
+
+
+def report_message(row: dict, name: str) -> Message | str:
+    """The message of a report field written by _text: a Message where it has a code, else its text."""
+    code = row.get(f"{name}Code")
+    return Message(code, **(row.get(f"{name}Params") or {})) if code else row.get(name, "")
 
 
 def _is_json(data: bytes) -> bool:
@@ -47,8 +63,8 @@ def candidates_from_file(data: bytes, *, filename: str | None, settings: Setting
     from core.library.poses.importers import from_openpose_json, from_skeleton_image
 
     if len(data) > settings.limit_bytes("pose"):
-        raise ValidationFailed(f"This file is {len(data) / 2**20:.1f} MB; pose files can be at most "
-                               f"{settings.max_pose_file_size_mb:g} MB.", field="file", status=413)
+        raise ValidationFailed("importing.too_large", field="file", status=413, size=len(data) / 2**20,
+                               most=settings.max_pose_file_size_mb)
     from core.library.poses.transforms import fit_to_aspect
 
     def fitted(candidates):  # every comparison and every template assumes the library's 2:3 canvas
@@ -69,7 +85,8 @@ def candidates_from_file(data: bytes, *, filename: str | None, settings: Setting
     from core.library.poses.keypoints import as_pose
 
     photo_aspect = image.width / image.height
-    return "photo", [(f"person {i}", fit_to_aspect(as_pose(p), LIBRARY_ASPECT, source_aspect=photo_aspect))
+    return "photo", [(Message("poses.person", person=i),
+                      fit_to_aspect(as_pose(p), LIBRARY_ASPECT, source_aspect=photo_aspect))
                      for i, p in enumerate(detector(image.image))]
 
 
@@ -78,28 +95,29 @@ def import_files(session: Session, *, user: User, files: list[tuple[bytes, str |
                  gender: str = "unisex", difficulty: str = "medium", tags: list[str] | None = None,
                  activate: bool = False, detector: Callable | None = None) -> dict:
     """Import every pose found in `files`. New templates start inactive unless `activate` (curate
-    first, then switch on). Returns {"imported": [...], "skipped": [...], "errors": [...]}."""
+    first, then switch on). Returns {"imported": [...], "skipped": [...], "errors": [...]}; a row's person, reason and
+    error are English text, with their message codes and parameters beside them (see _text)."""
     from core.library.poses.similarity import dedupe
 
     _require_admin(user)
     if category not in CATEGORIES:
-        raise ValidationFailed(f"category must be one of {', '.join(CATEGORIES)}.", field="category")
+        raise ValidationFailed("importing.category_unknown", field="category", categories=list(CATEGORIES))
     if placement is not None and placement not in PLACEMENTS:
-        raise ValidationFailed(f"placement must be one of {', '.join(PLACEMENTS)}.", field="placement")
+        raise ValidationFailed("importing.placement_unknown", field="placement", placements=list(PLACEMENTS))
     if not files:
-        raise ValidationFailed("Choose at least one file.", field="files")
+        raise ValidationFailed("importing.no_files", field="files")
     if len(files) > MAX_FILES:
-        raise ValidationFailed(f"Import at most {MAX_FILES} files at once.", field="files")
+        raise ValidationFailed("importing.too_many_files", field="files", most=MAX_FILES)
     report: dict = {"imported": [], "skipped": [], "errors": []}
     found = []  # (filename, kind, label, pose)
     for data, filename in files:
         try:
             kind, cands = candidates_from_file(data, filename=filename, settings=settings, detector=detector)
         except DomainError as exc:
-            report["errors"].append({"file": filename, "error": exc.message})
+            report["errors"].append({"file": filename, **_text("error", exc.msg)})
             continue
         if not cands:
-            report["errors"].append({"file": filename, "error": "No person found in this file."})
+            report["errors"].append({"file": filename, **_text("error", Message("importing.no_person"))})
         found += [(filename, kind, label, pose) for label, pose in cands]  # poses fitted to the library's 2:3
     if not found:
         return report
@@ -108,8 +126,8 @@ def import_files(session: Session, *, user: User, files: list[tuple[bytes, str |
     kept = set(dedup.kept)
     for i, reason, other in dedup.skipped:
         filename, kind, label, _ = found[i]
-        entry = {"file": filename, "kind": kind, "person": label, "reason": reason}
-        if other is not None and reason.startswith("duplicate of existing"):
+        entry = {"file": filename, "kind": kind, **_text("person", label), **_text("reason", reason)}
+        if other is not None and reason.code == "poses.duplicate_of_existing":
             entry["duplicateOf"] = {"id": library[other][0], "key": library[other][1]}
         report["skipped"].append(entry)
     for i in sorted(kept):
@@ -117,14 +135,14 @@ def import_files(session: Session, *, user: User, files: list[tuple[bytes, str |
         stem = (filename or "import").rsplit("/", 1)[-1].rsplit(".", 1)[0][:80]
         keypoints = pose.to_json()
         digest = hashlib.sha1(json.dumps(keypoints).encode()).hexdigest()[:12]
-        t = PoseTemplate(key=f"import-{digest}", name=f"{stem} ({label})" if len(found) > 1 else stem,
+        t = PoseTemplate(key=f"import-{digest}", name=f"{stem} ({label})" if len(found) > 1 else stem,  # in English
                          category=category, subcategory=subcategory, keypoints=keypoints,
                          product_placement=placement, gender=gender, difficulty=difficulty,
                          tags=list(tags or []) + ["imported", kind], source="import", is_active=activate,
                          created_by_id=user.id, description=f"imported {kind.replace('-', ' ')} pose")
         session.add(t)
         session.flush()
-        report["imported"].append({"file": filename, "kind": kind, "person": label, "id": t.id, "key": t.key})
+        report["imported"].append({"file": filename, "kind": kind, **_text("person", label), "id": t.id, "key": t.key})
     session.commit()
     return report
 

@@ -145,7 +145,7 @@ def load_library(session: Session, *, path: Path = LIBRARY_FILE) -> dict:
 def get(session: Session, *, user: User, template_id: int) -> PoseTemplate:
     t = session.get(PoseTemplate, template_id)
     if t is None or (not t.is_active and not user.is_admin):
-        raise NotFound(f"Pose template {template_id} not found.")
+        raise NotFound("records.not_found", record="Pose template", id=template_id)
     return t
 
 
@@ -157,9 +157,9 @@ def search(session: Session, *, user: User, settings: Settings, category: str | 
            ) -> tuple[list[PoseTemplate], int]:
     """Filtered, sorted page of templates. Non-admins only ever see active ones."""
     if sort not in SORTS:
-        raise ValidationFailed(f"sort must be one of {', '.join(SORTS)}.", field="sort")
+        raise ValidationFailed("templates.sort_unknown", field="sort", sorts=list(SORTS))
     if not 1 <= limit <= 200 or offset < 0:
-        raise ValidationFailed("limit must be 1-200 and offset 0 or more.", field="limit")
+        raise ValidationFailed("records.page_out_of_range", field="limit", most=200)
     T = PoseTemplate
     where = []
     if not user.is_admin:
@@ -245,18 +245,18 @@ def preview_path(t: PoseTemplate, *, settings: Settings, mirrored: bool = False)
 
 # --- curation (admins) ---------------------------------------------------------------------------
 
-def _require_admin(user: User, what: str = "change pose templates") -> None:
+def _require_admin(user: User, code: str = "templates.admins_only") -> None:
     if not user.is_admin:
-        raise Forbidden(f"Only the data team (admins) can {what}.")
+        raise Forbidden(code)
 
 
 def for_export(session: Session, *, user: User, template_ids: list[int]) -> list[PoseTemplate]:
     """The templates to export, in id order. Exporting the library is curation, like the Pose Library page
     shows it (admins only): other users get 403 instead of a copy of the whole library."""
-    _require_admin(user, "export pose templates")
+    _require_admin(user, "templates.admins_only_export")
     rows = list(session.exec(select(PoseTemplate).where(PoseTemplate.id.in_(template_ids)).order_by(PoseTemplate.id)))
     if not rows:
-        raise ValidationFailed("None of the selected templates exist.", field="templateIds")
+        raise ValidationFailed("templates.none_exist", field="templateIds")
     return rows
 
 
@@ -279,7 +279,7 @@ def create(session: Session, *, user: User, data: TemplateCreate, source: str = 
         session.flush()
     except sa.exc.IntegrityError:
         session.rollback()
-        raise ValidationFailed("This exact pose is already in the library.", field="keypoints") from None
+        raise ValidationFailed("templates.already_in_library", field="keypoints") from None
     session.commit()
     return t
 
@@ -292,7 +292,7 @@ def update(session: Session, *, user: User, template_id: int, data: TemplateUpda
         return t
     for k, v in changes.items():
         if v is None and k in ("name", "category", "is_active", "difficulty", "gender", "tags"):
-            raise ValidationFailed(f"{k} cannot be empty.", field=k)
+            raise ValidationFailed("records.field_empty", field=k, name=k)
         setattr(t, k, v)
     t.updated_at = utcnow()
     session.add(t)
@@ -306,7 +306,7 @@ def bulk_update(session: Session, *, user: User, template_ids: list[int], is_act
     """Activate/deactivate, re-categorise or re-tag many templates at once. Returns how many changed."""
     _require_admin(user)
     if not template_ids:
-        raise ValidationFailed("Select at least one template.", field="templateIds")
+        raise ValidationFailed("templates.none_selected", field="templateIds")
     rows = list(session.exec(select(PoseTemplate).where(PoseTemplate.id.in_(template_ids))))
     for t in rows:
         if is_active is not None:

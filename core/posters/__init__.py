@@ -46,7 +46,7 @@ def render_poster(*, photo: Image.Image, keypoints: list | None, product_box: tu
     fmt = get_format(format)
     chosen = get_layout(layout)
     if not isinstance(photo, Image.Image) or photo.width < 1 or photo.height < 1:
-        raise ValidationFailed("photo must be a non-empty image.", field="photo")
+        raise ValidationFailed("posters.photo_empty", field="photo")
     rgb = photo.convert("RGB") if photo.mode != "RGB" else photo
     points = parse_keypoints(keypoints)
     product = check_box(product_box, rgb.size)

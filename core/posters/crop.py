@@ -41,8 +41,7 @@ def parse_keypoints(keypoints: Any) -> list[tuple[float, float] | None] | None:
     if hasattr(keypoints, "keypoints"):  # a core.library.poses Pose
         keypoints = keypoints.keypoints
     if not isinstance(keypoints, (list, tuple)) or len(keypoints) != COUNT:
-        raise ValidationFailed(f"keypoints must be a list of {COUNT} entries [x, y, confidence] or null.",
-                               field="keypoints")
+        raise ValidationFailed("crop.keypoints_count", field="keypoints", count=COUNT)
     out: list[tuple[float, float] | None] = []
     for entry in keypoints:
         if entry is None:
@@ -52,9 +51,9 @@ def parse_keypoints(keypoints: Any) -> list[tuple[float, float] | None] | None:
             x, y = float(entry[0]), float(entry[1])
             conf = float(entry[2]) if len(entry) > 2 else 1.0
         except (TypeError, ValueError, IndexError):
-            raise ValidationFailed("Each keypoint must be [x, y, confidence] or null.", field="keypoints") from None
+            raise ValidationFailed("crop.keypoint_invalid", field="keypoints") from None
         if not (math.isfinite(x) and math.isfinite(y) and math.isfinite(conf)):
-            raise ValidationFailed("Keypoints must be finite numbers.", field="keypoints")
+            raise ValidationFailed("crop.keypoints_not_finite", field="keypoints")
         out.append((x, y) if conf > 0 else None)
     return out if any(p is not None for p in out) else None
 
@@ -66,11 +65,11 @@ def check_box(box: Any, size: tuple[int, int], *, field: str = "product_box") ->
     try:
         x0, y0, x1, y1 = (float(v) for v in box)
     except (TypeError, ValueError):
-        raise ValidationFailed("product_box must be (x0, y0, x1, y1) in photo pixels.", field=field) from None
+        raise ValidationFailed("crop.box_invalid", field=field) from None
     w, h = size
     x0, y0, x1, y1 = max(0.0, x0), max(0.0, y0), min(float(w), x1), min(float(h), y1)
     if x1 <= x0 or y1 <= y0:
-        raise ValidationFailed("product_box must have x1 > x0 and y1 > y0 and overlap the photo.", field=field)
+        raise ValidationFailed("crop.box_empty", field=field)
     return x0, y0, x1, y1
 
 

@@ -62,5 +62,5 @@ FORMATS: dict[str, PosterFormat] = {
 def get_format(key: str) -> PosterFormat:
     fmt = FORMATS.get(key) if isinstance(key, str) else None
     if fmt is None:
-        raise ValidationFailed(f"Unknown poster format {key!r}. Choose one of: {', '.join(FORMATS)}.", field="format")
+        raise ValidationFailed("formats.unknown", field="format", key=key, known=list(FORMATS))
     return fmt

@@ -261,5 +261,5 @@ LAYOUTS: dict[str, Layout] = {
 def get_layout(key: str) -> Layout:
     layout = LAYOUTS.get(key) if isinstance(key, str) else None
     if layout is None:
-        raise ValidationFailed(f"Unknown poster layout {key!r}. Choose one of: {', '.join(LAYOUTS)}.", field="layout")
+        raise ValidationFailed("layouts.unknown", field="layout", key=key, known=list(LAYOUTS))
     return layout

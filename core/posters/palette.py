@@ -21,7 +21,7 @@ _HEX = re.compile(r"^#[0-9A-Fa-f]{6}$")
 
 def parse_hex(value: str, *, field: str = "colors") -> RGB:
     if not isinstance(value, str) or not _HEX.match(value.strip()):
-        raise ValidationFailed(f"Brand colours must look like #1A2B3C, got {value!r}.", field=field)
+        raise ValidationFailed("palette.bad_colour", field=field, colour=value)
     v = value.strip()
     return int(v[1:3], 16), int(v[3:5], 16), int(v[5:7], 16)
 
@@ -97,7 +97,7 @@ class Palette:
     @classmethod
     def from_hex(cls, colors: Sequence[str]) -> "Palette":
         if not colors:
-            raise ValidationFailed("A brand needs at least one colour.", field="colors")
+            raise ValidationFailed("palette.no_colours", field="colors")
         rgb = tuple(parse_hex(c) for c in colors)
         primary = rgb[0]
         others = [c for c in rgb[1:] if contrast_ratio(c, primary) >= 1.6]

@@ -61,23 +61,24 @@ def options() -> dict:
 
 def _owned(session: Session, model, record_id: int, *, user: User, label: str):
     if not 0 < record_id <= ID_MAX:
-        raise NotFound(f"{label} {record_id} not found.")
+        raise NotFound("records.not_found", record=label, id=record_id)
     return get_owned(session, model, record_id, user_id=user.id, label=label)
 
 
 def _kit(session: Session, *, user: User, kit_id: int):
     if not 0 < kit_id <= ID_MAX:
-        raise NotFound(f"Brand kit {kit_id} not found.")
+        raise NotFound("records.not_found", record="Brand kit", id=kit_id)
     return brand_kits.get(session, user=user, kit_id=kit_id)
 
 
 def _check_choices(request: PosterRequest) -> None:
     from core.posters import FORMATS, LAYOUTS
 
-    for field, values, allowed in (("formats", request.formats, FORMATS), ("layouts", request.layouts, LAYOUTS)):
+    for field, code, values, allowed in (("formats", "posters.unknown_format", request.formats, FORMATS),
+                                         ("layouts", "posters.unknown_layout", request.layouts, LAYOUTS)):
         bad = [v for v in values if v not in allowed]
         if bad:
-            raise ValidationFailed(f"Unknown {field[:-1]} {bad[0]!r}: choose from {', '.join(allowed)}.", field=field)
+            raise ValidationFailed(code, field=field, key=bad[0], known=list(allowed))
 
 
 def brand_style(kit, store: LocalFileStore):
@@ -92,8 +93,7 @@ def _photo(store: LocalFileStore, pose: GeneratedPose) -> Image.Image:
     try:
         data = store.read(pose.image_path)
     except NotFound:
-        raise ValidationFailed(f"Result {pose.id}'s image file is missing; render it again.",
-                               field="resultIds") from None
+        raise ValidationFailed("posters.image_missing", field="resultIds", id=pose.id) from None
     return Image.open(io.BytesIO(data)).convert("RGB")
 
 
@@ -115,19 +115,20 @@ def create_posters(session: Session, *, user: User, request: PosterRequest, stor
     _check_choices(request)
     count = len(request.result_ids) * len(request.formats) * len(request.layouts)
     if count > MAX_POSTERS_PER_REQUEST:
-        raise ValidationFailed(f"That is {count} posters ({len(request.result_ids)} images x {len(request.formats)} "
-                               f"formats x {len(request.layouts)} layouts); one request makes at most "
-                               f"{MAX_POSTERS_PER_REQUEST}.", field="resultIds")
+        raise ValidationFailed("posters.over_limit", field="resultIds", n=count, images=len(request.result_ids),
+                               formats=len(request.formats), layouts=len(request.layouts),
+                               most=MAX_POSTERS_PER_REQUEST)
     poses = [_owned(session, GeneratedPose, rid, user=user, label="Result") for rid in request.result_ids]
     for pose in poses:
         if pose.status != "done" or not pose.image_path:
-            raise ValidationFailed(f"Result {pose.id} has no finished image ({pose.status}).", field="resultIds")
+            raise ValidationFailed("posters.not_finished", field="resultIds", id=pose.id,
+                                   result_status=pose.status)
     fixed_kit = _kit(session, user=user, kit_id=request.brand_kit_id) if request.brand_kit_id else None
     price = credits.cost(APP, "exportToPoster", count)
     have = credits.balance(session, user_id=user.id)
     if have < price:
-        raise InsufficientCredits(f"Not enough credits: {count} posters need {price} credits "
-                                  f"({credits.cost(APP, 'exportToPoster')} each) and you have {have}.")
+        raise InsufficientCredits("posters.not_enough_credits", n=count, need=price,
+                                  each=credits.cost(APP, "exportToPoster"), have=have)
     drawn = []
     styles: dict[int, object] = {}
     done = 0
@@ -137,8 +138,7 @@ def create_posters(session: Session, *, user: User, request: PosterRequest, stor
             kit = fixed_kit
             if kit is None:
                 if generation.brand_kit_id is None:
-                    raise ValidationFailed(f"Result {pose.id}'s brand kit was deleted; pick a brand kit.",
-                                           field="brandKitId")
+                    raise ValidationFailed("posters.kit_deleted", field="brandKitId", id=pose.id)
                 kit = brand_kits.get(session, user=user, kit_id=generation.brand_kit_id)
             if kit.id not in styles:
                 styles[kit.id] = brand_style(kit, store)
@@ -256,7 +256,8 @@ def previews(session: Session, *, user: User, store: LocalFileStore, result_id: 
     if result_id is not None:
         pose = _owned(session, GeneratedPose, result_id, user=user, label="Result")
         if pose.status != "done" or not pose.image_path:
-            raise ValidationFailed(f"Result {pose.id} has no finished image ({pose.status}).", field="resultIds")
+            raise ValidationFailed("posters.not_finished", field="resultIds", id=pose.id,
+                                   result_status=pose.status)
         generation = session.get(PoseGeneration, pose.generation_id)
         if kit is None and generation.brand_kit_id is not None:
             kit = brand_kits.get(session, user=user, kit_id=generation.brand_kit_id)
@@ -307,7 +308,7 @@ def export_zip(session: Session, *, user: User, poster_ids: list[int], store: Lo
     from core.posters import poster_filename
 
     if not poster_ids:
-        raise ValidationFailed("Pick at least one poster to export.", field="ids")
+        raise ValidationFailed("posters.nothing_to_export", field="ids")
     rows = [get_poster(session, user=user, poster_id=pid) for pid in dict.fromkeys(poster_ids)]
     tmp = tempfile.NamedTemporaryFile(prefix="apg-posters-", suffix=".zip", delete=False)
     try:

@@ -91,6 +91,8 @@ print(sorted(m for m in ("torch", "diffusers", "transformers") if m in sys.modul
     off = caps_missing["likeness"]
     assert off["on"] is False and off["setting"] == "true"
     assert "models/ip-adapter-plus-face_sd15.safetensors" in off["reason"] and "MODEL_DOWNLOADS=false" in off["reason"]
+    assert off["message"]["code"] == "models.missing_no_downloads"   # the same by code, for the reader's language
+    assert caps_missing["pose_check"]["message"]["code"].startswith("models.")
     assert caps_missing["embeddings"]["on"] is False and "not checked" in caps_missing["embeddings"]["reason"]
     assert caps_missing["pose_check"]["on"] is False and "body_pose_model.pth" in caps_missing["pose_check"]["reason"]
 
@@ -214,4 +216,4 @@ def test_embeddings_say_why_without_an_adapter():
     engine = get_engine(settings())
     with pytest.raises(EmbeddingUnavailable, match="IP_ADAPTER=false") as err:
         engine.embed_images([face(1)])
-    assert err.value.code == "embedding_unavailable" and err.value.status == 503
+    assert err.value.kind == "embedding_unavailable" and err.value.status == 503

@@ -9,6 +9,7 @@ from core.errors import ValidationFailed
 from core.library.poses.importers import from_openpose_json, from_skeleton_image
 from core.library.poses.keypoints import Pose
 from core.library.poses.render import render_preview, render_skeleton
+from core.messages import Message
 
 W, H = 512, 768
 
@@ -117,7 +118,8 @@ def test_several_people_and_several_documents(library):
     doc = {"canvas_width": W, "canvas_height": H,
            "people": [{"pose_keypoints_2d": _flat(a, W, H)}, {"pose_keypoints_2d": _flat(b, W, H)}]}
     found = from_openpose_json([doc, {"people": [{"pose_keypoints_2d": _flat(a)}]}])
-    assert [c.label for c in found] == ["document 0, person 0", "document 0, person 1", "document 1, person 0"]
+    assert [str(c.label) for c in found] == ["document 0, person 0", "document 0, person 1", "document 1, person 0"]
+    assert found[1].label == Message("poses.person_in_document", document=0, person=1)
     assert _max_px_error(found[1].pose, b) < 1e-6
 
 

@@ -4,6 +4,7 @@ import pytest
 from core.library.poses.keypoints import Pose, R_WRIST
 from core.library.poses.similarity import DEDUP_THRESHOLD, compare, dedupe, distance_matrix, is_duplicate, similarity
 from core.library.poses.transforms import mirror, scale, translate
+from core.messages import Message
 
 
 @pytest.fixture
@@ -68,6 +69,9 @@ def test_dedupe_reports_what_it_skipped_and_why(poses):
     report = dedupe([poses[0], extra, tiny, poses[2], poses[2]], existing=[poses[1]])
     assert report.kept == [0, 3]
     reasons = {i: (why, ref) for i, why, ref in report.skipped}
-    assert reasons[1][0].startswith("duplicate of existing pose") and reasons[1][1] == 0
-    assert reasons[2][0].startswith("only 2 keypoints")
-    assert reasons[4][0].startswith("duplicate of candidate 3")
+    assert reasons[1][0].code == "poses.duplicate_of_existing" and reasons[1][1] == 0
+    assert reasons[1][0].english.startswith("duplicate of existing pose (distance 0.0")
+    assert reasons[2][0] == Message("poses.too_few_keypoints", n=2, need=6)
+    assert reasons[2][0].english == "only 2 keypoints (need 6)"
+    assert reasons[4][0].code == "poses.duplicate_of_candidate" and reasons[4][0].params["candidate"] == 3
+    assert reasons[4][0].english.startswith("duplicate of candidate 3 (distance ")

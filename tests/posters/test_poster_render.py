@@ -14,6 +14,7 @@ from core.posters import FORMATS, LAYOUTS, BrandStyle, PosterText, poster_filena
 from core.posters.crop import head_box, parse_keypoints, plan_crop
 from core.posters.palette import contrast_ratio, parse_hex, pick_text_color
 from core.posters.text import fit_text
+from ui.i18n import message_text
 
 W, H = 512, 768
 SKIN, SHIRT, PRODUCT_RGB, WALL = (222, 180, 150), (40, 70, 140), (230, 40, 40), (200, 190, 175)
@@ -288,20 +289,42 @@ def test_rgba_photo_no_logo_and_little_text():
 
 
 # --- errors and file names ------------------------------------------------------------------------------
-@pytest.mark.parametrize("kwargs,field,mentions", [
-    ({"fmt": "poster-a4"}, "format", "instagram-post"),
-    ({"layout": "collage"}, "layout", "clean-frame"),
-    ({"keypoints": [[0.5, 0.5, 1.0]] * 17}, "keypoints", "18"),
-    ({"product": (50, 50, 40, 90)}, "product_box", "x1 > x0"),
-    ({"brand": BrandStyle("X", ["red"])}, "colors", "#"),
-    ({"brand": BrandStyle("X", [])}, "colors", "colour"),
-    ({"brand": BrandStyle("X", ["#000000"], ["Comic Sans"])}, "fonts", "Poppins"),
+@pytest.mark.parametrize("kwargs,field,mentions,code", [
+    ({"fmt": "poster-a4"}, "format", "instagram-post", "formats.unknown"),
+    ({"layout": "collage"}, "layout", "clean-frame", "layouts.unknown"),
+    ({"keypoints": [[0.5, 0.5, 1.0]] * 17}, "keypoints", "18", "crop.keypoints_count"),
+    ({"keypoints": [[0.5, "x", 1.0]] * 18}, "keypoints", "[x, y, confidence]", "crop.keypoint_invalid"),
+    ({"keypoints": [[0.5, float("nan"), 1.0]] * 18}, "keypoints", "finite", "crop.keypoints_not_finite"),
+    ({"product": (50, 50, 40, 90)}, "product_box", "x1 > x0", "crop.box_empty"),
+    ({"product": ("a", 50, 40, 90)}, "product_box", "(x0, y0, x1, y1)", "crop.box_invalid"),
+    ({"brand": BrandStyle("X", ["red"])}, "colors", "#", "palette.bad_colour"),
+    ({"brand": BrandStyle("X", [])}, "colors", "colour", "palette.no_colours"),
+    ({"brand": BrandStyle("X", ["#000000"], ["Comic Sans"])}, "fonts", "Poppins", None),
+    ({"photo": Image.new("RGB", (0, 0))}, "photo", "non-empty", "posters.photo_empty"),
 ])
-def test_bad_input_is_a_validation_error(kwargs, field, mentions):
+def test_bad_input_is_a_validation_error(kwargs, field, mentions, code):
     args = {"fmt": "instagram-post", "layout": "minimal"} | kwargs
     with pytest.raises(ValidationFailed) as err:
         render(args.pop("fmt"), args.pop("layout"), **args)
     assert err.value.field == field and mentions in err.value.message
+    if code is not None:  # (an unknown font is core.catalog's message)
+        assert err.value.code == code
+        indonesian = message_text(err.value, "id")
+        assert indonesian and indonesian != err.value.message and code not in indonesian
+
+
+def test_bad_input_reads_in_indonesian_with_its_words_and_values():
+    with pytest.raises(ValidationFailed) as err:
+        render("poster-a4", "minimal")
+    assert err.value.message == ("Unknown poster format 'poster-a4'. Choose one of: instagram-post, instagram-portrait, "
+                                 "story, facebook-cover, marketplace.")
+    assert err.value.to_dict()["params"] == {"key": "poster-a4", "known": list(FORMATS)}
+    assert message_text(err.value, "id") == ("Format poster 'poster-a4' tidak dikenal. Pilih salah satu: "
+                                             "instagram-post, instagram-portrait, story, facebook-cover, marketplace.")
+    with pytest.raises(ValidationFailed) as err:
+        render("story", "minimal", brand=BrandStyle("X", ["#12345"]))
+    assert err.value.message == "Brand colours must look like #1A2B3C, got '#12345'."
+    assert message_text(err.value, "id") == "Warna merek harus ditulis seperti #1A2B3C, bukan '#12345'."
 
 
 def test_poster_filename():

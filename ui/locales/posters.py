@@ -193,28 +193,3 @@ ID = {
     "posters.send_unfinished": "Hanya foto jadi yang bisa dijadikan poster; klik foto yang sudah jadi atau "
                                "pilih beberapa.",
 }
-
-# core/posters/service.py's English messages in Indonesian (see ui/locales/errors.py for the form; the credit and
-# "Poster 7 not found." messages are errors.py's). Keep the English in step with the raise statements there.
-_STATUS = {"pending": "masih menunggu giliran", "running": "sedang dibuat", "failed": "gagal",
-           "cancelled": "dibatalkan"}
-
-PATTERNS: list[tuple[str, str]] = [
-    (r"That is (?P<n>\d+) posters \((?P<i>\d+) images x (?P<f>\d+) formats x (?P<l>\d+) layouts\); one request "
-     r"makes at most (?P<max>\d+)\.",
-     r"Itu \g<n> poster (\g<i> foto x \g<f> format x \g<l> tata letak); satu permintaan maksimal \g<max>."),
-    *[(rf"Result (?P<id>\d+) has no finished image \({s}\)\.", rf"Hasil \g<id> belum punya gambar jadi ({s_id}).")
-      for s, s_id in _STATUS.items()],
-    (r"Result (?P<id>\d+) has no finished image \((?P<s>[^)]*)\)\.", r"Hasil \g<id> belum punya gambar jadi (\g<s>)."),
-    (r"Result (?P<id>\d+)'s image file is missing; render it again\.",
-     r"File gambar hasil \g<id> hilang; buat ulang gambarnya."),
-    (r"Result (?P<id>\d+)'s brand kit was deleted; pick a brand kit\.",
-     r"Kit merek hasil \g<id> sudah dihapus; pilih kit merek."),
-    (r"Unknown format '(?P<key>[^']*)': choose from (?P<known>.+)\.",
-     r"Format '\g<key>' tidak dikenal: pilih dari \g<known>."),
-    (r"Unknown layout '(?P<key>[^']*)': choose from (?P<known>.+)\.",
-     r"Tata letak '\g<key>' tidak dikenal: pilih dari \g<known>."),
-    (r"Pick at least one poster to export\.", r"Pilih minimal satu poster untuk diekspor."),
-    (r"ids must be poster ids separated by commas, like 3,4,5\.",
-     r"ids harus berisi id poster yang dipisah koma, mis. 3,4,5."),
-]

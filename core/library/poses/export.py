@@ -29,12 +29,12 @@ def _items(selection: Iterable[Any]) -> list[tuple[str, Pose]]:
             ident = getattr(item, "id", None)
             kps = getattr(item, "keypoints", None) or getattr(item, "keypoints_json", None)
         if ident is None or kps is None:
-            raise ValidationFailed("Every exported template needs an id and keypoints.", field="selection")
+            raise ValidationFailed("poses.export_incomplete", field="selection")
         out.append((str(ident), as_pose(kps)))
         if len(out) > MAX_EXPORT:
-            raise ValidationFailed(f"Export at most {MAX_EXPORT} templates at once.", field="selection")
+            raise ValidationFailed("poses.export_too_many", field="selection", most=MAX_EXPORT)
     if not out:
-        raise ValidationFailed("Nothing selected to export.", field="selection")
+        raise ValidationFailed("poses.export_nothing", field="selection")
     return out
 
 

@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 
 from core.errors import ValidationFailed
+from core.messages import Message
 from core.library.poses.keypoints import COLORS, COUNT, LIMB_COLORS, LIMBS, Keypoint, Pose
 from core.library.poses.render import JOINT_RADIUS
 from core.library.poses.skeleton_fit import fit_disc, limb_ends
@@ -28,7 +29,7 @@ MAX_IMAGE_PIXELS = 40_000_000
 
 
 class Candidate(NamedTuple):
-    label: str  # where it came from: "document 0, person 1" or the document's id
+    label: Message | str  # where it came from: Message "document 0, person 1", or the document's own id
     pose: Pose
     aspect: float | None = None  # width / height of the source canvas, when known (for fit_to_aspect)
 
@@ -43,20 +44,21 @@ def from_openpose_json(data: Any, *, width: int | None = None, height: int | Non
     """
     if isinstance(data, (bytes, bytearray, str)):
         if len(data) > MAX_JSON_BYTES:
-            raise ValidationFailed("The JSON file is too large.", field="file")
+            raise ValidationFailed("poses.json_too_large", field="file")
         try:
             data = json.loads(data)
         except ValueError as exc:
-            raise ValidationFailed(f"Not a JSON file: {exc}", field="file") from None
+            raise ValidationFailed("poses.not_json", field="file", why=str(exc)) from None
     docs = data if isinstance(data, list) else [data]
     out: list[Candidate] = []
     for d, doc in enumerate(docs):
         if not isinstance(doc, dict) or not isinstance(doc.get("people"), list):
-            raise ValidationFailed(f"Document {d} has no 'people' list (OpenPose JSON expected).", field="file")
+            raise ValidationFailed("poses.no_people_list", field="file", document=d)
         w = doc.get("canvas_width", width)
         h = doc.get("canvas_height", height)
         for p, person in enumerate(doc["people"]):
-            label = str(doc["id"]) if "id" in doc and len(doc["people"]) == 1 else f"document {d}, person {p}"
+            label = (str(doc["id"]) if "id" in doc and len(doc["people"]) == 1
+                     else Message("poses.person_in_document", document=d, person=p))
             flat = person.get("pose_keypoints_2d") if isinstance(person, dict) else None
             sized = isinstance(w, (int, float)) and isinstance(h, (int, float)) and w > 0 and h > 0
             aspect = float(w) / float(h) if sized else None
@@ -64,26 +66,24 @@ def from_openpose_json(data: Any, *, width: int | None = None, height: int | Non
     return out
 
 
-def _person_pose(flat: Any, w: Any, h: Any, normalised: bool | None, label: str) -> Pose:
+def _person_pose(flat: Any, w: Any, h: Any, normalised: bool | None, label: Message | str) -> Pose:
     if not isinstance(flat, list) or len(flat) not in (54, 75):
         n = len(flat) if isinstance(flat, list) else 0
-        raise ValidationFailed(f"{label}: pose_keypoints_2d must hold 54 (COCO-18) or 75 (BODY_25) numbers, got {n}.",
-                               field="file")
+        raise ValidationFailed("poses.keypoint_count", field="file", label=label, n=n)
     try:
         a = np.asarray(flat, dtype=np.float64).reshape(-1, 3)
     except (TypeError, ValueError):
-        raise ValidationFailed(f"{label}: keypoints must be numbers.", field="file") from None
+        raise ValidationFailed("poses.keypoints_not_numbers", field="file", label=label) from None
     if len(a) == 25:
         a = a[list(BODY25_TO_COCO18)]
     if not np.isfinite(a).all():
-        raise ValidationFailed(f"{label}: keypoints must be finite numbers.", field="file")
+        raise ValidationFailed("poses.keypoints_not_finite", field="file", label=label)
     ok = (a[:, 2] > 0) & ~((a[:, 0] == 0) & (a[:, 1] == 0))
     norm = normalised if normalised is not None else bool((a[ok, :2] <= 1.0 + 1e-6).all() and (a[ok, :2] >= -1e-6).all())
     xy = a[:, :2].copy()
     if not norm:
         if not (isinstance(w, (int, float)) and isinstance(h, (int, float)) and w > 0 and h > 0):
-            raise ValidationFailed(f"{label}: pixel coordinates need the canvas size (canvas_width and canvas_height).",
-                                   field="file")
+            raise ValidationFailed("poses.needs_canvas_size", field="file", label=label)
         xy /= (float(w), float(h))
     conf = np.clip(a[:, 2], 0.0, 1.0)
     return Pose(tuple(Keypoint(float(x), float(y), float(c)) if k else None
@@ -104,16 +104,16 @@ def load_rgb(image: Any) -> np.ndarray:
             try:
                 with Image.open(image) as im:
                     if im.width * im.height > MAX_IMAGE_PIXELS:
-                        raise ValidationFailed("The skeleton image is too large.", field="file")
+                        raise ValidationFailed("poses.skeleton_too_large", field="file")
                     arr = np.asarray(im.convert("RGB"))
             except (OSError, Image.DecompressionBombError):
-                raise ValidationFailed("Not a readable image.", field="file") from None
+                raise ValidationFailed("poses.not_readable_image", field="file") from None
         else:
             arr = np.asarray(image.convert("RGB"))
     if arr.ndim == 2:
         arr = np.repeat(arr[:, :, None], 3, axis=2)
     if arr.ndim != 3 or arr.shape[2] not in (3, 4) or arr.dtype != np.uint8:
-        raise ValidationFailed("Expected an RGB image.", field="file")
+        raise ValidationFailed("poses.not_rgb", field="file")
     return np.ascontiguousarray(arr[:, :, :3])
 
 
@@ -190,7 +190,7 @@ def from_skeleton_image(image: Any, *, min_joints: int = 3) -> list[Candidate]:
         if sum(v is not None for v in person) < min_joints:
             continue
         pose = Pose(tuple(None if v is None else Keypoint((v[0] + 0.5) / W, (v[1] + 0.5) / H, v[2]) for v in person))
-        out.append(Candidate(f"person {len(out)}", pose, W / H))
+        out.append(Candidate(Message("poses.person", person=len(out)), pose, W / H))
     return out
 
 

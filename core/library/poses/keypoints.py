@@ -64,16 +64,16 @@ class Pose:
 
     def __post_init__(self) -> None:
         if len(self.keypoints) != COUNT:
-            raise ValidationFailed(f"A pose has {COUNT} keypoints, got {len(self.keypoints)}.", field="keypoints")
+            raise ValidationFailed("poses.wrong_count", field="keypoints", count=COUNT, got=len(self.keypoints))
         for i, kp in enumerate(self.keypoints):
             if kp is None:
                 continue
             if not isinstance(kp, Keypoint):
-                raise ValidationFailed(f"Keypoint {NAMES[i]} must be a Keypoint or None.", field="keypoints")
+                raise ValidationFailed("poses.not_a_keypoint", field="keypoints", joint=NAMES[i])
             if not (math.isfinite(kp.x) and math.isfinite(kp.y)):
-                raise ValidationFailed(f"Keypoint {NAMES[i]} has a non-finite coordinate.", field="keypoints")
+                raise ValidationFailed("poses.keypoint_not_finite", field="keypoints", joint=NAMES[i])
             if not 0.0 <= kp.confidence <= 1.0:
-                raise ValidationFailed(f"Keypoint {NAMES[i]} confidence must be in 0..1.", field="keypoints")
+                raise ValidationFailed("poses.confidence_out_of_range", field="keypoints", joint=NAMES[i])
 
     # --- construction -------------------------------------------------------------------
     @classmethod
@@ -85,11 +85,11 @@ class Pose:
                 out.append(None)
                 continue
             if len(p) not in (2, 3):
-                raise ValidationFailed("Each keypoint is [x, y] or [x, y, confidence].", field="keypoints")
+                raise ValidationFailed("poses.point_shape", field="keypoints")
             try:
                 vals = [float(v) for v in p]
             except (TypeError, ValueError):
-                raise ValidationFailed("Keypoint coordinates must be numbers.", field="keypoints") from None
+                raise ValidationFailed("poses.coordinates_not_numbers", field="keypoints") from None
             out.append(Keypoint(*vals))
         return cls(tuple(out))
 
@@ -98,7 +98,7 @@ class Pose:
         """From an (18, 2) or (18, 3) array; rows with NaN are missing joints."""
         a = np.asarray(array, dtype=np.float64)
         if a.ndim != 2 or a.shape[0] != COUNT or a.shape[1] not in (2, 3):
-            raise ValidationFailed(f"Expected an array of shape (18, 2|3), got {a.shape}.", field="keypoints")
+            raise ValidationFailed("poses.array_shape", field="keypoints", shape=str(a.shape))
         return cls.from_points(None if np.isnan(row).any() else tuple(row.tolist()) for row in a)
 
     @classmethod
@@ -108,11 +108,11 @@ class Pose:
             try:
                 data = json.loads(data)
             except ValueError:
-                raise ValidationFailed("Keypoints are not valid JSON.", field="keypoints") from None
+                raise ValidationFailed("poses.keypoints_not_json", field="keypoints") from None
         if isinstance(data, dict):
             data = data.get("keypoints")
         if not isinstance(data, (list, tuple)):
-            raise ValidationFailed("Keypoints must be a list of 18 entries.", field="keypoints")
+            raise ValidationFailed("poses.keypoints_not_list", field="keypoints")
         return cls.from_points(data)
 
     # --- views ---------------------------------------------------------------------------
@@ -163,7 +163,7 @@ def parse_aspect(aspect: str | float) -> float:
             w, h = (float(v) for v in str(aspect).split(":"))
             value = w / h
         except (ValueError, ZeroDivisionError):
-            raise ValidationFailed(f"Aspect must look like '2:3', got {aspect!r}.", field="aspect") from None
+            raise ValidationFailed("poses.aspect_malformed", field="aspect", aspect=aspect) from None
     if not (math.isfinite(value) and value > 0):
-        raise ValidationFailed(f"Aspect must be positive, got {aspect!r}.", field="aspect")
+        raise ValidationFailed("poses.aspect_not_positive", field="aspect", aspect=aspect)
     return value

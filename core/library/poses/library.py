@@ -28,17 +28,17 @@ FIELDS = {"id": str, "name": str, "category": str, "subcategory": str, "view": s
 def check_template(t: Any) -> dict[str, Any]:
     """Validate one library entry; returns it unchanged or raises ValidationFailed."""
     if not isinstance(t, dict):
-        raise ValidationFailed("A template must be an object.", field="template")
+        raise ValidationFailed("library.template_not_object", field="template")
     ident = t.get("id", "?")
     for key, kind in FIELDS.items():
         if not isinstance(t.get(key), kind):
-            raise ValidationFailed(f"Template {ident}: '{key}' must be a {kind.__name__}.", field=key)
+            raise ValidationFailed("library.field_type", field=key, template=ident, key=key, type_name=kind.__name__)
     for key, allowed in (("category", CATEGORIES), ("product_placement", PLACEMENTS),
                          ("difficulty", DIFFICULTIES), ("gender", GENDERS), ("view", VIEWS)):
         if t[key] not in allowed:
-            raise ValidationFailed(f"Template {ident}: unknown {key} {t[key]!r}.", field=key)
+            raise ValidationFailed("library.unknown_value", field=key, template=ident, field_name=key, value=t[key])
     if not all(isinstance(tag, str) for tag in t["tags"]):
-        raise ValidationFailed(f"Template {ident}: tags must be strings.", field="tags")
+        raise ValidationFailed("library.tags_not_strings", field="tags", template=ident)
     parse_aspect(t["aspect"])
     Pose.from_json(t["keypoints"])
     return t
@@ -50,15 +50,14 @@ def load_library(path: str | Path | None = None) -> list[dict[str, Any]]:
     try:
         doc = json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ValidationFailed(f"Pose library not found at {path}; run python -m core.library.poses.generator "
-                               f"--out assets/poses/library.json", field="library") from None
+        raise ValidationFailed("library.file_missing", field="library", path=str(path)) from None
     templates = doc.get("templates") if isinstance(doc, dict) else None
     if not isinstance(templates, list):
-        raise ValidationFailed("The pose library has no 'templates' list.", field="library")
+        raise ValidationFailed("library.no_templates_list", field="library")
     ids = set()
     for t in templates:
         check_template(t)
         if t["id"] in ids:
-            raise ValidationFailed(f"Duplicate template id {t['id']}.", field="library")
+            raise ValidationFailed("library.duplicate_id", field="library", id=t["id"])
         ids.add(t["id"])
     return templates

@@ -54,9 +54,9 @@ def _draw(canvas: np.ndarray, pose: Pose, limb_colors: Any, joint_colors: Any) -
 
 def _check_size(width: int, height: int) -> None:
     if not (isinstance(width, int) and isinstance(height, int)):
-        raise ValidationFailed("Width and height must be integers.", field="size")
+        raise ValidationFailed("poses.size_not_integers", field="size")
     if not (1 <= width <= MAX_SIDE and 1 <= height <= MAX_SIDE):
-        raise ValidationFailed(f"Width and height must be within 1..{MAX_SIDE} px.", field="size")
+        raise ValidationFailed("poses.size_out_of_range", field="size", most=MAX_SIDE)
 
 
 def render_skeleton(poses: Any, width: int, height: int) -> np.ndarray:

@@ -19,6 +19,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from core.library.poses.keypoints import FACE, L_HIP, NECK, NOSE, R_HIP, R_SHOULDER, L_SHOULDER, as_pose, parse_aspect
+from core.messages import Message
 
 DEDUP_THRESHOLD = 0.15
 PCK_ALPHA = 0.2
@@ -131,8 +132,8 @@ def is_duplicate(a: Any, b: Any, *, aspect: str | float = "2:3", threshold: floa
 @dataclass
 class DedupReport:
     kept: list[int] = field(default_factory=list)
-    # (candidate index, reason, index into `existing` or into the candidates, or None)
-    skipped: list[tuple[int, str, int | None]] = field(default_factory=list)
+    # (candidate index, reason (a Message), index into `existing` or into the candidates, or None)
+    skipped: list[tuple[int, Message, int | None]] = field(default_factory=list)
 
 
 def dedupe(candidates: Sequence[Any], existing: Sequence[Any] = (), *, aspect: str | float = "2:3",
@@ -146,16 +147,18 @@ def dedupe(candidates: Sequence[Any], existing: Sequence[Any] = (), *, aspect: s
     self_dist = distance_matrix(candidates, aspect=aspect)
     for i in range(len(candidates)):
         if present[i] < min_joints:
-            report.skipped.append((i, f"only {present[i]} keypoints (need {min_joints})", None))
+            report.skipped.append((i, Message("poses.too_few_keypoints", n=int(present[i]), need=min_joints), None))
             continue
         if versus_existing is not None:
             j = int(np.argmin(versus_existing[i]))
             if versus_existing[i, j] < threshold:
-                report.skipped.append((i, f"duplicate of existing pose (distance {versus_existing[i, j]:.3f})", j))
+                report.skipped.append((i, Message("poses.duplicate_of_existing",
+                                                  distance=float(versus_existing[i, j])), j))
                 continue
         near = [k for k in report.kept if self_dist[i, k] < threshold]
         if near:
-            report.skipped.append((i, f"duplicate of candidate {near[0]} (distance {self_dist[i, near[0]]:.3f})", near[0]))
+            report.skipped.append((i, Message("poses.duplicate_of_candidate", candidate=near[0],
+                                              distance=float(self_dist[i, near[0]])), near[0]))
             continue
         report.kept.append(i)
     return report

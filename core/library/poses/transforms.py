@@ -36,7 +36,7 @@ def translate(pose: Any, dx: float, dy: float) -> Pose:
 def scale(pose: Any, factor: float, center: tuple[float, float] = (0.5, 0.5)) -> Pose:
     """Scale about `center` (normalised); the same factor on both axes keeps the proportions."""
     if not factor > 0:
-        raise ValidationFailed("Scale factor must be positive.", field="factor")
+        raise ValidationFailed("poses.scale_not_positive", field="factor")
     pose = as_pose(pose)
     c = np.asarray(center, dtype=np.float64)
     return _from_xy((pose.xy() - c) * factor + c, pose)
@@ -47,7 +47,7 @@ def bbox(pose: Any) -> tuple[float, float, float, float]:
     xy = as_pose(pose).xy()
     xy = xy[~np.isnan(xy[:, 0])]
     if not len(xy):
-        raise ValidationFailed("The pose has no keypoints.", field="keypoints")
+        raise ValidationFailed("poses.no_keypoints", field="keypoints")
     return float(xy[:, 0].min()), float(xy[:, 1].min()), float(xy[:, 0].max()), float(xy[:, 1].max())
 
 
@@ -66,13 +66,13 @@ def fit_to_aspect(
     uniformly to fill the target canvas less `margin` (a fraction of each side) and centred.
     """
     if not 0 <= margin < 0.5:
-        raise ValidationFailed("Margin must be in 0..0.5.", field="margin")
+        raise ValidationFailed("poses.margin_out_of_range", field="margin")
     pose = as_pose(pose)
     src, dst = parse_aspect(source_aspect), parse_aspect(aspect)
     xy = pose.xy() * (src, 1.0)  # real units: canvas height 1
     ok = ~np.isnan(xy[:, 0])
     if not ok.any():
-        raise ValidationFailed("The pose has no keypoints.", field="keypoints")
+        raise ValidationFailed("poses.no_keypoints", field="keypoints")
     lo, hi = xy[ok].min(axis=0), xy[ok].max(axis=0)
     size = max(float(hi[1] - lo[1]), float(hi[0] - lo[0]), 1e-6)
     lo = lo - np.array(pad[:2]) * size
