@@ -195,7 +195,7 @@ def product_noun(product: Any) -> str:
     """"the Glow Serum bottle": the product's name, with its type when the name does not say it."""
     name = clean_text(_get(product, "name"), 100)
     kind = _get(product, "product_type") or ""
-    if kind in ("other", "clothing", "accessory"):
+    if kind in ("other", "clothing", "accessory", "top", "bottom"):
         kind = "" if name else kind
     if kind and kind.lower() not in name.lower():
         name = f"{name} {kind}".strip()

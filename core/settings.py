@@ -74,6 +74,14 @@ class Settings(BaseSettings):
     quality_threshold: float = Field(
         0.6, ge=0, le=1, description="Pose check: share of the template's joints the image must reproduce to pass.")
     max_attempts: int = Field(3, ge=1, le=10, description="Renders per pose (a new seed each time) before it fails.")
+    product_mode: Literal["inpaint", "paste"] = Field(
+        "inpaint", description="How the product gets into the photo: inpaint (the cut-out is placed first and the "
+                               "person and scene are generated around it, its opaque pixels kept exactly; worn "
+                               "garments are warped onto the body and redrawn) or paste (rendered first, the "
+                               "cut-out pasted on top; worn products from the prompt only).")
+    worn_strength: float = Field(
+        0.6, gt=0, le=1, description="How much of a worn garment warped onto the body is redrawn (0-1]: lower keeps "
+                                     "more of its colours and pattern, higher more of the model's folds and light.")
     identity_threshold: float | None = Field(
         None, ge=-1, le=1, description="Identity gate: an image whose face scores below this (cosine of CLIP image "
                                        "embeddings against the avatar's face, -1..1) is retried like a failed pose "

@@ -282,6 +282,10 @@ class GeneratedPose(SQLModel, table=True):
     job_id: str | None = Field(default=None, max_length=64)
     pipeline_seconds: float | None = None  # the engine's share of render_seconds (benchmarks)
     product_box: list[int] | None = _json("box", nullable=True)  # where the product was pasted (posters keep it)
+    # How the product got into the image (core.generation.product): "inpaint" (generated around it), "paste",
+    # "worn" (warped onto the body, redrawn) or "prompt" (not drawn); and what of it reached the image, measured.
+    product_mode: str | None = Field(default=None, max_length=16)
+    product_fidelity: dict | None = _json("object", nullable=True)
     # Why a failed pose failed: "pose" (the render did not show the pose: held against its template) or
     # "infrastructure" (a model is missing or the engine broke: not the pose's fault, not counted as a failure).
     failure_kind: str | None = Field(default=None, max_length=16)

@@ -29,8 +29,8 @@ LABELS = {"brand_kit_id": "generate.kit", "avatar_id": "generate.avatar", "produ
 
 
 def _usable(p) -> bool:
-    """Products the engine can show: a ready cut-out, or worn (prompt only)."""
-    return p.placement == "worn" or bool(p.cutout_path)
+    """Products the engine can show: those with a ready cut-out (worn garments too: they are warped on)."""
+    return bool(p.cutout_path)
 
 
 def _preview_html(tpl, request=None) -> str:

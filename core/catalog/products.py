@@ -34,8 +34,8 @@ from db.models import Product, User, utcnow
 
 log = logging.getLogger(__name__)
 APP = "product-manager"
-PRODUCT_TYPES = ("bottle", "tube", "jar", "box", "pouch", "sachet", "clothing", "hijab", "shoes", "bag",
-                 "accessory", "jewelry", "food", "drink", "device", "other")
+PRODUCT_TYPES = ("bottle", "tube", "jar", "box", "pouch", "sachet", "clothing", "top", "dress", "gamis", "bottom",
+                 "hijab", "shoes", "bag", "accessory", "jewelry", "food", "drink", "device", "other")
 PLACEMENTS = ("hand-left", "hand-right", "both-hands", "worn", "table", "displayed")
 BG_STATUSES = ("pending", "processing", "done", "flagged", "failed")
 ProductType = Literal[PRODUCT_TYPES]  # type: ignore[valid-type]

@@ -46,7 +46,7 @@ PASTED = ("hand-left", "hand-right", "both-hands", "table", "displayed")
 # longest side of the product / shoulder width (shoulders ~38 cm: a 15 cm serum bottle is 0.4)
 PRODUCT_SCALE = {
     "bottle": 0.4, "tube": 0.4, "jar": 0.3, "sachet": 0.3, "pouch": 0.45, "box": 0.55, "bag": 0.8,
-    "shoes": 0.65, "clothing": 1.0, "hijab": 0.9, "accessory": 0.3, "jewelry": 0.2, "food": 0.45,
+    "shoes": 0.65, "clothing": 1.0, "top": 1.0, "dress": 1.3, "gamis": 1.4, "bottom": 1.2, "hijab": 0.9, "accessory": 0.3, "jewelry": 0.2, "food": 0.45,
     "drink": 0.45, "device": 0.4, "other": 0.45,
 }
 DEFAULT_SCALE = 0.45
@@ -337,18 +337,27 @@ def paste(image: Image.Image, product: Image.Image, box: tuple[int, int, int, in
 
 
 # --- the call ----------------------------------------------------------------------------
-def place_product(*, image: Image.Image, cutout: Image.Image | None, keypoints: Any, placement: str,
-                  product_type: str | None = None, feather: int = FEATHER, shadow: bool | None = None) -> Composite:
-    """Paste the product where `placement` puts it (module docstring). `keypoints`: a Pose, its JSON
-    list or an (18, 2|3) array, normalised to `image`. `shadow`: None = on for table / displayed."""
+@dataclass(frozen=True)
+class Layout:
+    """Where a pasted placement puts the product on a canvas, before any pixel is touched."""
+    product: Image.Image                        # RGBA, the box's size: the one resize of the cut-out
+    box: tuple[int, int, int, int]
+    mode: str
+    anchor: tuple[float, float]
+    note: str | None
+    shadow: bool                                # whether a paste draws a contact shadow (table / displayed)
+
+
+def check_placement(placement: str) -> None:
     if placement not in PLACEMENTS:
         raise ValidationFailed("compositing.unknown_placement", placement=placement, known=list(PLACEMENTS),
                                field="placement")
-    if not isinstance(image, Image.Image):
-        raise ValidationFailed("compositing.image_invalid", field="image")
-    image = image.convert("RGB")
-    if placement not in PASTED:
-        return Composite(image, None, "prompt-only")
+
+
+def layout(*, size: tuple[int, int], cutout: Image.Image | None, keypoints: Any, placement: str,
+           product_type: str | None = None, shadow: bool | None = None) -> Layout:
+    """The product's box and resized cut-out for a pasted placement (PASTED) on a canvas of `size`."""
+    check_placement(placement)
     if not isinstance(cutout, Image.Image):
         raise ValidationFailed("compositing.cutout_required", placement=placement, field="cutout")
     cut = cutout.convert("RGBA")
@@ -356,12 +365,28 @@ def place_product(*, image: Image.Image, cutout: Image.Image | None, keypoints: 
     if bbox is None:
         raise ValidationFailed("compositing.cutout_transparent", field="cutout")
     cut = cut.crop(bbox)                               # pre-trimmed cut-outs are unchanged by this
-    W, H = image.size
+    W, H = size
     pts = _points(keypoints, W, H)
     unit = body_unit(pts, H)
-    size = product_size(cut.size, unit=unit, product_type=product_type, limit=(W, H))
-    anchor, mode, note = place_anchor(pts, placement, unit=unit, size=size, width=W, height=H)
-    box = _clamp_box(anchor[0], anchor[1], size[0], size[1], W, H)
+    psize = product_size(cut.size, unit=unit, product_type=product_type, limit=(W, H))
+    anchor, mode, note = place_anchor(pts, placement, unit=unit, size=psize, width=W, height=H)
+    box = _clamp_box(anchor[0], anchor[1], psize[0], psize[1], W, H)
     use_shadow = placement in ("table", "displayed") if shadow is None else shadow
-    out = paste(image, resize_cutout(cut, size), box, feather=feather, shadow=use_shadow)
-    return Composite(out, box, mode, (round(anchor[0], 2), round(anchor[1], 2)), note)
+    return Layout(resize_cutout(cut, psize), box, mode, (round(anchor[0], 2), round(anchor[1], 2)), note,
+                  use_shadow)
+
+
+def place_product(*, image: Image.Image, cutout: Image.Image | None, keypoints: Any, placement: str,
+                  product_type: str | None = None, feather: int = FEATHER, shadow: bool | None = None) -> Composite:
+    """Paste the product where `placement` puts it (module docstring). `keypoints`: a Pose, its JSON
+    list or an (18, 2|3) array, normalised to `image`. `shadow`: None = on for table / displayed."""
+    check_placement(placement)
+    if not isinstance(image, Image.Image):
+        raise ValidationFailed("compositing.image_invalid", field="image")
+    image = image.convert("RGB")
+    if placement not in PASTED:
+        return Composite(image, None, "prompt-only")
+    at = layout(size=image.size, cutout=cutout, keypoints=keypoints, placement=placement,
+                product_type=product_type, shadow=shadow)
+    out = paste(image, at.product, at.box, feather=feather, shadow=at.shadow)
+    return Composite(out, at.box, at.mode, at.anchor, at.note)

@@ -1,6 +1,7 @@
 """What a render job runs: claim its poses (core.generation.work), then per micro-batch of ENGINE_BATCH_SIZE:
-template fitted to the canvas -> control image -> engine.render -> the product composited -> quality check ->
-retry with the next seed, accept, or fail (refunded).
+template fitted to the canvas -> control image -> the product planned into it (core.generation.product: placed
+first and generated around, or warped on and redrawn in a second call, or pasted) -> engine.render -> quality
+check -> identity -> retry with the next seed, accept (with the product's fidelity record), or fail (refunded).
 
 Each result is written with a conditional UPDATE that only succeeds while the pose is still this worker's, so
 a cancelled pose, or one the reaper gave to another worker, is never stored twice. Files are written at one key
@@ -41,6 +42,8 @@ class _Work:
     started: float = 0.0
     pipeline: float = 0.0
     box: list | None = None    # the product's box in the kept image
+    plan: object = None        # core.generation.product.ProductPlan (None: no product)
+    fidelity: dict | None = None
 
 
 class _Lost(Exception):
@@ -156,7 +159,12 @@ def render_poses(session: Session, *, generation_id: int, positions: list[int] |
             continue
         fitted = fit_to_aspect(template.keypoints, width / height, source_aspect=template.aspect).to_json()
         control = Image.fromarray(render_skeleton(fitted, width, height))
-        queue.append(_Work(pose, fitted, control, started=time.perf_counter()))
+        try:
+            plan = _plan(product, cutout, fitted, (width, height), settings)
+        except DomainError as exc:   # e.g. a cut-out with no visible pixel: not the pose's fault
+            _fail(session, generation, pose, short(exc.msg), worker=worker, kind=INFRASTRUCTURE)
+            continue
+        queue.append(_Work(pose, fitted, control, started=time.perf_counter(), plan=plan))
     steps = options.get("steps")
     while queue:
         queue = _still_mine(session, queue, worker)
@@ -204,28 +212,40 @@ def _still_mine(session, queue: list[_Work], worker: str) -> list[_Work]:
 
 def _render_batch(session, generation, batch, *, engine, detect, cutout, product, ip_image, store, settings,
                   worker, steps=None):
-    from core.generation.compositing import place_product
     from core.generation.quality import check_image
     from engine.pipeline import RenderRequest
 
-    requests = [RenderRequest(w.pose.prompt or "", w.control, retry_seed(w.pose.seed, w.attempt),
-                              w.pose.negative_prompt or "", ip_adapter_image=ip_image) for w in batch]
+    garment = _garment_image(cutout) if any(w.plan is not None and w.plan.mode == "worn" for w in batch) else None
+
+    def request(w: _Work, args: dict) -> RenderRequest:
+        worn = w.plan is not None and w.plan.mode == "worn"
+        return RenderRequest(w.pose.prompt or "", w.control, retry_seed(w.pose.seed, w.attempt),
+                             w.pose.negative_prompt or "", ip_adapter_image=ip_image,
+                             garment_image=garment if worn else None, **args)
+
     t0 = time.perf_counter()
     try:
-        results = engine.render(requests, steps=steps)
+        results = engine.render([request(w, w.plan.first() if w.plan else {}) for w in batch], steps=steps)
+        images = [r.image for r in results]
+        worn = [(k, w.plan.second(images[k], settings.worn_strength)) for k, w in enumerate(batch)
+                if w.plan is not None and w.plan.mode == "worn"]
+        if worn:   # the garment warped onto the first image, its region redrawn: one more call for them all
+            again = engine.render([request(batch[k], args) for k, args in worn], steps=steps)
+            for (k, _), result in zip(worn, again):
+                images[k] = result.image
+                batch[k].pipeline += float(result.timings.get("per_image_s", 0.0))
     except Exception as exc:  # noqa: BLE001 - the engine broke (out of memory, a bad weight...): not the poses' fault
         _broken(session, generation, batch, exc, worker=worker, what=Message("render.engine_failed"))
         return []
     waited = (time.perf_counter() - t0) / len(batch)
     judged = []
-    for w, result in zip(batch, results):
+    for w, result, image in zip(batch, results, images):
         # the engine's own per-image time (taken after its lock), not time spent waiting for another job
         w.pipeline += float(result.timings.get("per_image_s", waited))
-        image, w.box = result.image, None
-        if product is not None and cutout is not None:
-            placed = place_product(image=image, cutout=cutout, keypoints=w.keypoints, placement=product.placement,
-                                   product_type=product.product_type)
-            image, w.box = placed.image, (list(placed.box) if placed.box else None)
+        w.box = None
+        if w.plan is not None:
+            image = w.plan.finish(image)
+            w.box = list(w.plan.box) if w.plan.box else None
         try:
             quality = check_image(image=image, template_keypoints=w.keypoints, detector=detect,
                                   threshold=settings.quality_threshold)
@@ -250,8 +270,29 @@ def _render_batch(session, generation, batch, *, engine, detect, cutout, product
                 _fail(session, generation, w.pose, Message(code, attempts=w.attempt, reason=why), worker=worker,
                       score=quality.score, attempts=w.attempt, kind=kind, identity=face)
             continue
+        if w.plan is not None:
+            w.fidelity = w.plan.fidelity(image, engine=engine, settings=settings)
         _accept(session, generation, w, image, quality, store, worker=worker, identity=face)
     return again
+
+
+def _plan(product, cutout, keypoints, size, settings):
+    """How the product goes into this pose (core.generation.product), or None without a product."""
+    from core.generation.product import plan_product
+
+    if product is None:
+        return None
+    return plan_product(cutout=cutout, keypoints=keypoints, placement=product.placement,
+                        product_type=product.product_type, size=size, mode=settings.product_mode)
+
+
+def _garment_image(cutout):
+    """The garment cut-out on white, RGB: the garment IP-Adapter's image (when one is loaded)."""
+    if cutout is None:
+        return None
+    white = Image.new("RGBA", cutout.size, (255, 255, 255, 255))
+    white.alpha_composite(cutout.convert("RGBA"))
+    return white.convert("RGB")
 
 
 def _broken(session, generation, batch: list[_Work], exc: Exception, *, worker: str, what: Message) -> None:
@@ -294,6 +335,7 @@ def _accept(session, generation, w: _Work, image, quality, store, *, worker: str
                           attempts=w.attempt, error=None, error_code=None, error_params=None, quality_score=quality.score,
                           quality_checked=quality.checked, render_seconds=round(time.perf_counter() - w.started, 3),
                           pipeline_seconds=round(w.pipeline, 3), product_box=w.box, finished_at=utcnow(),
+                          product_mode=w.plan.mode if w.plan is not None else None, product_fidelity=w.fidelity,
                           **_identity_values(identity))
             if session.execute(_mine(pose, worker).values(**values)).rowcount != 1:
                 session.rollback()

@@ -26,12 +26,12 @@ def retry_seed(seed: int, attempt: int) -> int:
 
 
 def inputs(session: Session, *, user: User, kit_id: int, avatar_id: int, product_id: int):
-    """The brand kit, avatar and product of a new render, each checked to be the user's; a product that is
-    not worn needs its cut-out first."""
+    """The brand kit, avatar and product of a new render, each checked to be the user's; the product needs its
+    cut-out first (a worn garment too: it is warped onto the body, core.generation.product)."""
     kit = brand_kits.get(session, user=user, kit_id=kit_id)
     avatar = avatars.get(session, user=user, avatar_id=avatar_id)
     product = products.get(session, user=user, product_id=product_id)
-    if product.placement != "worn" and not product.cutout_path:
+    if not product.cutout_path:
         raise ValidationFailed("generation.no_cutout", product=product.name, bg_status=product.bg_status,
                                field="productId")
     return kit, avatar, product

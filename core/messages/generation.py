@@ -80,3 +80,28 @@ EN.update({
     "identity.encoder_failed": "identity not checked: the image encoder failed ({error})",
     "render.identity_failed": "Identity check failed after {attempts} attempts: {reason}",
 })
+
+EN.update({
+    # --- core/generation/product.py: the product in the image, and what reached it ------------------------------
+    "product.exact": "product pixels exact: {pct:.2f} % of {pixels:,} opaque pixels",
+    "product.expansion": "outline grown by {pct:.1f} % of the product's area (background-removal mask on its box)",
+    "product.expansion_not_checked": "outline growth not checked: {reason}",
+    "product.no_rembg_settings": "no background-removal model was given",
+    "product.nothing_opaque": "the cut-out has no fully opaque pixel",
+    "product.rembg_failed": "the background-removal model failed ({error})",
+    "product.colour": "garment colours {score:.2f} (histogram intersection with the cut-out, 1 = the same)",
+    "product.clip": "garment CLIP similarity {score:.2f} (image embeddings of the cut-out and the worn region)",
+    "product.clip_not_checked": "garment CLIP similarity not checked: {reason}",
+    "product.no_encoder": "this engine has no image encoder",
+    "product.encoder_failed": "the image encoder failed ({error})",
+    "product.garment_off_canvas": "the garment's body region lies outside this frame",
+    "product.worn_region": "worn: warped onto the {region} and redrawn there",
+    "product.bag_in_hand": "a bag is carried: placed at the hand and generated around",
+    "product.spot_note": "placement: {note}",
+    "product.prompt_only": "product not drawn, described in the prompt only: {why}",
+    "product.paste_mode_worn": "PRODUCT_MODE=paste draws worn products from the prompt alone",
+    "product.no_region": "a worn {product_type} has no body region to draw it on",
+    "product.no_cutout": "the product has no cut-out",
+    "product.no_joints": "the pose lacks the joints of the {region}",
+    "product.not_drawn": "placement {placement} draws no product",
+})

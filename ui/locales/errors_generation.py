@@ -82,3 +82,31 @@ MESSAGES.update({
     "identity.encoder_failed": "kemiripan wajah belum dicek: image encoder gagal ({error})",
     "render.identity_failed": "Cek kemiripan wajah gagal setelah {attempts} kali coba: {reason}",
 })
+
+MESSAGES.update({
+    "product.exact": "piksel produk persis: {pct:.2f} % dari {pixels:,} piksel buram",
+    "product.expansion": "garis tepi melebar {pct:.1f} % dari luas produk (masker penghapus latar pada kotaknya)",
+    "product.expansion_not_checked": "pelebaran garis tepi belum dicek: {reason}",
+    "product.no_rembg_settings": "tidak ada model penghapus latar",
+    "product.nothing_opaque": "potongan gambar tidak punya piksel yang buram penuh",
+    "product.rembg_failed": "model penghapus latar gagal ({error})",
+    "product.colour": "warna pakaian {score:.2f} (irisan histogram dengan potongan gambar, 1 = sama)",
+    "product.clip": "kemiripan CLIP pakaian {score:.2f} (embedding gambar potongan dan bagian yang dipakai)",
+    "product.clip_not_checked": "kemiripan CLIP pakaian belum dicek: {reason}",
+    "product.no_encoder": "mesin gambar ini tidak punya image encoder",
+    "product.encoder_failed": "image encoder gagal ({error})",
+    "product.garment_off_canvas": "bagian tubuh untuk pakaian ini ada di luar bingkai",
+    "product.worn_region": "dipakai: dilekukkan ke {region} lalu digambar ulang di sana",
+    "product.bag_in_hand": "tas dibawa: diletakkan di tangan, sekelilingnya digambar",
+    "product.spot_note": "penempatan: {note}",
+    "product.prompt_only": "produk tidak digambar, hanya disebut dalam prompt: {why}",
+    "product.paste_mode_worn": "PRODUCT_MODE=paste menggambar produk yang dipakai dari prompt saja",
+    "product.no_region": "{product_type} yang dipakai tidak punya bagian tubuh untuk digambari",
+    "product.no_cutout": "produk belum punya potongan gambar",
+    "product.no_joints": "pose ini tidak punya sendi untuk {region}",
+    "product.not_drawn": "penempatan {placement} tidak menggambar produk",
+})
+
+WORDS["region"] = {"shoulders to hips": "bahu sampai pinggul", "shoulders to knees": "bahu sampai lutut",
+                   "hips to ankles": "pinggul sampai pergelangan kaki", "head and shoulders": "kepala dan bahu",
+                   "ankles": "pergelangan kaki", "hand": "tangan"}

@@ -54,7 +54,8 @@ EN = {
 }
 
 _TYPES_ID = {"bottle": "botol", "tube": "tube", "jar": "jar/pot", "box": "kotak", "pouch": "pouch",
-             "sachet": "saset", "clothing": "pakaian", "hijab": "hijab", "shoes": "sepatu", "bag": "tas",
+             "sachet": "saset", "clothing": "pakaian", "top": "atasan", "dress": "gaun",
+             "gamis": "gamis", "bottom": "bawahan", "hijab": "hijab", "shoes": "sepatu", "bag": "tas",
              "accessory": "aksesori", "jewelry": "perhiasan", "food": "makanan", "drink": "minuman",
              "device": "gawai", "other": "lainnya"}
 _PLACEMENTS_ID = {"hand-left": "tangan kiri", "hand-right": "tangan kanan", "both-hands": "dua tangan",
