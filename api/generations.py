@@ -15,7 +15,7 @@ from starlette.background import BackgroundTask
 from api.deps import Services, SessionDep, UserDep, WriteSessionDep
 from api.errors import file_answer, responses
 from api.params import Id, Limit, Offset, id_query, parse_ids
-from core.generation import batches, export, identity, planning, projects, state
+from core.generation import batches, export, identity, planning, product, projects, state
 from core.generation.planning import BatchRequest
 from core.generation.batches import BatchStatus
 from core.generation.projects import ProjectCreate
@@ -39,6 +39,13 @@ class GeneratedPosePublic(CamelModel):
                                                          "CLIP image embeddings, -1..1; null when not measured")
     identity_checked: bool = Field(False, description="whether identity_score was measured")
     identity_note: str | None = Field(None, description="what was measured, or why it was not (English)")
+    product_mode: str | None = Field(None, description="how the product got into the image: inpaint (generated "
+                                                     "around it), paste, worn (warped onto the body, redrawn) or "
+                                                     "prompt (not drawn); null without a product")
+    product_fidelity: dict | None = Field(None, description="what of the product reached the image, measured: "
+                                                            "exact (share of its opaque pixels exact), expansion, "
+                                                            "colour, clip, each null when not checked, with reasons")
+    product_note: str | None = Field(None, description="the product record in words (English)")
     attempts: int
     rating: int | None
     round: int
@@ -60,6 +67,8 @@ class GeneratedPosePublic(CamelModel):
                    quality_checked=p.quality_checked, attempts=p.attempts,
                    identity_score=p.identity_score, identity_checked=bool((p.identity or {}).get("checked")),
                    identity_note=(note.english if (note := identity.note_of(p)) else None), rating=p.rating,
+                   product_mode=p.product_mode, product_fidelity=p.product_fidelity,
+                   product_note=product.fidelity_english(p),
                    round=p.round, error=p.error, error_code=p.error_code, error_params=p.error_params,
                    failure_kind=p.failure_kind,
                    image_url=file_url(p.image_path), thumbnail_url=file_url(p.thumbnail_path),

@@ -4,11 +4,12 @@
     (the real call path), median of --runs runs, ratio vs batch 1; on CPU with and without ENGINE_EXACT_BATCHES.
 (l) likeness and inpainting on the tiny engine (CPU): s/call with the face + garment IP-Adapters vs without, and
     generating around the product (inpaint: init image + mask, kept pixels restored) vs rendering then pasting
-    the cut-out on top (paste, today's way); medians and ratios.
+    the cut-out on top (paste), and a worn garment (warped on, its region redrawn: a second call), all planned
+    by core.generation.product exactly as the app plans them; medians and ratios against paste.
 (c) GPU: full-size SD 1.5 and SDXL + OpenPose ControlNet (+ IP-Adapter Plus x2 with a ViT-H encoder) built from
     the real architectures with random weights (bench/engine_shapes.py), rendered through Engine.render exactly as
     the app renders (one CPU generator per image, PIL in and out), fp16, batch 1/4/8: plain, paste, inpaint,
-    likeness, likeness+inpaint, and plain/inpaint again with torch.compile of the UNet. For each: s/image and how
+    worn, likeness, likeness+inpaint, and plain/inpaint again with torch.compile of the UNet. For each: s/image and how
     far it is from the physical limit, (FLOPs per image, counted by torch's FlopCounterMode) / (the GPU's peak
     dense fp16 FLOP/s; table below or --peak-tflops). --time-cap stops measuring in time and prints what it has.
     Without CUDA it says "no CUDA" and stops, unless asked for --device cpu (with --arch tiny: a smoke run of
@@ -35,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 PEAK_TFLOPS = (("H200", 989.4), ("H100 PCIe", 756.0), ("H100", 989.4), ("A100", 312.0), ("L40S", 362.1),
                ("L4", 121.0), ("RTX 4090", 165.2), ("A10", 125.0))
 PROMPT = "a young woman holding a red mug, studio photo"
+WORN_STRENGTH = 0.6   # the WORN_STRENGTH default
 
 
 def median_time(fn, runs: int) -> float:
@@ -46,6 +48,20 @@ def median_time(fn, runs: int) -> float:
     return statistics.median(times)
 
 
+def pose_points(i: int) -> list:
+    """The i-th bench pose: OpenPose-18 points (x, y) normalised to the frame, None where absent."""
+    dx, arm = 0.15 * ((i % 5) - 2) / 2, 0.05 * (i % 4)
+    pts = [None] * 18
+    pts[0], pts[1] = (0.5 + dx, 0.15), (0.5 + dx, 0.3)
+    pts[2], pts[5] = (0.35 + dx, 0.3), (0.65 + dx, 0.3)
+    pts[3], pts[6] = (0.3 + dx, 0.45 - arm), (0.7 + dx, 0.45)
+    pts[4], pts[7] = (0.28 + dx, 0.6 - 2 * arm), (0.72 + dx, 0.6)
+    pts[8], pts[11] = (0.42 + dx, 0.6), (0.58 + dx, 0.6)
+    pts[9], pts[12] = (0.42 + dx, 0.78), (0.58 + dx, 0.78)
+    pts[10], pts[13] = (0.42 + dx, 0.95), (0.58 + dx, 0.95)
+    return pts
+
+
 def skeletons(count: int, width: int, height: int | None = None):
     """`count` distinct OpenPose skeletons drawn by the library's renderer."""
     import numpy as np
@@ -53,61 +69,65 @@ def skeletons(count: int, width: int, height: int | None = None):
 
     from core.library.poses.render import draw_bodypose
 
-    out = []
-    for i in range(count):
-        dx, arm = 0.15 * ((i % 5) - 2) / 2, 0.05 * (i % 4)
-        pts = [None] * 18
-        pts[0], pts[1] = (0.5 + dx, 0.15), (0.5 + dx, 0.3)
-        pts[2], pts[5] = (0.35 + dx, 0.3), (0.65 + dx, 0.3)
-        pts[3], pts[6] = (0.3 + dx, 0.45 - arm), (0.7 + dx, 0.45)
-        pts[4], pts[7] = (0.28 + dx, 0.6 - 2 * arm), (0.72 + dx, 0.6)
-        pts[8], pts[11] = (0.42 + dx, 0.6), (0.58 + dx, 0.6)
-        pts[9], pts[12] = (0.42 + dx, 0.78), (0.58 + dx, 0.78)
-        pts[10], pts[13] = (0.42 + dx, 0.95), (0.58 + dx, 0.95)
-        out.append(Image.fromarray(draw_bodypose(np.zeros((height or width, width, 3), np.uint8), pts)))
-    return out
+    return [Image.fromarray(draw_bodypose(np.zeros((height or width, width, 3), np.uint8), pose_points(i)))
+            for i in range(count)]
 
 
-def product(width: int, height: int, seed: int = 0):
-    """(cut-out RGBA at its spot, init canvas RGB, mask L): a product in the hand region, as core places it."""
+def cutout_of(seed: int = 0, size: tuple[int, int] = (96, 128)):
+    """A product cut-out (RGBA): noisy colours inside an oval."""
     import numpy as np
     from PIL import Image
 
     rng = np.random.default_rng(seed)
-    w, h = width // 4, height // 3
-    cut = np.zeros((height, width, 4), np.uint8)
-    x, y = width // 6, height // 2
-    cut[y:y + h, x:x + w, :3] = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
-    cut[y:y + h, x:x + w, 3] = 255
-    cutout = Image.fromarray(cut, "RGBA")
-    canvas = Image.new("RGB", (width, height), (128, 128, 128))
-    canvas.paste(cutout, mask=cutout)
-    mask = Image.fromarray(np.where(cut[:, :, 3] > 0, 0, 255).astype(np.uint8), "L")
-    return cutout, canvas, mask
+    w, h = size
+    yy, xx = np.mgrid[0:h, 0:w]
+    inside = ((xx - w / 2) / (w / 2)) ** 2 + ((yy - h / 2) / (h / 2)) ** 2 <= 1.0
+    px = np.dstack([rng.integers(0, 256, (h, w, 3), dtype=np.uint8), (inside * 255).astype(np.uint8)])
+    return Image.fromarray(px, "RGBA")
 
 
 def requests_for(variant: str, controls, width: int, height: int):
+    """(requests, plans) for a variant: plain / likeness (no product), paste / inpaint (a bottle in the right
+    hand, planned by core.generation.product as the app plans it), worn (a top warped on, redrawn: two calls)."""
     from PIL import Image
 
+    from core.generation.product import plan_product
     from engine.pipeline import RenderRequest
 
-    cutout, canvas, mask = product(width, height)
+    plans = [None] * len(controls)
+    if variant in ("paste", "inpaint", "likeness+inpaint", "worn"):
+        worn = variant == "worn"
+        plans = [plan_product(cutout=cutout_of(i), keypoints=[[p[0], p[1], 1.0] if p else None for p in pose_points(i)],
+                              placement="worn" if worn else "hand-right", product_type="top" if worn else "bottle",
+                              size=(width, height), mode="paste" if variant == "paste" else "inpaint")
+                 for i in range(len(controls))]
     extra = {}
-    if "inpaint" in variant:
-        extra.update(init_image=canvas, mask_image=mask)
     if "likeness" in variant:
         extra.update(ip_adapter_image=Image.new("RGB", (224, 224), (200, 160, 140)),
                      garment_image=Image.new("RGB", (224, 224), (40, 60, 150)))
-    reqs = [RenderRequest(PROMPT, c, 1000 + i, negative_prompt="blurry", width=width, height=height, **extra)
-            for i, c in enumerate(controls)]
-    return reqs, cutout
+    reqs = [RenderRequest(PROMPT, c, 1000 + i, negative_prompt="blurry", width=width, height=height, **extra,
+                          **(plan.first() if plan else {}))
+            for i, (c, plan) in enumerate(zip(controls, plans))]
+    return reqs, plans
 
 
-def render_variant(engine, variant: str, reqs, cutout, steps=None):
+def render_variant(engine, variant: str, reqs, plans, steps=None, worn_strength: float | None = None):
+    """What the app runs for these requests: the engine call(s), then each plan's finish (the paste, or the
+    product's pixels put back)."""
+    import dataclasses
+
     out = engine.render(reqs, steps=steps)
-    if variant == "paste":                       # today's way: render, then the cut-out on top
-        for r in out:
-            r.image.paste(cutout, mask=cutout)
+    plans = plans[:len(reqs)]
+    worn_strength = WORN_STRENGTH if worn_strength is None else worn_strength
+    second = [(k, plan.second(out[k].image, worn_strength)) for k, plan in enumerate(plans)
+              if plan is not None and plan.mode == "worn"]
+    if second:
+        again = engine.render([dataclasses.replace(reqs[k], **args) for k, args in second], steps=steps)
+        for (k, _), result in zip(second, again):
+            out[k] = result
+    for result, plan in zip(out, plans):
+        if plan is not None:
+            result.image = plan.finish(result.image)
     return out
 
 
@@ -167,15 +187,17 @@ def bench_tiny_paths(args) -> None:
         print(f"(l) tiny engine, 64x64, {args.steps} steps, median of {args.runs} runs, "
               f"torch threads {torch.get_num_threads()}, device {plain.device}")
         print(f"  {'batch':>5} {'plain s':>8} {'likeness s':>10} {'ratio':>6} {'paste s':>8} {'inpaint s':>9} "
-              f"{'ratio':>6}")
+              f"{'ratio':>6} {'worn s':>8} {'ratio':>6}")
         for b in batches:
             t = {}
-            for variant, engine in (("plain", plain), ("likeness", liked), ("paste", plain), ("inpaint", plain)):
-                reqs, cutout = requests_for(variant, controls[:b], 64, 64)
-                render_variant(engine, variant, reqs, cutout)                # warm-up
-                t[variant] = median_time(lambda: render_variant(engine, variant, reqs, cutout), args.runs)
+            for variant, engine in (("plain", plain), ("likeness", liked), ("paste", plain), ("inpaint", plain),
+                                    ("worn", plain)):
+                reqs, plans = requests_for(variant, controls[:b], 64, 64)
+                render_variant(engine, variant, reqs, plans)                # warm-up
+                t[variant] = median_time(lambda: render_variant(engine, variant, reqs, plans), args.runs)
             print(f"  {b:>5} {t['plain']:>8.3f} {t['likeness']:>10.3f} {t['likeness'] / t['plain']:>5.2f}x "
-                  f"{t['paste']:>8.3f} {t['inpaint']:>9.3f} {t['inpaint'] / t['paste']:>5.2f}x")
+                  f"{t['paste']:>8.3f} {t['inpaint']:>9.3f} {t['inpaint'] / t['paste']:>5.2f}x "
+                  f"{t['worn']:>8.3f} {t['worn'] / t['paste']:>5.2f}x")
 
 
 # --------------------------------------------------------------------------- (c) full size on a GPU
@@ -191,19 +213,26 @@ def peak_flops(device: str, override: float | None) -> float | None:
     return next((tf * 1e12 for key, tf in PEAK_TFLOPS if key in name), None)
 
 
-def count_flops(engine, variant: str, reqs, cutout) -> float:
+def count_flops(engine, variant: str, reqs, plans) -> float:
     """FLOPs per image of the whole render at engine.config.steps: one call with 1 step and one with 2 give the
     per-step and the fixed part (text encoders, image encoder, VAE), counted by torch's FlopCounterMode."""
     from torch.utils.flop_counter import FlopCounterMode
 
+    from engine.inpaint import steps_run
+
     def flops(steps: int) -> int:
         counter = FlopCounterMode(display=False)
-        with counter:
-            render_variant(engine, variant, reqs[:1], cutout, steps=steps)
+        with counter:   # worn: the second call counted at strength 1 (every step), scaled below
+            render_variant(engine, variant, reqs[:1], plans, steps=steps, worn_strength=1.0)
         return counter.get_total_flops()
 
     one, two = flops(1), flops(2)
-    return float(one + (two - one) * (engine.config.steps - 1))
+    steps = engine.config.steps
+    if variant != "worn":
+        return float(one + (two - one) * (steps - 1))
+    per_step = (two - one) / 2                  # each of the two calls runs its steps on the same UNet
+    fixed = one - 2 * per_step
+    return float(fixed + per_step * (steps + steps_run(steps, WORN_STRENGTH)))
 
 
 def bench_gpu(args) -> None:
@@ -246,7 +275,7 @@ def bench_gpu(args) -> None:
             return Engine(config, Loaded(pipe=pipe, device=device, dtype=dtype, ip_adapter=bool(roles),
                                          adapters=tuple(roles)))
 
-        phases = [("eager", ("plain", "paste", "inpaint"), ())]
+        phases = [("eager", ("plain", "paste", "inpaint", "worn"), ())]
         phases.append(("eager", ("likeness", "likeness+inpaint"), "adapters"))
         if args.compile != "off":
             phases.append(("compiled", ("plain", "inpaint"), "compile"))
@@ -267,17 +296,17 @@ def bench_gpu(args) -> None:
             else:
                 engine = engine_of()
             for variant in variants:
-                reqs, cutout = requests_for(variant, controls, size, size)
+                reqs, plans = requests_for(variant, controls, size, size)
                 flops = rows.get((family, "eager", variant, "flops"))
                 if flops is None and mode == "eager":
-                    flops = rows[(family, "eager", variant, "flops")] = count_flops(engine, variant, reqs, cutout)
+                    flops = rows[(family, "eager", variant, "flops")] = count_flops(engine, variant, reqs, plans)
                 for b in batches:
                     if time.perf_counter() - started > args.time_cap:
                         print(f"  time cap reached: {mode} {variant} batch {b} and later points skipped")
                         return summary(rows, batches)
 
                     def call():
-                        render_variant(engine, variant, reqs[:b], cutout)
+                        render_variant(engine, variant, reqs[:b], plans)
                         if device == "cuda":
                             torch.cuda.synchronize()
                     t0 = time.perf_counter()
@@ -300,6 +329,7 @@ def bench_gpu(args) -> None:
 def summary(rows: dict, batches: list[int]) -> None:
     pairs = (("likeness cost (likeness / plain)", "eager", "likeness", "eager", "plain"),
              ("inpaint vs paste (inpaint / paste)", "eager", "inpaint", "eager", "paste"),
+             ("worn vs paste (worn / paste: two calls)", "eager", "worn", "eager", "paste"),
              ("likeness+inpaint / plain", "eager", "likeness+inpaint", "eager", "plain"),
              ("compile speed-up (eager / compiled, plain)", "eager", "plain", "compiled", "plain"))
     families = sorted({k[0] for k in rows})

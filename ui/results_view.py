@@ -8,6 +8,7 @@ import gradio as gr
 
 from core.generation.batches import failure
 from core.generation.identity import note_of
+from core.generation.product import fidelity_notes
 from core.schemas import file_url
 from ui.common import choice_id, err, esc
 from ui.i18n import lang, message, number, tr
@@ -236,6 +237,7 @@ def detail_html(p, name: str, options: dict, request=None) -> str:
     facts = (f"<div class='apg-facts'><div id='res-detail-score'>{say('results.pose_check')} <b>{esc(score)}</b></div>"
              f"<div id='res-detail-identity' data-checked='{int(p.identity_score is not None)}'>"
              f"{say('results.identity')} <b>{esc(identity)}</b></div>"
+             f"{_product_line(request, p, say)}"
              f"<div id='res-detail-seed'>{say('results.seed')} <b>{p.seed}</b> · "
              f"{say('results.attempts', n=p.attempts)} · {esc(seconds)}{' · ' + esc(size) if size else ''}</div>"
              f"<div id='res-detail-rating'>{say('results.rating_line')} {rating}</div></div>")
@@ -244,6 +246,17 @@ def detail_html(p, name: str, options: dict, request=None) -> str:
               f"<div class='apg-meta'><i>{say('results.negative')}</i> {esc(p.negative_prompt)}</div></details>")
     return (f"<div class='apg-detail' id='res-detail-box' data-result-id='{p.id}'>"
             f"{head}{pictures}{facts}{actions}{prompt}</div>")
+
+
+def _product_line(request, p, say) -> str:
+    """The product's mode and fidelity record (core.generation.product), measured or why not; '' without one."""
+    if not p.product_mode:
+        return ""
+    notes = " · ".join(esc(message(request, m)) for m in fidelity_notes(p))
+    exact = (p.product_fidelity or {}).get("exact")
+    return (f"<div id='res-detail-product' data-mode='{esc(p.product_mode)}' "
+            f"data-exact='{'' if exact is None else exact}'>{say('results.product')} "
+            f"<b>{say('results.product_mode.' + p.product_mode)}</b>{' · ' + notes if notes else ''}</div>")
 
 
 def export_html(generation_id: int | None, done: int, chosen: list[str] | None, request=None) -> str:

@@ -21,6 +21,7 @@ from sqlmodel import Session, select
 from core.generation import state, batches
 from core.errors import ValidationFailed
 from core.generation.identity import note_of
+from core.generation.product import fidelity_english
 from core.storage import LocalFileStore
 from db.models import Avatar, GeneratedPose, PoseTemplate, Product, User
 
@@ -54,6 +55,8 @@ def manifest_entry(pose: GeneratedPose, template: PoseTemplate | None, options: 
         "identityScore": pose.identity_score, "identityChecked": bool((pose.identity or {}).get("checked")),
         "identityNote": (note.english if (note := note_of(pose)) else None),
         "faceBox": (pose.identity or {}).get("box"),
+        "productMode": pose.product_mode, "productFidelity": pose.product_fidelity,
+        "productNote": fidelity_english(pose),
         "rating": pose.rating, "renderSeconds": pose.render_seconds,
         "finishedAt": pose.finished_at.isoformat() if pose.finished_at else None,
     }

@@ -365,3 +365,14 @@ def _worn_plan(cutout: Image.Image, keypoints: Any, kind: str, size: tuple[int, 
     mask = mask.filter(ImageFilter.GaussianBlur(grow / 2))
     return ProductPlan("worn", "worn", kind, box=box, layer=layer, quad=quad, worn_mask=mask,
                        note=Message("product.worn_region", region=GARMENT_REGION[kind]))
+
+
+def fidelity_notes(pose) -> list[Message]:
+    """What a stored result's product record measured, or why not (empty: rendered before the record existed)."""
+    record = getattr(pose, "product_fidelity", None) or {}
+    return [m for m in (Message.from_dict(d) for d in record.get("reasons") or []) if m is not None]
+
+
+def fidelity_english(pose) -> str | None:
+    notes = fidelity_notes(pose)
+    return "; ".join(m.english for m in notes) if notes else None

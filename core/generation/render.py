@@ -318,7 +318,8 @@ def _accept(session, generation, w: _Work, image, quality, store, *, worker: str
     from core.images import encode_image, make_thumbnail
 
     pose = w.pose
-    data, ext, _ = encode_image(image)
+    # a drawn product is the shop's exact pixels: a lossless file keeps them so (JPEG would not)
+    data, ext, _ = encode_image(image, lossless=w.plan is not None and w.plan.mode in ("inpaint", "paste"))
     control_png = io.BytesIO()
     w.control.save(control_png, "PNG")
     seed = retry_seed(pose.seed, w.attempt - 1)
