@@ -415,7 +415,7 @@ def _zip(response) -> zipfile.ZipFile:
 
 
 def test_export_zip_holds_images_skeletons_and_a_manifest_that_re_renders_them_exactly(still):
-    from core.generation.compositing import place_product
+    from core.generation.product import plan_product
     from core.images import encode_image
     from core.library.poses.render import render_skeleton
     from engine.pipeline import RenderRequest, get_engine
@@ -472,13 +472,18 @@ def test_export_zip_holds_images_skeletons_and_a_manifest_that_re_renders_them_e
         control = Image.fromarray(render_skeleton(entry["fittedKeypoints"], w, h))
         with Image.open(io.BytesIO(zf.read(entry["skeleton"]))) as sk:
             assert np.array_equal(np.asarray(sk.convert("RGB")), np.asarray(control))
-        (out,) = engine.render([RenderRequest(entry["prompt"], control, entry["seed"], entry["negativePrompt"])],
+        # the product goes in the way the manifest says it did (PRODUCT_MODE=inpaint by default)
+        assert entry["productMode"] == "inpaint"
+        plan = plan_product(cutout=cutout, keypoints=entry["fittedKeypoints"],
+                            placement=manifest["product"]["placement"],
+                            product_type=manifest["product"]["productType"], size=(w, h),
+                            mode=entry["productMode"])
+        (out,) = engine.render([RenderRequest(entry["prompt"], control, entry["seed"], entry["negativePrompt"],
+                                              **plan.first())],
                                steps=entry["steps"], guidance=eng["guidance"],
                                controlnet_scale=eng["controlnet_scale"])
-        image = place_product(image=out.image, cutout=cutout, keypoints=entry["fittedKeypoints"],
-                              placement=manifest["product"]["placement"],
-                              product_type=manifest["product"]["productType"]).image
-        data, ext, _ = encode_image(image)
+        image = plan.finish(out.image)
+        data, ext, _ = encode_image(image, lossless=True)
         assert entry["file"].endswith("." + ext)
         assert data == zf.read(entry["file"]), f"re-rendering {entry['file']} gave other pixels"
 
