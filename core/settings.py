@@ -60,8 +60,15 @@ class Settings(BaseSettings):
     )
     rembg_home: Path | None = Field(
         None, description="Folder holding rembg's .onnx weights (<name>.onnx or models/<name>/<name>.onnx). "
-                          "Unset: rembg's own folders (~/.u2net, ~/.rembg/models). Never downloaded at run time."
+                          "Unset: rembg's own folders (~/.u2net, ~/.rembg/models). When the file is in none of "
+                          "them, it is looked for in MODEL_DIR/<REMBG_REPO> and the Hub cache, then downloaded "
+                          "from REMBG_REPO (MODEL_DOWNLOADS)."
     )
+    rembg_repo: str = Field(
+        "tomjackson2023/rembg", description="Hub repository holding rembg's <name>.onnx files at its root (the "
+                                            "same files rembg's own releases publish); where a missing rembg "
+                                            "model is downloaded from.")
+    rembg_revision: str | None = Field(None, description="Revision (commit, tag, branch) of REMBG_REPO.")
 
     # --- pose library ------------------------------------------------------------------------
     pose_flag_below: float = Field(
@@ -130,6 +137,9 @@ class Settings(BaseSettings):
                           "`hf download <id> --local-dir <model_dir>/<id>` writes); used before the Hub cache.")
     hf_cache_dir: Path | None = Field(
         None, description="Hugging Face cache folder. Unset: huggingface_hub's default (HF_HOME/hub).")
+    hf_endpoint: str | None = Field(
+        None, description="The Hugging Face Hub's base URL (HF_ENDPOINT): a mirror, a proxy or a test server. "
+                          "Unset: https://huggingface.co.")
     model_downloads: bool = Field(
         True, description="Download missing weights from the Hub when it is reachable. false (or HF_HUB_OFFLINE=1): "
                           "local files only.")
@@ -201,7 +211,7 @@ class Settings(BaseSettings):
                                 "uploads that were saved or refused leave it at once.")
 
     @field_validator("sd15_base_revision", "sd15_controlnet_revision", "sdxl_base_revision",
-                     "sdxl_controlnet_revision", "model_dir", "hf_cache_dir", "fast_lora", "fast_lora_weight_name",
+                     "sdxl_controlnet_revision", "model_dir", "hf_cache_dir", "hf_endpoint", "rembg_revision", "fast_lora", "fast_lora_weight_name",
                      "ip_adapter_weight", "garment_ip_adapter_weight", "tiny_model_dir", mode="before")
     @classmethod
     def _engine_empty_is_none(cls, v):

@@ -96,9 +96,11 @@ def attach(pipe, config: EngineConfig) -> dict[str, AdapterState]:
     """Locate and load config.adapters onto `pipe`; {role: state}. Raises ModelUnavailable for a required one."""
     states: dict[str, AdapterState] = {}
     located: list[tuple[Adapter, Source, Source]] = []
+    from engine.downloads import arrive
+
     for adapter in config.adapters:
-        try:
-            weights, encoder = _locate(adapter, config.policy)
+        try:   # here, or downloaded now (with progress) when MODEL_DOWNLOADS allows
+            weights, encoder = arrive(adapter.weights, config.policy), arrive(adapter.encoder, config.policy)
         except ModelUnavailable as exc:
             if adapter.mode == "on":
                 raise

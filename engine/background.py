@@ -19,10 +19,12 @@ Where the weights are looked for (the same places rembg 2.0.86 itself looks, min
 - unset: rembg's own defaults: `~/.rembg/models/<name>/<name>.onnx` or `~/.u2net/<name>.onnx` (rembg
   honours its U2NET_HOME / REMBG_HOME / XDG_DATA_HOME variables there).
 
-Never a download: rembg downloads from inside a session class's `download_models()`. We find the file
-ourselves and build the session from a subclass whose `download_models()` returns that file, so rembg
-cannot fetch anything, needs no environment variable, and a custom model path is not bound to rembg's
-folder rule. Missing or unloadable weights raise core.errors.ModelUnavailable (503) naming the file and
+When the file is in none of those folders and a `Hub` is given (hub_for(settings): every caller in the app
+passes one), a named model arrives like every other model (engine.downloads): MODEL_DIR/<REMBG_REPO>/<file>,
+the Hugging Face cache, else downloaded from REMBG_REPO into the Hub cache when MODEL_DOWNLOADS allows, with
+progress. Custom models are never downloaded. rembg's own downloader (pooch, from GitHub releases) is never
+used: we find the file ourselves and build the session from a subclass whose `download_models()` returns
+that file, so one download rule, cache and progress report serve all the app's models. Missing or unloadable weights raise core.errors.ModelUnavailable (503) naming the file and
 the folder; failures are not cached, so adding the file and retrying works without a restart.
 
 `import rembg` is slow (about a minute the first time in a fresh venv: numba), so it happens only
@@ -100,7 +102,8 @@ def _rembg_default_candidates(spec: ModelSpec, cls) -> list[Path]:
     return [Path(cls.model_dir()) / spec.file, Path(cls.legacy_home()) / spec.file]
 
 
-def _missing(spec: ModelSpec, candidates: list[Path], home: Path | None) -> ModelUnavailable:
+def _missing(spec: ModelSpec, candidates: list[Path], home: Path | None, reason: Message | None = None
+             ) -> ModelUnavailable:
     folders = [f"{c.parent}/" for c in reversed(candidates)]
     where: str | Message = folders[0]
     for folder in folders[1:]:
@@ -113,9 +116,40 @@ def _missing(spec: ModelSpec, candidates: list[Path], home: Path | None) -> Mode
         fetch = Message("background_model.fetch_home", home=str(home), session=spec.session)
     if spec.custom:
         return ModelUnavailable("background_model.missing_custom", setting=spec.setting, file=spec.file,
-                                where=where, how=how)
+                                where=where, how=how, reason=Message("background_model.custom_not_downloaded"))
     return ModelUnavailable("background_model.missing", setting=spec.setting, file=spec.file, where=where, how=how,
-                            fetch=fetch)
+                            fetch=fetch, reason=reason or Message("background_model.no_hub"))
+
+
+@dataclass(frozen=True)
+class Hub:
+    """Where a missing rembg model is fetched from: REMBG_REPO (its <name>.onnx at the root) under the
+    common model policy (MODEL_DIR, the Hub cache, MODEL_DOWNLOADS, HF_ENDPOINT)."""
+
+    policy: Any
+    repo: str
+    revision: str | None = None
+
+
+def hub_for(settings) -> Hub:
+    from engine.sources import policy_of
+
+    return Hub(policy_of(settings), settings.rembg_repo, settings.rembg_revision)
+
+
+def _from_hub(spec: ModelSpec, hub: Hub, candidates: list[Path], home: Path | None) -> Path:
+    """The weights from MODEL_DIR/<repo>, the Hub cache, or downloaded now (engine.downloads, with progress)."""
+    from engine.downloads import arrive, file_path
+    from engine.sources import ModelRef
+
+    ref = ModelRef("background-removal model", "REMBG_MODEL", hub.repo, hub.revision, spec.file,
+                   lead="Background removal is not available")
+    try:
+        return file_path(arrive(ref, hub.policy), hub.policy)
+    except ModelUnavailable as exc:
+        if exc.code in ("models.missing", "models.missing_no_downloads"):
+            raise _missing(spec, candidates, home, reason=exc.msg.params.get("reason")) from None
+        raise
 
 
 def _session_class(spec: ModelSpec):
@@ -130,8 +164,9 @@ def _session_class(spec: ModelSpec):
     return cls
 
 
-def _locate(spec: ModelSpec, home: Path | None):
-    """(weights file, rembg session class). With `home` a missing file fails before rembg is imported."""
+def _locate(spec: ModelSpec, home: Path | None, hub: Hub | None = None):
+    """(weights file, rembg session class). With `home` and no `hub`, a missing file fails before rembg is
+    imported. With `hub`, a named model that is in none of rembg's folders comes from the Hub (module doc)."""
     cls = None
     if home is None:
         cls = _session_class(spec)
@@ -140,7 +175,9 @@ def _locate(spec: ModelSpec, home: Path | None):
         cands = _candidates(spec, home)
     path = next((c for c in cands if c.is_file()), None)
     if path is None:
-        raise _missing(spec, cands, home)
+        if hub is None or spec.custom:
+            raise _missing(spec, cands, home)
+        path = _from_hub(spec, hub, cands, home)
     return path, cls or _session_class(spec)
 
 
@@ -148,15 +185,16 @@ def _folder(home: Path | str | None) -> Path | None:
     return Path(home).expanduser().resolve() if home is not None else None
 
 
-def find_weights(setting: str, home: Path | None) -> Path:
-    """The weights file the setting resolves to; ModelUnavailable if absent. Without `home` this imports rembg."""
-    return _locate(parse_model(setting), _folder(home))[0]
+def find_weights(setting: str, home: Path | None, hub: Hub | None = None) -> Path:
+    """The weights file the setting resolves to (downloaded first with `hub`); ModelUnavailable if absent.
+    Without `home` this imports rembg."""
+    return _locate(parse_model(setting), _folder(home), hub)[0]
 
 
-def create_session(setting: str, home: Path | None):
+def create_session(setting: str, home: Path | None, hub: Hub | None = None):
     """A NEW rembg session for the setting (uncached: use get_session). Raises ModelUnavailable."""
     spec = parse_model(setting)
-    path, cls = _locate(spec, _folder(home))
+    path, cls = _locate(spec, _folder(home), hub)
     weights = str(path)
     # rembg fetches weights inside download_models(); this subclass can only name the file we found.
     pinned = type(f"Local{cls.__name__}", (cls,),
@@ -171,7 +209,7 @@ def create_session(setting: str, home: Path | None):
                                error=type(exc).__name__, detail=str(exc)) from exc
 
 
-def get_session(setting: str, home: Path | None):
+def get_session(setting: str, home: Path | None, hub: Hub | None = None):
     """The process's rembg session for (model setting, weights folder): created once, then reused."""
     folder = _folder(home)
     key = (setting, str(folder) if folder is not None else None)
@@ -181,16 +219,17 @@ def get_session(setting: str, home: Path | None):
     with _lock:
         session = _sessions.get(key)
         if session is None:
-            session = _sessions[key] = create_session(setting, home)
+            session = _sessions[key] = create_session(setting, home, hub)
         return session
 
 
 def session_for(settings):
     """The session Settings ask for (rembg_model, rembg_home). Workers call it once to preload."""
-    return get_session(settings.rembg_model, settings.rembg_home)
+    return get_session(settings.rembg_model, settings.rembg_home, hub_for(settings))
 
 
-def predict_mask(image: Image.Image, *, model: str, home: Path | None, session=None) -> Image.Image:
+def predict_mask(image: Image.Image, *, model: str, home: Path | None, hub: Hub | None = None,
+                 session=None) -> Image.Image:
     """The model's soft mask of `image` (an RGB PIL image): mode "L", same size, 255 = product.
 
     rembg's U2Net/ISNet sessions rescale each prediction to its own min..max, so a flat prediction (a
@@ -198,7 +237,7 @@ def predict_mask(image: Image.Image, *, model: str, home: Path | None, session=N
     overrides the cached one."""
     import numpy as np
 
-    session = session if session is not None else get_session(model, home)
+    session = session if session is not None else get_session(model, home, hub)
     with np.errstate(invalid="ignore", divide="ignore"):   # a flat prediction's 0/0 (thread-local setting)
         mask = session.predict(image)[0]
     if mask.mode != "L":

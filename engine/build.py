@@ -27,6 +27,7 @@ from core.errors import ModelUnavailable
 from engine import device as devices
 from engine.adapters import AdapterState, attach
 from engine.config import EngineConfig
+from engine.downloads import arrive, load_kwargs
 from engine.sources import Source, hub_cache_dir, load_failed, locate
 
 log = logging.getLogger(__name__)
@@ -108,13 +109,20 @@ def load_pipeline(config: EngineConfig) -> Loaded:
     device = devices.resolve_device(config.device)
     dtype = devices.resolve_dtype(config.dtype, device)
     sdxl = config.family == "sdxl"
-    controlnet = _from_pretrained(diffusers.ControlNetModel, cn_src, policy, dtype=dtype)
+    # what is not here arrives now (engine.downloads): safetensors only, the fp16 files where the device runs fp16
+    fp16 = devices.dtype_name(dtype) == "fp16"
+    cn_src, base_src = arrive(config.controlnet, policy, fp16=fp16), arrive(config.base, policy, fp16=fp16)
+    if config.fast_lora:
+        fast_src = arrive(config.fast_lora, policy)
+    controlnet = _from_pretrained(diffusers.ControlNetModel, cn_src, policy, dtype=dtype,
+                                  **load_kwargs(cn_src, policy, fp16=fp16))
     if sdxl:
         pipe = _from_pretrained(diffusers.StableDiffusionXLControlNetPipeline, base_src, policy,
-                                controlnet=controlnet, dtype=dtype)
+                                controlnet=controlnet, dtype=dtype, **load_kwargs(base_src, policy, fp16=fp16))
     else:
         pipe = _from_pretrained(diffusers.StableDiffusionControlNetPipeline, base_src, policy, controlnet=controlnet,
-                                dtype=dtype, safety_checker=None, requires_safety_checker=False)
+                                dtype=dtype, safety_checker=None, requires_safety_checker=False,
+                                **load_kwargs(base_src, policy, fp16=fp16))
     pipe.scheduler = make_scheduler(config.scheduler, pipe.scheduler.config)
     pipe.set_progress_bar_config(disable=True)
 

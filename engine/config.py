@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.errors import ModelUnavailable
-from engine.sources import ModelRef, Policy
+from engine.sources import ModelRef, Policy, policy_of
 
 FAMILY = {"sd15": "sd15", "sdxl": "sdxl", "tiny": "sd15", "tiny-sdxl": "sdxl"}
 # IP-Adapter "plus face" (likeness of a face from one photo); the SDXL ViT-H variant uses SD 1.5's image encoder.
@@ -123,7 +123,7 @@ class EngineConfig:
     @classmethod
     def from_settings(cls, s) -> "EngineConfig":
         family = FAMILY[s.engine]
-        policy = Policy(model_dir=s.model_dir, cache_dir=s.hf_cache_dir, downloads=s.model_downloads)
+        policy = policy_of(s)
         tiny_dir = None
         if s.engine.startswith("tiny"):
             from engine.tiny import tiny_paths

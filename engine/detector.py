@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.errors import ModelUnavailable
-from engine.sources import ModelRef, Policy, load_failed, locate
+from engine.sources import ModelRef, locate, policy_of
 
 if TYPE_CHECKING:  # pragma: no cover
     from PIL import Image
@@ -112,22 +112,18 @@ def _ref(settings) -> ModelRef:
 
 
 def find_detector_weights(settings) -> tuple[Path, dict]:
-    """(path of body_pose_model.pth, description) or ModelUnavailable. No torch import."""
-    policy = Policy(model_dir=settings.model_dir, cache_dir=settings.hf_cache_dir, downloads=settings.model_downloads)
-    source = locate(_ref(settings), policy)
-    if source.is_folder:
-        return Path(source.path_or_id) / BODY_FILE, source.describe()
-    from huggingface_hub import hf_hub_download
+    """(path of body_pose_model.pth, description) or ModelUnavailable: found, or downloaded first when
+    MODEL_DOWNLOADS allows (engine.downloads, with progress). No torch import."""
+    from engine.downloads import arrive, file_path
 
-    try:
-        path = hf_hub_download(source.path_or_id, BODY_FILE, **source.kwargs())
-    except Exception as exc:  # noqa: BLE001
-        raise load_failed(source, policy, exc) from exc
-    return Path(path), source.describe()
+    policy = policy_of(settings)
+    source = arrive(_ref(settings), policy)
+    return file_path(source, policy), source.describe()
 
 
 def _key(settings) -> tuple:
     return (settings.pose_detector, str(settings.model_dir), str(settings.hf_cache_dir), settings.model_downloads,
+            settings.hf_endpoint,
             settings.engine_device, settings.pose_detector_resolution)
 
 
@@ -139,7 +135,7 @@ def pose_check_state(settings) -> dict:
     loaded = _detectors.get(_key(settings))
     if loaded is not None:
         return {"on": True, "reason": None, "download": False, "weights": str(loaded.weights)}
-    policy = Policy(model_dir=settings.model_dir, cache_dir=settings.hf_cache_dir, downloads=settings.model_downloads)
+    policy = policy_of(settings)
     try:
         source = locate(_ref(settings), policy)
     except ModelUnavailable as exc:

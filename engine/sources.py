@@ -49,6 +49,7 @@ class Policy:
     model_dir: Path | None = None
     cache_dir: Path | None = None
     downloads: bool = True
+    endpoint: str | None = None       # the Hub's base URL (HF_ENDPOINT; None: huggingface_hub's default)
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,12 @@ class Source:
     def describe(self) -> dict:
         return {"id": self.ref.model_id, "revision": self.ref.revision or ("local" if self.is_folder else "main"),
                 "path": self.path_or_id if self.is_folder else None}
+
+
+def policy_of(settings) -> Policy:
+    """The Policy Settings describe (MODEL_DIR, HF_CACHE_DIR, MODEL_DOWNLOADS, HF_ENDPOINT)."""
+    return Policy(model_dir=settings.model_dir, cache_dir=settings.hf_cache_dir, downloads=settings.model_downloads,
+                  endpoint=settings.hf_endpoint)
 
 
 def looks_like_path(value: str) -> bool:
@@ -98,18 +105,19 @@ def hub_offline() -> bool:
     return bool(constants.HF_HUB_OFFLINE)
 
 
-def hub_reachable(timeout: float = 2.0) -> bool:
+def hub_reachable(endpoint: str | None = None, timeout: float = 2.0) -> bool:
     """A TCP connect to the Hub endpoint; the answer is cached per process for NET_TTL_S."""
     from huggingface_hub import constants
 
-    parsed = urlparse(constants.ENDPOINT)
+    parsed = urlparse(endpoint or constants.ENDPOINT)
     host, port = parsed.hostname or "huggingface.co", parsed.port or (443 if parsed.scheme != "http" else 80)
+    host = f"{host}:{port}"
     with _net_lock:
         hit = _net.get(host)
         if hit and time.monotonic() - hit[0] < NET_TTL_S:
             return hit[1]
     try:
-        with socket.create_connection((host, port), timeout=timeout):
+        with socket.create_connection((parsed.hostname or "huggingface.co", port), timeout=timeout):
             ok = True
     except OSError:
         ok = False
@@ -157,7 +165,7 @@ def locate(ref: ModelRef, policy: Policy) -> Source:
         raise missing(ref, policy, looked, reason=Message("models.downloads_off"))
     if hub_offline():
         raise missing(ref, policy, looked, reason=Message("models.hub_offline"))
-    if not hub_reachable():
+    if not hub_reachable(policy.endpoint):
         raise missing(ref, policy, looked, reason=Message("models.hub_unreachable"))
     return Source(ref, value, False, cache_str, False)
 

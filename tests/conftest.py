@@ -12,12 +12,16 @@ import socket
 import uuid
 from pathlib import Path
 
-import pytest
-import sqlalchemy as sa
+# Tests never reach the real Hub: offline before huggingface_hub is imported by anything (the model-arrival
+# tests turn it off for their local Hub server only, tests/engine/test_model_arrival.py).
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from services import Services
-from core.settings import Settings
-from tests.support import PG_ADMIN_URL, TEST_REDIS_URL, service_missing
+import pytest  # noqa: E402
+import sqlalchemy as sa  # noqa: E402
+
+from services import Services  # noqa: E402
+from core.settings import Settings  # noqa: E402
+from tests.support import PG_ADMIN_URL, TEST_REDIS_URL, service_missing  # noqa: E402
 
 def _pg_admin_engine() -> sa.Engine:
     return sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", pool_pre_ping=True)

@@ -212,7 +212,7 @@ def test_named_model_loads_from_the_weights_folder(tiny_home, model, no_network)
 def assert_clear_message(exc: ModelUnavailable, file: str, folder: Path):
     assert isinstance(exc, DomainError) and exc.status == 503 and exc.kind == "model_unavailable"
     assert f"'{file}'" in exc.message and str(folder) in exc.message and "REMBG_HOME" in exc.message
-    assert "never downloaded" in exc.message
+    assert "cannot be downloaded now (" in exc.message
 
 
 def test_missing_named_weights_fail_fast_without_network(tmp_path, no_network):
@@ -222,6 +222,7 @@ def test_missing_named_weights_fail_fast_without_network(tmp_path, no_network):
     with pytest.raises(ModelUnavailable) as err:          # fast because nothing is fetched: no_network
         cut_out(png_bytes(red_box_photo()), settings=settings)   # (rembg's import: the next test)
     assert_clear_message(err.value, "isnet-general-use.onnx", home)
+    assert "(HF_HUB_OFFLINE is set)" in err.value.message          # the test run is offline: the Hub is not asked
     assert "rembg d isnet-general-use" in err.value.message
     assert list(home.rglob("*")) == [] and no_network == []                   # nothing appeared
     assert engine.loaded_sessions() == {}                                      # a failure is not cached

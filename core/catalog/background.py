@@ -69,7 +69,7 @@ class CutOut:
 
 def cut_out(image_bytes: bytes, *, settings) -> CutOut:
     """Remove the background of a product photo with the model from settings (rembg_model, rembg_home)."""
-    from engine.background import predict_mask  # the ML room, lazily
+    from engine.background import hub_for, predict_mask  # the ML room, lazily
 
     with Image.open(io.BytesIO(image_bytes)) as opened:
         opened.load()
@@ -82,7 +82,8 @@ def cut_out(image_bytes: bytes, *, settings) -> CutOut:
     else:
         model_input = rgba.convert("RGB")
 
-    mask = np.asarray(predict_mask(model_input, model=settings.rembg_model, home=settings.rembg_home))
+    mask = np.asarray(predict_mask(model_input, model=settings.rembg_model, home=settings.rembg_home,
+                                  hub=hub_for(settings)))
     return cut_out_with_mask(pixels, mask, model=settings.rembg_model)
 
 

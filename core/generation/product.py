@@ -140,14 +140,15 @@ class ProductPlan:
             return None, Message("product.no_rembg_settings")
         if not opaque:
             return None, Message("product.nothing_opaque")
-        from engine.background import predict_mask
+        from engine.background import hub_for, predict_mask
 
         W, H = image.size
         x0, y0, x1, y1 = self.box
         gx, gy = int(EXPANSION_MARGIN * (x1 - x0)), int(EXPANSION_MARGIN * (y1 - y0))
         crop = (max(0, x0 - gx), max(0, y0 - gy), min(W, x1 + gx), min(H, y1 + gy))
         try:
-            mask = predict_mask(image.convert("RGB").crop(crop), model=settings.rembg_model, home=settings.rembg_home)
+            mask = predict_mask(image.convert("RGB").crop(crop), model=settings.rembg_model, home=settings.rembg_home,
+                                hub=hub_for(settings))
         except DomainError as exc:              # no background-removal weights here: say so, measure nothing
             return None, exc.msg
         except Exception as exc:  # noqa: BLE001 - a broken model must not fail an image that passed its checks

@@ -141,8 +141,10 @@ def short_number(value: float) -> str:
 
 
 def human_size(n: float) -> str:
-    """26.3 MB, 20 MB, 512 KB, 900 bytes (MB = 1024 × 1024 bytes, as Settings.limit_bytes counts them), with English
-    separators; Formatter rewrites them for the reader's language."""
+    """2.1 GB, 26.3 MB, 20 MB, 512 KB, 900 bytes (MB = 1024 × 1024 bytes, as Settings.limit_bytes counts them),
+    with English separators; Formatter rewrites them for the reader's language."""
+    if n >= 1024 ** 3:
+        return f"{n / 1024 ** 3:.1f}".removesuffix(".0") + " GB"
     if n >= 1024 * 1024:
         return f"{n / (1024 * 1024):.1f}".removesuffix(".0") + " MB"
     if n >= 1024:

@@ -15,7 +15,7 @@ _HOW = ("To provide it: on a machine with internet access run `{command}` and co
 _MISSING = ("{lead}: {subject} is not on this server and cannot be downloaded now ({reason}). Looked in: {looked}. "
             + _HOW)
 _BG_MISSING = ("Background removal is not available: the model '{setting}' needs the file '{file}', which is not "
-               "on this server (models are never downloaded automatically). Put '{file}' in {where}, {how}, then "
+               "on this server and cannot be downloaded now ({reason}). Put '{file}' in {where}, {how}, then "
                "retry the background removal.")
 
 EN = {
@@ -58,6 +58,11 @@ EN = {
     "models.hub_offline": "HF_HUB_OFFLINE is set",
     "models.hub_unreachable": "the Hugging Face Hub is not reachable from this server",
     "models.error": "{error}: {detail}",
+    "models.no_safetensors": "{lead}: the {model_role} '{model}' has no safetensors weights (only pickled "
+                             "files, which this app never downloads or loads from the Hub). Pick a model that "
+                             "ships .safetensors, or convert it and point {setting} at the folder.",
+    # engine/downloads.py: a download in flight (the Generate page, the log, download-models)
+    "models.downloading": "Downloading the {model_role} '{model}' ({done:bytes} of {total:bytes})",
     # where it was looked for (models.places joins two places)
     "models.in_model_dir": "MODEL_DIR ({folder})",
     "models.in_hub_cache": "the Hugging Face cache ({cache})",
@@ -112,6 +117,8 @@ EN = {
     "background_model.missing": _BG_MISSING + " {fetch}",
     "background_model.missing_custom": _BG_MISSING,
     "background_model.or": "{first} or {second}",
+    "background_model.custom_not_downloaded": "a custom model is never downloaded",
+    "background_model.no_hub": "no download source was given",
     "background_model.how_set_home": "or set REMBG_HOME (the app's rembg_home setting) to the folder that holds it",
     "background_model.how_point_home": "or point REMBG_HOME (the app's rembg_home setting) at the folder that "
                                        "holds it",

@@ -7,7 +7,7 @@ _HOW = ("Cara menyediakannya: di komputer yang punya akses internet, jalankan `{
 _MISSING = ("{lead}: {subject} tidak ada di server ini dan tidak bisa diunduh sekarang ({reason}). Sudah dicari di: "
             "{looked}. " + _HOW)
 _BG_MISSING = ("Penghapusan latar belum bisa dijalankan di server ini: model '{setting}' memerlukan file '{file}', "
-               "yang tidak ada di server ini (model tidak pernah diunduh otomatis). Taruh '{file}' di {where}, "
+               "yang tidak ada di server ini dan tidak bisa diunduh sekarang ({reason}). Taruh '{file}' di {where}, "
                "{how}, lalu ulangi penghapusan latar.")
 
 MESSAGES = {
@@ -51,6 +51,10 @@ MESSAGES = {
     "models.hub_offline": "HF_HUB_OFFLINE diset",
     "models.hub_unreachable": "Hugging Face Hub tidak bisa dijangkau dari server ini",
     "models.error": "{error}: {detail}",
+    "models.no_safetensors": "{lead}: {model_role} '{model}' tidak punya bobot safetensors (hanya file pickle, yang "
+                             "tidak pernah diunduh atau dimuat aplikasi ini dari Hub). Pilih model yang menyediakan "
+                             ".safetensors, atau konversikan lalu arahkan {setting} ke foldernya.",
+    "models.downloading": "Mengunduh {model_role} '{model}' ({done:bytes} dari {total:bytes})",
     "models.in_model_dir": "MODEL_DIR ({folder})",
     "models.in_hub_cache": "cache Hugging Face ({cache})",
     "models.places": "{first}, {then}",
@@ -107,6 +111,8 @@ MESSAGES = {
     "background_model.missing": _BG_MISSING + " {fetch}",
     "background_model.missing_custom": _BG_MISSING,
     "background_model.or": "{first} atau {second}",
+    "background_model.custom_not_downloaded": "model kustom tidak pernah diunduh",
+    "background_model.no_hub": "sumber unduhan tidak diberikan",
     "background_model.how_set_home": "atau set REMBG_HOME (setelan rembg_home aplikasi) ke folder yang berisi "
                                      "file itu",
     "background_model.how_point_home": "atau arahkan REMBG_HOME (setelan rembg_home aplikasi) ke folder yang "
@@ -135,6 +141,7 @@ WORDS = {
     "lead": {
         "Image generation is not available": "Pembuatan gambar belum bisa dijalankan di server ini",
         "The pose check is not available": "Cek pose belum bisa dijalankan di server ini",
+        "Background removal is not available": "Penghapusan latar belum bisa dijalankan di server ini",
         "Avatar likeness (IP-Adapter) is off, renders go on without it":
             "Kemiripan avatar (IP-Adapter) nonaktif, render tetap berjalan tanpanya",
         "Garment conditioning (second IP-Adapter) is off, renders go on without it":
@@ -157,6 +164,7 @@ WORDS = {
         "garment IP-Adapter": "IP-Adapter pakaian",
         "IP-Adapter image encoder": "image encoder IP-Adapter",
         "pose detector": "detektor pose",
+        "background-removal model": "model penghapus latar",
     },
     # the images of a render request (engine/checks.py)
     "image_role": {"control image": "gambar kontrol", "IP-Adapter image": "gambar IP-Adapter",
