@@ -102,6 +102,30 @@ def rebuild_metrics(session, *, settings: Settings, username: str | None, dry_ru
     return 0
 
 
+MODEL_NAMES = ("base", "controlnet", "fast-lora", "ip-adapter", "garment-ip-adapter", "image-encoder", "pose-detector",
+               "background-removal")    # engine.prefetch.NAMES (the web process never imports engine/)
+
+
+def download_models(settings: Settings, *, engine: str | None, only: list[str] | None) -> int:
+    """`python app.py download-models`: engine.prefetch, one line per model; 1 when any is missing."""
+    from engine.prefetch import prefetch
+
+    unknown = sorted(set(only or ()) - set(MODEL_NAMES))
+    if unknown:
+        print(f"error: unknown model name(s) {', '.join(unknown)}; use {', '.join(MODEL_NAMES)}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if engine:
+        settings = settings.model_copy(update={"engine": engine})
+    print(f"models for ENGINE={settings.engine} (MODEL_DOWNLOADS={'true' if settings.model_downloads else 'false'})")
+    results = prefetch(settings, only=only)
+    missing = [r for r in results if r.state == "missing"]
+    if missing:
+        print(f"{len(missing)} model(s) missing: {', '.join(r.name for r in missing)}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     from core.accounts import credits, users
     from core.errors import DomainError
@@ -122,9 +146,15 @@ def main(argv: list[str] | None = None) -> int:
     rm = sub.add_parser("rebuild-metrics", help="recompute the analytics running totals from the records")
     rm.add_argument("--user", metavar="NAME", help="only this account (default: everyone)")
     rm.add_argument("--dry-run", action="store_true", help="only show what would change")
+    dm = sub.add_parser("download-models", help="fetch every model the current settings need now (a no-op when "
+                                                "all are here; offline it lists what is missing)")
+    dm.add_argument("--engine", choices=("sd15", "sdxl"), help="the models of this engine instead of ENGINE's")
+    dm.add_argument("--only", nargs="+", metavar="NAME", help="only these: " + ", ".join(MODEL_NAMES))
     args = parser.parse_args(argv)
 
     settings = get_settings()
+    if args.command == "download-models":
+        return download_models(settings, engine=args.engine, only=args.only)
     if args.command is None:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         serve(settings)

@@ -288,3 +288,54 @@ def test_the_pose_detector_weights_arrive_the_same_way(hub, online, tmp_path):
     hub.requests.clear()
     path, _ = find_detector_weights(settings)
     assert hub.fetched() == [BODY_FILE] and path.read_bytes() == hub.files("apg-test/annotators")[BODY_FILE].read_bytes()
+
+
+# --- python app.py download-models ---------------------------------------------------------------------------
+def _cli(hub, tmp_path, cache, *extra, offline=False, **values):
+    import os
+    import subprocess
+    import sys
+
+    from tests.support import settings_env
+
+    rembg_home = tmp_path / "rembg-empty"
+    rembg_home.mkdir(exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "ENGINE", "SD15_", "REMBG_"))}
+    env.update(settings_env(dict(engine="sd15", sd15_base_model=BASE_ID, sd15_controlnet_model=CN_ID,
+                                 hf_cache_dir=cache, hf_endpoint=hub.url, model_downloads=True, engine_device="cpu",
+                                 ip_adapter="false", pose_detector="apg-test/annotators", rembg_model="u2netp",
+                                 rembg_repo="apg-test/rembg", rembg_home=rembg_home,
+                                 storage_dir=tmp_path / "files", **values)))
+    env["HF_HUB_OFFLINE"] = "1" if offline else "0"
+    root = Path(__file__).resolve().parents[2]
+    return subprocess.run([sys.executable, "app.py", "download-models", *extra], cwd=root, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_download_models_prefetches_everything_then_is_a_no_op_and_offline_lists_what_is_missing(hub, tmp_path):
+    cache = tmp_path / "hf"
+    hub.requests.clear()
+    first = _cli(hub, tmp_path, cache)
+    assert first.returncode == 0, first.stderr
+    lines = {ln.split()[0]: ln for ln in first.stdout.splitlines()[1:]}
+    assert set(lines) == {"base", "controlnet", "pose-detector", "background-removal"}   # IP_ADAPTER=false
+    for name in lines:
+        assert ": downloaded, " in lines[name] and str(cache) in lines[name], lines[name]
+    assert f"{BASE_ID}: downloaded, " in lines["base"] and " KB in " in lines["base"]
+    assert "u2netp (u2netp.onnx): downloaded" in lines["background-removal"]
+    assert "B/s" in first.stderr or "100%" in first.stderr            # the progress bars, on stderr
+    assert any(f.endswith("diffusion_pytorch_model.safetensors") for f in hub.fetched())
+
+    hub.requests.clear()
+    again = _cli(hub, tmp_path, cache)
+    asked = [p for _, p in hub.requests if p.startswith("/api/models/") or "/resolve/" in p]
+    assert again.returncode == 0 and asked == []                      # a no-op: no model asked of the Hub
+    assert all(": already here, " in ln for ln in again.stdout.splitlines()[1:]), again.stdout
+
+    only = _cli(hub, tmp_path, tmp_path / "other-cache", "--only", "controlnet", offline=True)
+    assert only.returncode == 1
+    assert only.stdout.splitlines()[1].startswith("controlnet") and len(only.stdout.splitlines()) == 2
+    assert f"{CN_ID}: MISSING." in only.stdout and "HF_HUB_OFFLINE is set" in only.stdout
+    assert "hf download apg-test/tiny-openpose" in only.stdout and "1 model(s) missing: controlnet" in only.stderr
+    bad = _cli(hub, tmp_path, cache, "--only", "unet")
+    assert bad.returncode == 2 and "unknown model name(s) unet" in bad.stderr
