@@ -150,11 +150,12 @@ def start_batch(body: BatchRequest, session: SessionDep, user: UserDep, services
 
 
 @router.get("/generate/{generation_id}", response_model=BatchStatus, response_model_by_alias=True)
-def batch_status(generation_id: Id, session: SessionDep, user: UserDep):
+def batch_status(generation_id: Id, session: SessionDep, user: UserDep, services: Services):
     """Status, progress 0-100, done/failed/total, ETA (seconds) and credits; of done, accepted (pose check passed)
-    and notChecked; of failed, infrastructureFailed (not the pose's fault) with its reason; and checks: what runs
-    (likeness, pose check: on, or off with the reason)."""
-    return batches.status(session, user=user, generation_id=generation_id)
+    and notChecked; of failed, infrastructureFailed (not the pose's fault) with its reason; checks: what runs
+    (likeness, pose check: on, or off with the reason); and, while the batch waits for its first image,
+    downloads: the models arriving for it (role, model, done and total bytes, text)."""
+    return batches.status(session, user=user, generation_id=generation_id, settings=services.settings)
 
 
 @router.post("/generate/{generation_id}/cancel", response_model=BatchStatus, response_model_by_alias=True,

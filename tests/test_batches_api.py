@@ -618,3 +618,29 @@ def test_another_user_is_told_not_found_on_every_route(still):
     assert balance(still, a.user) == a_before and balance(still, b.user) == b_before - 10
     assert planned_rows(still) == rows_before + 2
     assert a.get(f"/projects/{project}").status_code == 200
+
+
+def test_a_batch_waiting_for_a_model_download_says_what_is_downloading(still):
+    """Issue 15: the first batch on a fresh server waits for the models; its status (REST and the Results page)
+    says "Downloading the SD 1.5 base model (1.7 GB of 2.1 GB)" instead of a silent spinner. The download's
+    status is the real one engine.downloads writes beside the model cache, which any process sharing it reads."""
+    from core.generation.batches import BatchStatus
+    from engine.downloads import Progress
+    from engine.sources import ModelRef, policy_of
+    from ui.results_view import progress_html
+
+    a = Shop(still, "siti")
+    gid = a.start(poseDistribution={"product-holding": 2})
+    assert a.get(f"/generate/{gid}").json()["downloads"] == []
+    ref = ModelRef("SD 1.5 base model", "SD15_BASE_MODEL", "stable-diffusion-v1-5/stable-diffusion-v1-5", None,
+                   "model_index.json")
+    with Progress(ref=ref, policy=policy_of(still.settings), total=int(2.1 * 2 ** 30), files=12) as progress:
+        progress.file_done(int(1.7 * 2 ** 30))
+        body = a.get(f"/generate/{gid}").json()
+        (d,) = body["downloads"]
+        assert d["text"] == "Downloading the SD 1.5 base model 'stable-diffusion-v1-5/stable-diffusion-v1-5' " \
+                            "(1.7 GB of 2.1 GB)"
+        assert d["done"] == int(1.7 * 2 ** 30) and d["total"] == int(2.1 * 2 ** 30)
+        html = progress_html(BatchStatus.model_validate(body), True)
+        assert "id=res-downloads" in html and "(1.7 GB of 2.1 GB)" in html and "aria-valuenow='81'" in html
+    assert a.get(f"/generate/{gid}").json()["downloads"] == []          # it ended: the line goes away

@@ -69,7 +69,7 @@ def build(services, demo: gr.Blocks) -> None:
     timer = gr.Timer(POLL_SECONDS, active=False)
 
     def snapshot(session, user, gid, request):
-        st = batches.status(session, user=user, generation_id=gid)
+        st = batches.status(session, user=user, generation_id=gid, settings=services.settings)
         g = generation_state.get(session, user=user, generation_id=gid)
         rows, _ = batches.results(session, user=user, generation_id=gid, show="all", limit=500)
         names = {}

@@ -60,6 +60,9 @@ class BatchStatus(CamelModel):
     identity_measured: int = 0                  # finished images whose face was compared with the avatar's
     identity_mean: float | None = None          # their mean identity score (None: none measured)
     checks: dict | None = None      # what runs: {"likeness": {"on", "reason"}, "poseCheck": {"on", "reason"}}
+    # models downloading for the engine while the batch waits for its first image (engine.downloads):
+    # [{"role", "model", "done", "total", "text", "message": {"code", "params"}}]
+    downloads: list[dict] = []
     eta_seconds: float | None
     credits_reserved: int
     credits_used: int
@@ -68,7 +71,23 @@ class BatchStatus(CamelModel):
     completed_at: datetime | None
 
 
-def status(session: Session, *, user: User, generation_id: int) -> BatchStatus:
+def model_downloads(settings) -> list[dict]:
+    """The model downloads in flight in this server's model cache (any process sharing it), as BatchStatus
+    reports them: the batch that waits for them says so instead of a silent spinner."""
+    from engine.downloads import current, status_message
+    from engine.sources import policy_of
+
+    out = []
+    for record in current(policy_of(settings)):
+        msg = status_message(record)
+        out.append({"role": record["role"], "model": record["model"], "done": int(record.get("done") or 0),
+                    "total": int(record.get("total") or 0), "text": msg.english, "message": msg.to_dict()})
+    return out
+
+
+def status(session: Session, *, user: User, generation_id: int, settings=None) -> BatchStatus:
+    """The batch's counts, ETA and credits; with `settings`, a batch still waiting for its first image also
+    carries the model downloads it waits for."""
     g = get(session, user=user, generation_id=generation_id)
     rows = session.execute(select(GeneratedPose.status, sa.func.count(), sa.func.max(GeneratedPose.finished_at))
                            .where(GeneratedPose.generation_id == g.id).group_by(GeneratedPose.status)).all()
@@ -95,7 +114,9 @@ def status(session: Session, *, user: User, generation_id: int) -> BatchStatus:
                        infrastructure_message=(Message(broken[0].error_code, **(broken[0].error_params or {})).to_dict()
                                                if broken and broken[0].error_code else None),
                        checks=(g.options or {}).get("checks"), identity_measured=faces,
-                       identity_mean=None if face_mean is None else round(float(face_mean), 4))
+                       identity_mean=None if face_mean is None else round(float(face_mean), 4),
+                       downloads=(model_downloads(settings) if settings is not None and g.status in ACTIVE
+                                  and done + failed == 0 else []))
 
 
 def _eta(g: PoseGeneration, *, finished: int, left: int, last: datetime | None) -> float:
