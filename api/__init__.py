@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from api import (analytics, apps, auth, avatars, brand_kits, credits, files, generations, login, posters, poses,
-                 products)
+                 products, system)
 from api.errors import document_errors, install_error_handlers
 from api.security import install_security
 from core.apps import VERSION
@@ -32,7 +32,7 @@ def create_api(services) -> FastAPI:
     login.install_login_redirect(app, services)
     # /api/apps/<app>/stats of every app live in api/analytics (the app's own numbers + the dashboard's)
     for module in (login, auth, apps, analytics, credits, files, brand_kits, avatars, products, poses, generations,
-                   posters):
+                   posters, system):
         app.include_router(module.router)
     # After the login redirect, so these wrap it (and the Gradio app mounted on this one) too.
     install_security(app, services.settings)

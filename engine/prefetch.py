@@ -22,7 +22,7 @@ from typing import Callable
 
 from core.errors import ModelUnavailable
 from engine.downloads import arrive, choose, current, file_path, local_files, _snapshot
-from engine.sources import ModelRef, locate, policy_of, what_file
+from engine.sources import ModelRef, hub_cache_dir, locate, policy_of, what_file
 
 NAMES = ("base", "controlnet", "fast-lora", "ip-adapter", "garment-ip-adapter", "image-encoder", "pose-detector",
          "background-removal")
@@ -56,8 +56,9 @@ def _fp16(settings) -> bool:
         return False
 
 
-def wanted(settings) -> list[Wanted]:
-    """The models these settings use, in the order a render loads them."""
+def wanted(settings, *, resolve_fp16: bool = True) -> list[Wanted]:
+    """The models these settings use, in the order a render loads them. resolve_fp16=False: no device probe
+    (no torch import; the System page of the web process)."""
     from engine.config import EngineConfig
     from engine.detector import _ref as detector_ref
 
@@ -66,7 +67,7 @@ def wanted(settings) -> list[Wanted]:
     if config.is_tiny:
         out.append(Wanted("base", None, note="the tiny engine's random-weight models, built locally on first use"))
     else:
-        fp16 = _fp16(settings)
+        fp16 = _fp16(settings) if resolve_fp16 else False
         out += [Wanted("base", config.base, fp16), Wanted("controlnet", config.controlnet, fp16)]
     if config.fast_lora:
         out.append(Wanted("fast-lora", config.fast_lora))
@@ -157,11 +158,12 @@ def prefetch(settings, *, only: list[str] | None = None, echo: Callable[[str], N
 
 
 def line(result: Arrived) -> str:
-    from core.messages import human_size
+    from tqdm import tqdm
 
     if result.state in ("present", "downloaded"):
         verb = "already here" if result.state == "present" else "downloaded"
-        return f"{result.name:<20} {result.model}: {verb}, {human_size(result.size)} in {result.where}"
+        size = tqdm.format_sizeof(result.size, "B", 1024)
+        return f"{result.name:<20} {result.model}: {verb}, {size} in {result.where}"
     if result.state == "built":
         return f"{result.name:<20} {result.reason}"
     return f"{result.name:<20} {result.model}: MISSING. {result.reason}"
@@ -187,3 +189,65 @@ def _draw(policy, stop: threading.Event) -> None:
             break
     for bar in bars.values():
         bar.close()
+
+
+# --- what is here now (the System page): no download, no torch ---------------------------------------------
+def states(settings) -> list[dict]:
+    """Each wanted model: {"name", "role", "model", "state": present | downloading | will_download | missing |
+    built, "where", "size", "done", "total", "reason", "message"}. Nothing is fetched or loaded."""
+    policy = policy_of(settings)
+    flying = {r["model"]: r for r in current(policy)}
+    out = []
+    for item in wanted(settings, resolve_fp16=False):
+        if item.name == "background-removal":
+            out.append(_background_state(settings, flying))
+            continue
+        if item.ref is None:
+            out.append({"name": item.name, "role": "tiny engine", "model": "tiny", "state": "built", "where": None,
+                        "size": 0, "reason": item.note})
+            continue
+        ref = item.ref
+        entry = {"name": item.name, "role": ref.role, "model": ref.model_id, "where": None, "size": 0, "reason": None}
+        try:
+            source = locate(ref, policy)
+        except ModelUnavailable as exc:
+            out.append({**entry, "state": "missing", "reason": exc.message, "message": exc.msg.to_dict()})
+            continue
+        if source.local_files_only:
+            where, size = _size_here(ref, source, policy, False)
+            out.append({**entry, "state": "present", "where": where, "size": size})
+        elif ref.model_id in flying:
+            r = flying[ref.model_id]
+            out.append({**entry, "state": "downloading", "where": r["where"], "done": r["done"], "total": r["total"]})
+        else:
+            out.append({**entry, "state": "will_download", "where": str(hub_cache_dir(policy))})
+    return out
+
+
+def _background_state(settings, flying: dict) -> dict:
+    from engine.background import find_weights, hub_for, parse_model
+
+    entry = {"name": "background-removal", "role": "background-removal model", "model": settings.rembg_model,
+             "where": None, "size": 0, "reason": None}
+    hub = hub_for(settings)
+    spec = None
+    try:
+        spec = parse_model(settings.rembg_model)
+        path = find_weights(settings.rembg_model, settings.rembg_home,      # the lookup with downloads off
+                            replace(hub, policy=replace(hub.policy, downloads=False)))
+        return {**entry, "state": "present", "where": str(path), "size": path.stat().st_size}
+    except ModelUnavailable as exc:
+        missing = exc
+    if spec is not None and not spec.custom:
+        if hub.repo in flying:
+            r = flying[hub.repo]
+            return {**entry, "state": "downloading", "where": r["where"], "done": r["done"], "total": r["total"]}
+        try:
+            locate(ModelRef("background-removal model", "REMBG_MODEL", hub.repo, hub.revision, spec.file), hub.policy)
+            return {**entry, "state": "will_download", "where": str(hub_cache_dir(hub.policy))}
+        except ModelUnavailable:
+            try:    # cannot arrive: the message an upload would get, with the reason (nothing is fetched)
+                find_weights(settings.rembg_model, settings.rembg_home, hub)
+            except ModelUnavailable as exc:
+                missing = exc
+    return {**entry, "state": "missing", "reason": missing.message, "message": missing.msg.to_dict()}

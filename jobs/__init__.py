@@ -57,6 +57,17 @@ class InProcessRunner(Runner):
             fut = self._jobs.get(job_id)
         return fut is not None and not fut.done()
 
+    def report(self) -> dict:
+        """This process's job threads: how many jobs wait and run (the in-process runner has no Redis)."""
+        with self._lock:
+            futures = list(self._futures)
+        running = sum(1 for f in futures if f.running())
+        threads = self._pool._max_workers  # noqa: SLF001 - the pool's size, as it was made
+        return {"kind": "in-process", "queued": sum(1 for f in futures if not f.running() and not f.done()),
+                "running": running, "failed": None, "redis": None,
+                "workers": [{"name": f"this process ({threads} job threads)", "state": "busy" if running else "idle",
+                             "lastHeartbeat": None, "job": None}]}
+
     def _discard(self, fut: Future) -> None:
         with self._lock:
             self._futures.discard(fut)

@@ -37,5 +37,28 @@ class RqRunner(Runner):
         status = job.get_status(refresh=False)
         return status is not None and str(getattr(status, "value", status)) in ALIVE
 
+    def report(self) -> dict:
+        """Redis reachable or not; the queue's waiting and failed jobs; each rq worker's state, last heartbeat
+        and current job (rq's own registries, the same ones rq-dashboard reads)."""
+        from rq import Worker
+        from rq.registry import FailedJobRegistry, StartedJobRegistry
+
+        out = {"kind": "rq", "queued": None, "running": None, "failed": None, "workers": [],
+               "redis": {"reachable": False, "error": None}}
+        try:
+            self.connection.ping()
+            out["redis"]["reachable"] = True
+            out["queued"] = self.queue.count
+            out["running"] = StartedJobRegistry(queue=self.queue).count
+            out["failed"] = FailedJobRegistry(queue=self.queue).count
+            for worker in Worker.all(connection=self.connection):
+                beat = worker.last_heartbeat
+                job = worker.get_current_job_id()
+                out["workers"].append({"name": worker.name, "state": str(getattr(worker.state, "value", worker.state)),
+                                       "lastHeartbeat": beat.isoformat() if beat else None, "job": job})
+        except Exception as exc:  # noqa: BLE001 - Redis down or refusing: the page says so instead of failing
+            out["redis"]["error"] = f"{type(exc).__name__}: {str(exc)[:200]}"
+        return out
+
     def shutdown(self) -> None:
         self.connection.close()

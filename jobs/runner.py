@@ -12,6 +12,11 @@ class Runner:
     def submit(self, path: str, *args, job_id: str | None = None):  # pragma: no cover - each runner has its own
         raise NotImplementedError
 
+    def report(self) -> dict:
+        """For the System page: {"kind", "queued", "workers": [{"name", "state", "lastHeartbeat", "job"}],
+        and for rq "redis": {"reachable", "error"} and "failed"}."""
+        raise NotImplementedError  # pragma: no cover - each runner has its own
+
     def queue_render(self, generation_id: int, positions: list[int], *, job_id: str):
         """Render the pending poses at `positions` of a generation (core.generation.render.render_poses)."""
         return self.submit(self.RENDER, generation_id, ",".join(map(str, positions)), job_id=job_id)

@@ -17,7 +17,7 @@ from core.settings import Settings
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 HF_COLORS = {"red", "yellow", "green", "blue", "indigo", "purple", "pink", "gray"}
-PAGES = ["Brand Kits", "Avatars", "Products", "Pose Library", "Generate", "Results", "Posters", "Analytics"]
+PAGES = ["Brand Kits", "Avatars", "Products", "Pose Library", "Generate", "Results", "Posters", "Analytics", "System"]
 
 
 def front_matter() -> dict[str, str]:
@@ -113,7 +113,7 @@ def test_readme_gives_the_two_commands_and_the_pages():
         assert f"**{page}**" in README, page
     for text in ("python app.py create-user", "POST /api/auth/login", "Authorization: Bearer", "/api/apps",
                  "/openapi.json", "/docs", "DATABASE_URL=postgresql+psycopg://", "REDIS_URL=redis://",
-                 "python -m jobs.worker"):
+                 "python -m jobs.worker", "python app.py download-models"):
         assert text in README, text
 
 

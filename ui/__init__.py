@@ -10,7 +10,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from ui import analytics, avatars, brand_kits, generate, poses, posters, products, results
+from ui import analytics, avatars, brand_kits, generate, poses, posters, products, results, system
 from ui.common import esc
 from ui.i18n import language_switch, tr
 
@@ -26,6 +26,7 @@ PAGES = [
     ("nav.results", "results", results.build),
     ("nav.posters", "posters", posters.build),
     ("nav.analytics", "analytics", analytics.build),
+    ("nav.system", "system", system.build),
 ]
 
 
@@ -38,17 +39,19 @@ def nav_html(request, current: str) -> str:
     return f"<nav class='apg-nav' id='apg-nav'>{''.join(links)}</nav>"
 
 
-def chrome(demo: gr.Blocks, current: str) -> None:
-    """Navigation + language switch at the top of a page."""
+def chrome(demo: gr.Blocks, current: str, services=None) -> None:
+    """Navigation + language switch at the top of a page, and the one-line banner of what is off on this
+    server (core.system.notices: likeness, pose check, background removal, image generation)."""
     gr.Navbar(main_page_name=False)
     with gr.Row(elem_classes="apg-top"):
         nav = gr.HTML("", elem_id="apg-nav-box")   # filled on load, in the visitor's language
         language_switch()
+    banner = gr.HTML("", elem_id="apg-notices-box")
 
     def render(request: gr.Request):
-        return nav_html(request, current)
+        return nav_html(request, current), (system.notices_html(services, request) if services is not None else "")
 
-    demo.load(render, outputs=nav, show_progress="hidden")
+    demo.load(render, outputs=[nav, banner], show_progress="hidden")
 
 
 def build_ui(services) -> gr.Blocks:
@@ -56,11 +59,11 @@ def build_ui(services) -> gr.Blocks:
 
     _key, path, build_home = PAGES[0]
     with gr.Blocks(title="Avatar & Pose Generator") as demo:
-        chrome(demo, path)
+        chrome(demo, path, services)
         build_home(services, demo)
     for key, path, build in PAGES[1:]:
         with demo.route(EN[key], f"/{path}", show_in_navbar=False):
-            chrome(demo, path)
+            chrome(demo, path, services)
             build(services, demo)
     return demo
 

@@ -321,7 +321,7 @@ def test_download_models_prefetches_everything_then_is_a_no_op_and_offline_lists
     assert set(lines) == {"base", "controlnet", "pose-detector", "background-removal"}   # IP_ADAPTER=false
     for name in lines:
         assert ": downloaded, " in lines[name] and str(cache) in lines[name], lines[name]
-    assert f"{BASE_ID}: downloaded, " in lines["base"] and " KB in " in lines["base"]
+    assert f"{BASE_ID}: downloaded, " in lines["base"] and "kB in " in lines["base"]
     assert "u2netp (u2netp.onnx): downloaded" in lines["background-removal"]
     assert "B/s" in first.stderr or "100%" in first.stderr            # the progress bars, on stderr
     assert any(f.endswith("diffusion_pytorch_model.safetensors") for f in hub.fetched())

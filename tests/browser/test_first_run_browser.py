@@ -1,0 +1,74 @@
+"""The first run on a fresh server, as a new user meets it (issue 15), in a real Chromium: no background-removal
+weights here and no downloads (an offline box), a fresh data folder. The banner says background removal is
+off and what to do instead; a PNG that is already cut out is ready at once, with no removal charge, and the
+Generate page offers it. The System page (AUTH=none: the local admin) lists each model with its state and
+why, and the checks with their reasons."""
+from __future__ import annotations
+
+import pytest
+from browser_harness import GradioPage
+from PIL import Image
+from sqlmodel import select
+
+from core.accounts import credits
+from db.models import Product
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def fresh(start_tiny_app, tmp_path_factory):
+    empty = tmp_path_factory.mktemp("no-rembg-weights")
+    return start_tiny_app(rembg_home=str(empty), model_downloads=False)
+
+
+@pytest.fixture
+def ui(page, fresh) -> GradioPage:
+    return GradioPage(page, fresh)
+
+
+def cut_out_png(path):
+    """A bottle on a transparent background: the shop already removed it."""
+    img = Image.new("RGBA", (120, 160), (0, 0, 0, 0))
+    img.paste((30, 120, 200, 255), (40, 20, 80, 140))
+    img.save(path, "PNG")
+    return path
+
+
+def test_first_run_a_cut_out_product_is_ready_at_once_and_offered_on_the_generate_page(ui, fresh, tmp_path):
+    ui.goto("/products", ready="product-files")
+    banner = ui.message("apg-notices-box")
+    assert "Background removal is off on this server" in banner and "already cut out" in banner, banner
+    with fresh.acting() as (s, user):
+        before = credits.balance(s, user_id=user.id)
+
+    ui.upload("product-files", cut_out_png(tmp_path / "serum.png"))
+    ui.click("product-upload")
+    ui.wait_message("product-message", "1 of 1 photo")
+    tile = ui.page.locator("#product-gallery .apg-tile", has_text="serum")
+    assert tile.locator(".apg-status").inner_text().strip() == "cut out"       # ready at once, no "waiting"
+    with fresh.acting() as (s, user):
+        (product,) = s.exec(select(Product).where(Product.user_id == user.id)).all()
+        assert product.bg_status == "done" and product.cutout_path
+        assert before - credits.balance(s, user_id=user.id) == 5               # the upload only: nothing removed
+        choice = f"{product.id} · {product.name}"
+
+    ui.goto("/generate", ready="gen-try")
+    ui.locator("gen-product", "input[role=combobox]").click()
+    ui.locator("gen-product", "li[role=option]").first.wait_for()
+    offered = [li.get_attribute("aria-label") for li in ui.locator("gen-product", "li[role=option]").all()]
+    assert choice in offered, offered
+    ui.page.mouse.click(2, 2)
+    ui.pick("gen-product", choice)
+    assert ui.value("gen-product") == choice
+
+    ui.goto("/system", ready="sys-models-box")
+    ui.page.locator("#sys-models tr[data-model='background-removal']").wait_for()
+    row = ui.page.locator("#sys-models tr[data-model='background-removal']")
+    assert row.get_attribute("data-state") == "missing"
+    assert "isnet-general-use.onnx" in row.inner_text() and "MODEL_DOWNLOADS=false" in row.inner_text()
+    assert ui.page.locator("#sys-models tr[data-model='base']").get_attribute("data-state") == "built"
+    checks = ui.page.locator("#sys-checks li[data-check='backgroundRemoval']")
+    assert checks.get_attribute("data-on") == "0" and "isnet-general-use.onnx" in checks.inner_text()
+    assert "free of" in ui.message("sys-services-box") and "Jobs run in this process" in ui.message("sys-services-box")
+    ui.screenshot("/tmp/apg-browser/system-first-run.png")
