@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any, Callable, NamedTuple
 from core.errors import ModelUnavailable, ValidationFailed
 from engine.checks import MAX_SEED, check_requests, check_size
 from engine.config import EngineConfig
+from engine.zerogpu import GpuJob, on_gpu   # before torch: on ZeroGPU, `spaces` patches it
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -340,23 +341,28 @@ class Engine:
             return kwargs
 
         images: list[Any] = [None] * len(requests)
+
+        def calls():     # every pipeline call of the micro-batch: on ZeroGPU, one GPU request (engine.zerogpu)
+            with torch.inference_mode():
+                for group, idx in groups:
+                    pipe, call = call_for(idx, group)
+                    call.update(self._ip_args(pipe, group))
+                    out = pipe(
+                        prompt=[fitted[i].prompt for i in idx],
+                        negative_prompt=[fitted[i].negative_prompt for i in idx],
+                        generator=[torch.Generator("cpu").manual_seed(requests[i].seed) for i in idx],
+                        width=width, height=height, num_inference_steps=steps, guidance_scale=guidance,
+                        callback_on_step_end=on_step, output_type="pil", **call,
+                    )
+                    for i, image in zip(idx, out.images):
+                        r = requests[i]
+                        image = image.convert("RGB")
+                        images[i] = restore(image, r.init_image, r.mask_image) if r.mask_image is not None else image
+
         with self._lock, exact_batches(self.config.exact_batches and self.device == "cpu"), \
-                torch.inference_mode(), _out_of_memory_is_clear(len(requests), width, height):
+                _out_of_memory_is_clear(len(requests), width, height):
             started = time.perf_counter()                 # after the lock: the call's own time
-            for group, idx in groups:
-                pipe, call = call_for(idx, group)
-                call.update(self._ip_args(pipe, group))
-                out = pipe(
-                    prompt=[fitted[i].prompt for i in idx],
-                    negative_prompt=[fitted[i].negative_prompt for i in idx],
-                    generator=[torch.Generator("cpu").manual_seed(requests[i].seed) for i in idx],
-                    width=width, height=height, num_inference_steps=steps, guidance_scale=guidance,
-                    callback_on_step_end=on_step, output_type="pil", **call,
-                )
-                for i, image in zip(idx, out.images):
-                    r = requests[i]
-                    image = image.convert("RGB")
-                    images[i] = restore(image, r.init_image, r.mask_image) if r.mask_image is not None else image
+            on_gpu(GpuJob(calls, image_steps=sum(len(idx) * steps_run(steps, g.strength) for g, idx in groups)))
             batch_s = time.perf_counter() - started
         n = len(requests)
         timings = {"batch_s": round(batch_s, 4), "per_image_s": round(batch_s / n, 4), "batch_size": n,

@@ -20,15 +20,44 @@ HF_COLORS = {"red", "yellow", "green", "blue", "indigo", "purple", "pink", "gray
 PAGES = ["Brand Kits", "Avatars", "Products", "Pose Library", "Generate", "Results", "Posters", "Analytics", "System"]
 
 
-def front_matter() -> dict[str, str]:
+def front_matter() -> dict:
+    """The Spaces front matter, read as YAML (what the Hub reads); scalars as their text."""
+    import yaml
+
     assert README.startswith("---\n"), "README must start with the Spaces front matter"
     block = README[4 : README.index("\n---\n", 4)]
-    out = {}
-    for line in block.splitlines():
-        key, sep, value = line.partition(":")
-        assert sep, f"bad front matter line {line!r}"
-        out[key.strip()] = value.strip().strip('"')
-    return out
+    data = yaml.safe_load(block)
+    assert isinstance(data, dict), "the front matter must be a YAML mapping"
+    return {k: (str(v).lower() if isinstance(v, bool) else v if isinstance(v, list) else str(v))
+            for k, v in data.items()}
+
+
+def test_the_space_preloads_exactly_the_files_the_default_settings_load():
+    """preload_from_hub fetches the default models at build time, so the first click waits for nothing: each
+    entry is a model the default settings use, with the files engine.downloads would fetch for an fp16 GPU."""
+    from core.settings import Settings
+    from engine.config import EngineConfig
+    from engine.detector import BODY_FILE
+    from engine.downloads import choose
+
+    s = Settings(engine="sd15", ip_adapter="auto")
+    config = EngineConfig.from_settings(s)
+    entries = {}
+    for line in front_matter()["preload_from_hub"]:
+        repo, files = line.split()[:2]
+        entries[repo] = files.split(",")
+    assert set(entries) == {s.sd15_base_model, s.sd15_controlnet_model, s.ip_adapter_model, s.pose_detector,
+                            s.rembg_repo}
+    for ref in (config.base, config.controlnet):
+        picked = choose(entries[ref.model_id], ref, fp16=True)
+        assert picked.variant == "fp16" and sorted(picked.files) == sorted(entries[ref.model_id])
+        assert any(f.endswith(".fp16.safetensors") for f in picked.files)
+    adapter_files = set()
+    for adapter in config.adapters:
+        adapter_files |= set(choose(entries[s.ip_adapter_model], adapter.weights, fp16=True).files)
+        adapter_files |= set(choose(entries[s.ip_adapter_model], adapter.encoder, fp16=True).files)
+    assert adapter_files == set(entries[s.ip_adapter_model])
+    assert entries[s.pose_detector] == [BODY_FILE] and entries[s.rembg_repo] == [f"{s.rembg_model}.onnx"]
 
 
 def section(title: str) -> str:
