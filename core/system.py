@@ -27,6 +27,21 @@ from core.messages import Message
 from db.models import GeneratedPose, User
 
 
+def model_downloads(settings) -> list[dict]:
+    """The model downloads in flight in this server's model cache (any process sharing it): what a batch or a
+    background removal that waits for them shows instead of a silent spinner.
+    [{"role", "model", "done", "total", "text", "message": {"code", "params"}}]"""
+    from engine.downloads import current, status_message
+    from engine.sources import policy_of
+
+    out = []
+    for record in current(policy_of(settings)):
+        msg = status_message(record)
+        out.append({"role": record["role"], "model": record["model"], "done": int(record.get("done") or 0),
+                    "total": int(record.get("total") or 0), "text": msg.english, "message": msg.to_dict()})
+    return out
+
+
 def _engine_part(settings) -> dict:
     from engine.pipeline import loaded_engines
 

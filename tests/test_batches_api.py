@@ -642,5 +642,5 @@ def test_a_batch_waiting_for_a_model_download_says_what_is_downloading(still):
                             "(1.7 GB of 2.1 GB)"
         assert d["done"] == int(1.7 * 2 ** 30) and d["total"] == int(2.1 * 2 ** 30)
         html = progress_html(BatchStatus.model_validate(body), True)
-        assert "id=res-downloads" in html and "(1.7 GB of 2.1 GB)" in html and "aria-valuenow='81'" in html
+        assert "id='res-downloads'" in html and "(1.7 GB of 2.1 GB)" in html and "aria-valuenow='81'" in html
     assert a.get(f"/generate/{gid}").json()["downloads"] == []          # it ended: the line goes away

@@ -186,3 +186,20 @@ def pydantic_message(exc: Exception, labels: dict[str, str] | None = None, reque
     else:
         text = first.get("msg", "").removeprefix("Value error, ")
     return f"{where}: {text}" if where else text
+
+
+def downloads_html(downloads: list[dict], request=None, elem_id: str = "res-downloads") -> str:
+    """'Downloading the SD 1.5 base model (1.7 GB of 2.1 GB)', each with its own bar (core.system.model_downloads):
+    what a batch or a background removal is waiting for. Empty when nothing downloads."""
+    from ui.i18n import message
+
+    if not downloads:
+        return ""
+    lines = []
+    for d in downloads:
+        pct = round(100 * d["done"] / d["total"]) if d["total"] else 0
+        lines.append(f"<div class='apg-download' data-model='{esc(d['model'])}'>"
+                     f"<span>{esc(message(request, d['message']))}</span>"
+                     f"<div class='apg-bar' role='progressbar' aria-valuemin='0' aria-valuemax='100' "
+                     f"aria-valuenow='{pct}'><div class='apg-bar-done' style='width:{pct}%'></div></div></div>")
+    return f"<div id='{esc(elem_id)}' role='status'>{''.join(lines)}</div>"

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import gradio as gr
 
+from core import system
 from core.catalog import brand_kits, products
 from core.catalog.products import BG_STATUSES, PLACEMENTS, PRODUCT_TYPES, ProductCreate, ProductUpdate
 from core.schemas import file_url
-from ui.common import (Failed, act, charging_click, new_submit_token, choice_id, choices, credits_text, err, esc, gallery_html, header, ok,
+from ui.common import (Failed, act, charging_click, new_submit_token, choice_id, choices, credits_text, downloads_html, err, esc, gallery_html, header, ok,
                        pydantic_message, shown)
 from ui.i18n import message as core_text, t, tr
 from ui.upload_guard import release
@@ -114,7 +115,10 @@ def build(services, demo: gr.Blocks) -> None:
         values = [f"{p.id} · {p.name}" for p in all_rows]
         picks = [(tr(request, "products.pick"), NEW), *values]
         all_choice = (tr(request, "common.all"), ALL)
-        return (gallery_html(_tiles(rows, request), elem_id="product-gallery", empty=tr(request, "products.empty")),
+        waiting = downloads_html(system.model_downloads(services.settings), request, "product-downloads") \
+            if busy else ""          # a removal waiting for rembg's model: what downloads, how far
+        return (waiting + gallery_html(_tiles(rows, request), elem_id="product-gallery",
+                                       empty=tr(request, "products.empty")),
                 gr.update(choices=[all_choice, *kits]), gr.update(choices=[all_choice, *cats]),
                 gr.update(choices=[(tr(request, "common.none"), NONE), *kits]),
                 gr.update(choices=picks, value=selected) if selected in values or selected == NEW

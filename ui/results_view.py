@@ -10,7 +10,7 @@ from core.generation.batches import failure
 from core.generation.identity import note_of
 from core.generation.product import fidelity_notes
 from core.schemas import file_url
-from ui.common import choice_id, err, esc
+from ui.common import choice_id, downloads_html, err, esc
 from ui.i18n import lang, message, number, tr
 
 API = "/api/apps/pose-generator"
@@ -98,15 +98,6 @@ def checks_html(checks: dict | None, request=None, *, elem_id: str) -> str:
             f"<b>{esc(tr(request, 'generate.checks_title'))}</b><ul>{items}</ul></div>")
 
 
-def _download_line(d: dict, request) -> str:
-    """'Downloading the SD 1.5 base model (1.7 GB of 2.1 GB)' with its own bar: the batch waits for it."""
-    pct = round(100 * d["done"] / d["total"]) if d["total"] else 0
-    return (f"<div class='apg-download' data-model='{esc(d['model'])}'>"
-            f"<span>{esc(message(request, d['message']))}</span>"
-            f"<div class='apg-bar' role='progressbar' aria-valuemin='0' aria-valuemax='100' aria-valuenow='{pct}'>"
-            f"<div class='apg-bar-done' style='width:{pct}%'></div></div></div>")
-
-
 def progress_html(st, live: bool, request=None) -> str:
     def say(key, **values):
         return esc(tr(request, key, **values))
@@ -137,7 +128,7 @@ def progress_html(st, live: bool, request=None) -> str:
         eta = (tr(request, "results.warming_up") if st.done + st.failed == 0 and st.running
                else _eta(st.eta_seconds, request))
         counts.append(f"<span id='res-eta'>{esc(eta)}</span>")
-    downloading = "".join(_download_line(d, request) for d in st.downloads)
+    downloading = downloads_html(st.downloads, request)
     every = f"{POLL_SECONDS:g}".replace(".", "," if lang(request) == "id" else ".")
     state = (f"<span class='apg-live' id='res-live' data-live='1'>{say('results.live', s=every)}</span>"
              if live else f"<span class='apg-still' id='res-live' data-live='0'>{say('results.still')}</span>")
@@ -152,7 +143,7 @@ def progress_html(st, live: bool, request=None) -> str:
             f"{bars}</div>"
             f"<div class='apg-progress-lines'><span id='res-counts'>{' · '.join(counts)}</span>"
             f"<span id='res-credits-line'>{credits_line}</span></div>"
-            f"{f'<div id=res-downloads>{downloading}</div>' if downloading else ''}"
+            f"{downloading}"
             f"{checks_html(st.checks, request, elem_id='res-checks')}{infra_html(st, request)}</div>")
 
 

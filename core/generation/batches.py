@@ -12,6 +12,7 @@ from core.errors import Conflict, ValidationFailed
 from core.generation.checks import INFRASTRUCTURE
 from core.messages import Message
 from core.generation.state import ACTIVE, APP, get, refresh, refund_pose
+from core import system
 from core.records import get_owned, list_owned
 from core.schemas import CamelModel
 from db.models import CreditLedger, GeneratedPose, PoseGeneration, User, utcnow
@@ -71,20 +72,6 @@ class BatchStatus(CamelModel):
     completed_at: datetime | None
 
 
-def model_downloads(settings) -> list[dict]:
-    """The model downloads in flight in this server's model cache (any process sharing it), as BatchStatus
-    reports them: the batch that waits for them says so instead of a silent spinner."""
-    from engine.downloads import current, status_message
-    from engine.sources import policy_of
-
-    out = []
-    for record in current(policy_of(settings)):
-        msg = status_message(record)
-        out.append({"role": record["role"], "model": record["model"], "done": int(record.get("done") or 0),
-                    "total": int(record.get("total") or 0), "text": msg.english, "message": msg.to_dict()})
-    return out
-
-
 def status(session: Session, *, user: User, generation_id: int, settings=None) -> BatchStatus:
     """The batch's counts, ETA and credits; with `settings`, a batch still waiting for its first image also
     carries the model downloads it waits for."""
@@ -115,7 +102,7 @@ def status(session: Session, *, user: User, generation_id: int, settings=None) -
                                                if broken and broken[0].error_code else None),
                        checks=(g.options or {}).get("checks"), identity_measured=faces,
                        identity_mean=None if face_mean is None else round(float(face_mean), 4),
-                       downloads=(model_downloads(settings) if settings is not None and g.status in ACTIVE
+                       downloads=(system.model_downloads(settings) if settings is not None and g.status in ACTIVE
                                   and done + failed == 0 else []))
 
 
