@@ -9,13 +9,14 @@ import gradio as gr
 
 from core.catalog import avatars, brand_kits, products
 from core.accounts import credits
+from core import system
 from core.generation import checks, state as generation_state, planning
 from core.library import templates as lib
 from core.generation.state import APP, SEED_LIMIT
 from core.generation.batches import failure
 from core.generation.planning import TryOne
 from core.schemas import file_url
-from ui.common import Failed, act, choice_id, credits_text, err, esc, header, ok, pydantic_message
+from ui.common import Failed, act, choice_id, credits_text, downloads_html, err, esc, header, ok, pydantic_message
 from ui.generate_batch import ALL, batch_section, seed_error, size_choices, templates_of
 from ui.i18n import message, t, tr
 from ui.poses import named
@@ -241,8 +242,9 @@ def build(services, demo: gr.Blocks) -> None:
             return err(str(exc)), gr.update(), gr.Timer(active=False), gr.update()
         if g.status not in ("completed", "failed", "cancelled"):
             state = tr(request, "generate.state_rendering" if g.status == "running" else "generate.state_waiting")
+            waiting = downloads_html(system.model_downloads(services.settings), request, "gen-downloads")
             return (f"<div class='apg-empty' id='gen-result-pending'>"
-                    f"{esc(tr(request, 'generate.progress', id=g.id, state=state))}</div>",
+                    f"{esc(tr(request, 'generate.progress', id=g.id, state=state))}{waiting}</div>",
                     gr.update(), gr.update(), gr.update())
         done = g.status == "completed"
         note = ok(tr(request, "generate.done", id=g.id)) if done else err(tr(request, "generate.failed", id=g.id))
