@@ -4,7 +4,8 @@
 
 - models: each model the settings use (engine.prefetch.states): present (where, size), downloading (done of
   total), will_download (on first use, MODEL_DOWNLOADS), missing (the reason and how to provide it), built;
-- engine: ENGINE, the device and dtype asked for, and the device/dtype of an engine loaded in this process;
+- engine: ENGINE, the device and dtype asked for, the device/dtype of an engine loaded in this process, and
+  those the latest batch was rendered with (any worker);
 - checks: likeness, pose check, background removal: on, or off with the reason (the same probe the Generate
   page uses before a user pays);
 - database (dialect, reachable), storage (STORAGE_DIR, free and total bytes), jobs (the runner's report:
@@ -24,7 +25,7 @@ from sqlmodel import Session, select
 
 from core.errors import Forbidden
 from core.messages import Message
-from db.models import GeneratedPose, User
+from db.models import GeneratedPose, PoseGeneration, User
 
 
 def model_downloads(settings) -> list[dict]:
@@ -42,13 +43,24 @@ def model_downloads(settings) -> list[dict]:
     return out
 
 
-def _engine_part(settings) -> dict:
+def _engine_part(session: Session, settings) -> dict:
+    """ENGINE and the device/dtype asked for; those of an engine loaded in this process; and those the latest
+    batch was rendered with (by whichever worker: its options keep the engine's describe())."""
     from engine.pipeline import loaded_engines
 
     loaded = [e.describe() for e in loaded_engines().values()]
+    last = None
+    recent = session.exec(select(PoseGeneration.id, PoseGeneration.options).where(PoseGeneration.started_at.is_not(None))
+                          .order_by(PoseGeneration.started_at.desc(), PoseGeneration.id.desc()).limit(20)).all()
+    for gid, options in recent:
+        facts = (options or {}).get("engine")
+        if isinstance(facts, dict) and facts.get("device"):
+            last = {"generationId": gid, "engine": facts.get("engine"), "device": facts.get("device"),
+                    "dtype": facts.get("dtype")}
+            break
     return {"engine": settings.engine, "deviceSetting": settings.engine_device, "dtypeSetting": settings.engine_dtype,
             "loaded": [{"engine": d.get("engine"), "device": d.get("device"), "dtype": d.get("dtype")}
-                       for d in loaded]}
+                       for d in loaded], "lastRender": last}
 
 
 def _check(entry: dict | None) -> dict:
@@ -106,7 +118,7 @@ def report(session: Session, *, user: User, settings, runner) -> dict:
         jobs = runner.report() if runner is not None else {"kind": "none", "workers": [], "redis": None}
     except Exception as exc:  # noqa: BLE001 - a report must not fail the page
         jobs = {"kind": "unknown", "workers": [], "redis": None, "error": f"{type(exc).__name__}: {exc}"}
-    return {"models": models, "engine": _engine_part(settings),
+    return {"models": models, "engine": _engine_part(session, settings),
             "checks": {"likeness": _check(caps.get("likeness")), "poseCheck": _check(caps.get("pose_check")),
                        "backgroundRemoval": _background(models)},
             "database": _database(session, settings), "storage": _storage(settings), "jobs": jobs,

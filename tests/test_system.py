@@ -60,6 +60,7 @@ def test_admins_see_every_model_check_and_service_and_others_get_403(make_svc, t
     assert checks["poseCheck"]["on"] is False and checks["poseCheck"]["reason"]
     assert checks["likeness"]["on"] is False and checks["likeness"]["reason"]
     assert body["engine"]["engine"] == "tiny" and body["engine"]["deviceSetting"] == "auto"
+    assert body["engine"]["lastRender"] is None                             # nothing rendered yet
     assert body["database"] == {"dialect": {"sqlite": "sqlite", "postgres": "postgresql"}[db_kind],
                                 "database": body["database"]["database"], "reachable": True, "error": None}
     assert body["storage"]["dir"] == str(svc.settings.storage_dir) and body["storage"]["free"] > 0
@@ -90,6 +91,14 @@ def test_a_pose_being_rendered_shows_its_worker_and_heartbeat(make_svc):
     assert row["worker"] == "gpu-box-1" and row["generationId"] == gid and row["poses"] == 1
     assert row["lastHeartbeat"]
     assert [p.status for p in poses(svc, gid)] == ["running", "pending"]
+
+    # the batch renders (as a worker would): the page then tells the device and dtype it ran on
+    from core.generation.render import render_poses
+
+    with svc.session() as s:
+        render_poses(s, generation_id=gid, positions=[1], store=svc.store, settings=svc.settings, worker="gpu-box-2")
+    last = admin.get("/api/system").json()["engine"]["lastRender"]
+    assert last == {"generationId": gid, "engine": "tiny", "device": "cpu", "dtype": "fp32"}
 
 
 @pytest.mark.redis

@@ -65,6 +65,10 @@ def services_html(report: dict, request=None) -> str:
                 total=_size(request, st["total"])) if st["free"] is not None else st["error"],
              tr(request, "system.engine", engine=eng["engine"], device=eng["deviceSetting"], dtype=eng["dtypeSetting"],
                 loaded=", ".join(f"{e['device']} {e['dtype']}" for e in eng["loaded"]) or "—")]
+    if eng.get("lastRender"):
+        last = eng["lastRender"]
+        lines.append(tr(request, "system.last_render", id=last["generationId"], device=last["device"],
+                        dtype=last["dtype"]))
     if jobs["kind"] == "rq":
         redis = jobs["redis"] or {}
         lines.append(tr(request, "system.redis_ok", queued=jobs["queued"], running=jobs["running"], failed=jobs["failed"])
