@@ -11,7 +11,7 @@ from pathlib import Path
 import gradio as gr
 
 from ui import analytics, avatars, brand_kits, generate, poses, posters, products, results, system
-from ui.common import esc
+from ui.common import Failed, act, esc
 from ui.i18n import language_switch, tr
 
 CSS_PATH = Path(__file__).resolve().parent.parent / "assets" / "ui.css"
@@ -30,10 +30,15 @@ PAGES = [
 ]
 
 
-def nav_html(request, current: str) -> str:
+ADMIN_PAGES = {"system"}       # linked for admins only (the page itself tells anyone else it is not theirs)
+
+
+def nav_html(request, current: str, *, admin: bool = True) -> str:
     """The page links in the visitor's language; the current page is marked."""
     links = []
     for key, path, _ in PAGES:
+        if path in ADMIN_PAGES and not admin and path != current:
+            continue
         here = " aria-current='page' class='apg-nav-here'" if path == current else ""
         links.append(f"<a href='/{path}'{here}>{esc(tr(request, key))}</a>")
     return f"<nav class='apg-nav' id='apg-nav'>{''.join(links)}</nav>"
@@ -49,7 +54,13 @@ def chrome(demo: gr.Blocks, current: str, services=None) -> None:
     banner = gr.HTML("", elem_id="apg-notices-box")
 
     def render(request: gr.Request):
-        return nav_html(request, current), (system.notices_html(services, request) if services is not None else "")
+        if services is None:
+            return nav_html(request, current), ""
+        try:
+            admin = act(services, request, lambda _s, user: user.is_admin, write=False)
+        except Failed:
+            admin = False
+        return nav_html(request, current, admin=admin), system.notices_html(services, request)
 
     demo.load(render, outputs=[nav, banner], show_progress="hidden")
 

@@ -46,7 +46,7 @@ def card(ui, name: str):
 def test_create_brand_kit_shows_card_and_charges(ui, live_app):
     ui.goto("/", ready="kit-name")
     assert ui.navbar_names() == ["Brand Kits", "Avatars", "Products", "Pose Library", "Generate", "Results",
-                                 "Posters", "Analytics"]
+                                 "Posters", "Analytics", "System"]         # AUTH=none: the local admin
     before = ui.credits()
     fill_kit(ui, name="Toko Cantik", colors=("#112233", "#FFAA00"), fonts=("Poppins", "Noto Serif"))
     ui.page.wait_for_selector("#kit-font-preview img[src^='data:image/png']")

@@ -72,3 +72,13 @@ def test_first_run_a_cut_out_product_is_ready_at_once_and_offered_on_the_generat
     assert checks.get_attribute("data-on") == "0" and "isnet-general-use.onnx" in checks.inner_text()
     assert "free of" in ui.message("sys-services-box") and "Jobs run in this process" in ui.message("sys-services-box")
     ui.screenshot("/tmp/apg-browser/system-first-run.png")
+
+
+def test_a_shop_owner_is_not_shown_the_system_page(signed_in):
+    ui, user, _password = signed_in
+    ui.goto("/", ready="kit-name")
+    assert "System" not in ui.navbar_names()                                 # linked for admins only
+    ui.goto("/system", ready="sys-message")
+    ui.page.locator("#sys-message .apg-error, #sys-message [class*=err]").first.wait_for()
+    assert "for whoever runs this server (admins only)" in ui.message("sys-message")
+    assert ui.page.locator("#sys-models tr").count() == 0
