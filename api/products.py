@@ -35,7 +35,7 @@ def upload_product(session: SessionDep, user: UserDep, services: Services,
                                                                  brandKitId),
                               source=file.file, filename=file.filename, store=services.store,
                               settings=services.settings, runner=services.runner, request_key=idempotency_key)
-    return ProductPublic.of(product)
+    return ProductPublic.of(product, admin=user.is_admin)
 
 
 @router.post("/products/bulk", status_code=207, responses=responses(402))
@@ -61,12 +61,14 @@ def list_products(session: SessionDep, user: UserDep, limit: Limit = 50, offset:
                   productType: ProductType | None = None):
     rows, total = products.list_products(session, user=user, limit=limit, offset=offset, brand_kit_id=brandKitId,
                                          category=category, bg_status=status, product_type=productType)
-    return Page(items=[ProductPublic.of(p) for p in rows], total=total, limit=limit, offset=offset)
+    return Page(items=[ProductPublic.of(p, admin=user.is_admin) for p in rows], total=total, limit=limit,
+                offset=offset)
 
 
 @router.get("/products/{product_id}", response_model=ProductPublic, response_model_by_alias=True)
 def get_product(product_id: Id, session: SessionDep, user: UserDep):
-    return ProductPublic.of(products.get(session, user=user, product_id=product_id))
+    product = products.get(session, user=user, product_id=product_id)
+    return ProductPublic.of(product, admin=user.is_admin)
 
 
 @router.patch("/products/{product_id}", response_model=ProductPublic, response_model_by_alias=True,
@@ -74,14 +76,16 @@ def get_product(product_id: Id, session: SessionDep, user: UserDep):
 def update_product(product_id: Id, body: ProductUpdate, session: SessionDep, user: UserDep):
     """Only the fields you send change (null clears the ones that may be empty); an empty body changes
     nothing and costs nothing; a change costs 2 credits."""
-    return ProductPublic.of(products.update(session, user=user, product_id=product_id, data=body))
+    product = products.update(session, user=user, product_id=product_id, data=body)
+    return ProductPublic.of(product, admin=user.is_admin)
 
 
 @router.post("/products/{product_id}/remove-bg", response_model=ProductPublic, response_model_by_alias=True,
              status_code=202, responses=responses(402))
 def remove_background(product_id: Id, session: SessionDep, user: UserDep, services: Services):
     return ProductPublic.of(products.retry_removal(session, user=user, product_id=product_id,
-                                                   runner=services.runner, settings=services.settings))
+                                                   runner=services.runner, settings=services.settings),
+                            admin=user.is_admin)
 
 
 @router.delete("/products/{product_id}", status_code=204, responses=responses(402))

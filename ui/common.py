@@ -138,7 +138,8 @@ def esc(value: Any) -> str:
 
 def gallery_html(items: list[dict], *, empty: str, elem_id: str) -> str:
     """A grid of cards whose images come from our owner-checked file route (never Gradio's shared cache).
-    Each item: id, img (URL), title, lines (list of str), badge (str|None), badge_kind, checker (bool)."""
+    Each item: id, img (URL), title, lines (list of str), badge (str|None), badge_kind, checker (bool), details
+    ((summary, text) | None: folded text, e.g. the technical reason an admin may open)."""
     if not items:
         return f"<div class='apg-empty' id='{esc(elem_id)}'>{esc(empty)}</div>"
     out = [f"<div class='apg-gallery' id='{esc(elem_id)}'>"]
@@ -147,6 +148,10 @@ def gallery_html(items: list[dict], *, empty: str, elem_id: str) -> str:
         badge = (f"<span class='apg-status apg-status-{esc(it.get('badge_kind', 'info'))}'>{esc(it['badge'])}</span>"
                  if it.get("badge") else "")
         lines = "".join(f"<div class='apg-meta'>{esc(line)}</div>" for line in it.get("lines", []) if line)
+        if it.get("details"):
+            summary, text = it["details"]
+            lines += (f"<details class='apg-details'><summary>{esc(summary)}</summary>"
+                      f"<div class='apg-meta'>{esc(text)}</div></details>")
         out.append(f"<figure class='apg-tile' data-id='{esc(it['id'])}'><div class='{cls}'>"
                    f"<img loading='lazy' alt='{esc(it['title'])}' src='{esc(it['img'])}'></div>"
                    f"<figcaption><b>#{esc(it['id'])} {esc(it['title'])}</b> {badge}{lines}</figcaption></figure>")

@@ -33,13 +33,18 @@ def badge_text(request, status: str) -> str:
     return tr(request, f"products.badge.{status}")
 
 
-def _tiles(rows, request) -> list[dict]:
-    return [{"id": p.id, "img": file_url(p.thumbnail_path), "title": p.name, "checker": bool(p.cutout_path),
-             "badge": badge_text(request, p.bg_status), "badge_kind": BADGE_KIND[p.bg_status],
-             "lines": [" · ".join(v for v in (p.category, shown(request, "products.type", p.product_type),
-                                              shown(request, "products.placement", p.placement)) if v),
-                       core_text(request, products.bg_problem(p)) if p.bg_status in ("failed", "flagged") else None]}
-            for p in rows]
+def _tiles(rows, request, admin: bool = False) -> list[dict]:
+    out = []
+    for p in rows:
+        plain, detail = products.bg_problem_shown(p, admin=admin) if p.bg_status in ("failed", "flagged") \
+            else (None, None)
+        out.append({"id": p.id, "img": file_url(p.thumbnail_path), "title": p.name, "checker": bool(p.cutout_path),
+                    "badge": badge_text(request, p.bg_status), "badge_kind": BADGE_KIND[p.bg_status],
+                    "lines": [" · ".join(v for v in (p.category, shown(request, "products.type", p.product_type),
+                                                     shown(request, "products.placement", p.placement)) if v),
+                              core_text(request, plain) if plain else None],
+                    "details": (tr(request, "common.details"), core_text(request, detail)) if detail else None})
+    return out
 
 
 def build(services, demo: gr.Blocks) -> None:
@@ -108,8 +113,8 @@ def build(services, demo: gr.Blocks) -> None:
                                              bg_status=None if status == ALL else status)
             all_rows, _ = products.list_products(session, user=user, limit=200)
             kits, _ = brand_kits.list_kits(session, user=user, limit=200)
-            return rows, all_rows, [f"{k.id} · {k.brand_name}" for k in kits]
-        rows, all_rows, kits = act(services, request, run, write=False)
+            return rows, all_rows, [f"{k.id} · {k.brand_name}" for k in kits], user.is_admin
+        rows, all_rows, kits, admin = act(services, request, run, write=False)
         busy = any(p.bg_status in ("pending", "processing") for p in all_rows)
         cats = sorted({p.category for p in all_rows if p.category})
         values = [f"{p.id} · {p.name}" for p in all_rows]
@@ -117,7 +122,7 @@ def build(services, demo: gr.Blocks) -> None:
         all_choice = (tr(request, "common.all"), ALL)
         waiting = downloads_html(system.model_downloads(services.settings), request, "product-downloads") \
             if busy else ""          # a removal waiting for rembg's model: what downloads, how far
-        return (waiting + gallery_html(_tiles(rows, request), elem_id="product-gallery",
+        return (waiting + gallery_html(_tiles(rows, request, admin), elem_id="product-gallery",
                                        empty=tr(request, "products.empty")),
                 gr.update(choices=[all_choice, *kits]), gr.update(choices=[all_choice, *cats]),
                 gr.update(choices=[(tr(request, "common.none"), NONE), *kits]),
@@ -217,11 +222,14 @@ def build(services, demo: gr.Blocks) -> None:
 
     editor = [preview, ed_name, ed_cat, ed_sub, ed_type, ed_place]
 
-    def _preview(p, request) -> str:
+    def _preview(p, request, admin: bool = False) -> str:
         status = ("" if p.bg_status == "done" else f" <span class='apg-status apg-status-{BADGE_KIND[p.bg_status]}'>"
                                                     f"{esc(badge_text(request, p.bg_status))}</span>")
-        problem = products.bg_problem(p)
+        problem, detail = products.bg_problem_shown(p, admin=admin)
         error = f"<div class='apg-meta'>{esc(core_text(request, problem))}</div>" if problem else ""
+        if detail:   # admins: which file, which folder (the System page says it too)
+            error += (f"<details class='apg-details'><summary>{esc(tr(request, 'common.details'))}</summary>"
+                      f"<div class='apg-meta'>{esc(core_text(request, detail))}</div></details>")
         # both pictures fill the same box (contain), so a small photo or a trimmed cut-out is not drawn tiny
         cut = (f"<div class='apg-thumb apg-checker' style='{PREVIEW_BOX}'>"
                f"<img alt='{esc(tr(request, 'products.cutout_alt'))}' style='{PREVIEW_IMG}' "
@@ -243,8 +251,9 @@ def build(services, demo: gr.Blocks) -> None:
         if product_id is None:
             return gr.update()
         try:
-            product = act(services, request, lambda s, u: products.get(s, user=u, product_id=product_id), write=False)
-            return _preview(product, request)
+            product, admin = act(services, request, lambda s, u: (products.get(s, user=u, product_id=product_id),
+                                                                  u.is_admin), write=False)
+            return _preview(product, request, admin)
         except Failed:
             return gr.update()
 
@@ -253,10 +262,11 @@ def build(services, demo: gr.Blocks) -> None:
         if product_id is None:
             return ["", "", "", "", None, None]
         try:
-            p = act(services, request, lambda s, u: products.get(s, user=u, product_id=product_id), write=False)
+            p, admin = act(services, request, lambda s, u: (products.get(s, user=u, product_id=product_id),
+                                                            u.is_admin), write=False)
         except Failed as exc:
             return [err(str(exc)), *[gr.update()] * 5]
-        return [_preview(p, request), p.name, p.category or "", p.subcategory or "", p.product_type, p.placement]
+        return [_preview(p, request, admin), p.name, p.category or "", p.subcategory or "", p.product_type, p.placement]
 
     picker.change(fill, inputs=picker, outputs=editor)
     full_out = [*listing_out, *editor, message, badge]

@@ -75,19 +75,22 @@ class ProductPublic(CamelModel):
     height: int
     dominant_color: str | None
     bg_status: str
-    bg_error: str | None
+    bg_error: str | None            # why the removal failed or was flagged, in plain words
+    bg_error_detail: str | None = None   # admins only: the technical reason (which file, which folder)
     mask_coverage: float | None
     usage_count: int
     created_at: datetime
     updated_at: datetime
 
     @classmethod
-    def of(cls, p: Product) -> "ProductPublic":
+    def of(cls, p: Product, *, admin: bool = False) -> "ProductPublic":
+        plain, detail = bg_problem_shown(p, admin=admin)
         return cls(id=p.id, brand_kit_id=p.brand_kit_id, name=p.name, category=p.category, subcategory=p.subcategory,
                    product_type=p.product_type, placement=p.placement, original_url=file_url(p.original_path),
                    cutout_url=file_url(p.cutout_path), thumbnail_url=file_url(p.thumbnail_path), width=p.width,
                    height=p.height, dominant_color=p.dominant_color, bg_status=p.bg_status,
-                   bg_error=_english(bg_problem(p)), mask_coverage=p.mask_coverage, usage_count=p.usage_count,
+                   bg_error=_english(plain), bg_error_detail=_english(detail) if detail else None,
+                   mask_coverage=p.mask_coverage, usage_count=p.usage_count,
                    created_at=p.created_at, updated_at=p.updated_at)
 
 
@@ -102,6 +105,21 @@ def bg_problem(product: Product) -> Message | str | None:
         except (ValueError, TypeError, AttributeError):
             return text
     return text
+
+
+SERVER_SIDE = ("background_model.", "models.", "detector.", "engine.")   # the server's setup, not the photo
+
+
+def bg_problem_shown(product: Product, *, admin: bool) -> tuple[Message | str | None, Message | str | None]:
+    """(what the shop owner reads, the technical detail only an admin gets). A removal that failed because of
+    the server's setup (the model's weights missing, a model that does not load) reads as plain words: the
+    photo is kept, the removal's credits came back, try later or upload a cut-out photo; which file goes in
+    which folder is for whoever runs the server (and the System page). A problem of the photo itself (nothing
+    found, a flagged mask) is the same for both."""
+    problem = bg_problem(product)
+    if isinstance(problem, Message) and problem.code.startswith(SERVER_SIDE):
+        return Message("products.bg_server_problem"), (problem if admin else None)
+    return problem, None
 
 
 def _stored(msg: Message) -> str:

@@ -30,6 +30,9 @@ EN = {
     "products.too_many_files": "{n} files at once is too many; upload at most {most}.",
     "products.removal_running": "Background removal is already running for this product.",
     "products.removal_failed": "Background removal failed unexpectedly.",
+    "products.bg_server_problem": "Background removal is not available on this server right now. Your photo is "
+                                  "kept and the removal's credits came back: try again later, or upload a photo "
+                                  "that is already cut out (PNG or WebP with a transparent background).",
     # core/catalog/background.py: why a cut-out is flagged (kept on the product as bg_error)
     "background.nothing_found": "No product was found in this photo (the cut-out covers {percent:.1f}% of it), "
                                 "or the product fills the whole frame. " + _ADVICE,

@@ -82,3 +82,44 @@ def test_a_shop_owner_is_not_shown_the_system_page(signed_in):
     ui.page.locator("#sys-message .apg-error, #sys-message [class*=err]").first.wait_for()
     assert "for whoever runs this server (admins only)" in ui.message("sys-message")
     assert ui.page.locator("#sys-models tr").count() == 0
+
+
+def photo_on_white(path):
+    img = Image.new("RGB", (120, 160), (255, 255, 255))
+    img.paste((200, 30, 40), (40, 20, 80, 140))
+    img.save(path, "PNG")
+    return path
+
+
+def failed_tile(ui, name):
+    ui.page.wait_for_function(
+        """(n) => [...document.querySelectorAll('#product-gallery .apg-tile')]
+              .some(t => t.innerText.includes(n) && t.querySelector('.apg-status-bad, .apg-status-error'))""",
+        arg=name, timeout=90_000)
+    return ui.page.locator("#product-gallery .apg-tile", has_text=name)
+
+
+def test_a_failed_removal_reads_in_plain_words_and_only_admins_get_the_details(signed_in, page, fresh, tmp_path):
+    ui, _user, _password = signed_in          # a shop owner on a server without background-removal weights
+    ui.goto("/products", ready="product-files")
+    ui.upload("product-files", photo_on_white(tmp_path / "lipstik.png"))
+    ui.click("product-upload")
+    tile = failed_tile(ui, "lipstik")
+    text = tile.inner_text()
+    assert "Background removal is not available on this server right now" in text, text
+    assert ".onnx" not in text and "/" not in text.split("lipstik", 1)[1] and tile.locator("details").count() == 0
+    ui.click("apg-lang-id")
+    ui.page.wait_for_function("() => document.documentElement.innerText.includes('Penghapusan latar sedang')",
+                              timeout=30_000)
+    assert "Foto Anda tetap tersimpan" in failed_tile(ui, "lipstik").inner_text()
+
+    admin = GradioPage(page, fresh)            # AUTH=none: the local admin, who runs the server
+    admin.goto("/products", ready="product-files")
+    admin.upload("product-files", photo_on_white(tmp_path / "serum.png"))
+    admin.click("product-upload")
+    mine = failed_tile(admin, "serum")
+    assert "not available on this server" in mine.inner_text().lower() or "tidak tersedia" in mine.inner_text()
+    details = mine.locator("details")
+    assert details.count() == 1
+    details.locator("summary").click()
+    assert "isnet-general-use.onnx" in details.inner_text()

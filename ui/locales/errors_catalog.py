@@ -25,6 +25,9 @@ MESSAGES = {
     "products.no_files": "Pilih minimal satu file.",
     "products.too_many_files": "{n} file sekaligus terlalu banyak; unggah maksimal {most}.",
     "products.removal_running": "Penghapusan latar untuk produk ini masih berjalan.",
+    "products.bg_server_problem": "Penghapusan latar sedang tidak tersedia di server ini. Foto Anda tetap "
+                                  "tersimpan dan kredit penghapusannya sudah dikembalikan: coba lagi nanti, atau "
+                                  "unggah foto yang sudah terpotong (PNG atau WebP dengan latar transparan).",
     "products.removal_failed": "Penghapusan latar gagal karena kesalahan tak terduga.",
     "background.nothing_found": "Produk tidak ditemukan di foto ini (hasil potong hanya {percent:.1f}% dari foto), "
                                 "atau produk memenuhi seluruh bingkai. " + _ADVICE,
