@@ -27,6 +27,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     from api.login import username_from_cookie
     from ui import build_ui, css, upload_guard
     from ui.i18n import I18N, LangMiddleware
+    from ui.login_page import LoginPages
 
     settings = settings or get_settings()
     services = services or Services.build(settings)
@@ -35,6 +36,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
         services.reaper = Reaper(services).start()   # resumes unfinished batches now, then every REAPER_SECONDS
     api = create_api(services)
+    api.state.login_pages = LoginPages()   # /login and /logout in the app's look and the visitor's language
     demo = build_ui(services)
     auth_dependency = username_from_cookie(services) if settings.auth == "password" else None
     # Uploads larger than our biggest limit are refused by Gradio before they reach its cache.

@@ -22,6 +22,7 @@ from starlette.concurrency import run_in_threadpool
 
 from core.accounts import users
 from core.errors import Unauthorized
+from core.messages import EN as MESSAGES_EN, Message
 from core.accounts.login_limits import LoginLimiter, TooManyAttempts
 
 COOKIE = "apg_session"
@@ -100,8 +101,20 @@ def username_from_cookie(services):
     return dependency
 
 
-def _login_html(next: str, error: str | None, *, status_code: int = 200, headers=None) -> HTMLResponse:
-    box = f"<p class='err' role='alert'>{html.escape(error)}</p>" if error else ""
+def _login_html(request: Request, next: str, error, *, status_code: int = 200, headers=None) -> HTMLResponse:
+    """The sign-in page: the app's own (in the visitor's language, ui/login_page.py) when the composition root
+    set `app.state.login_pages`, else this plain English one. `error`: a message code from the redirect
+    (only auth.* codes are shown, never text from the URL) or a DomainError's message."""
+    pages = getattr(request.app.state, "login_pages", None)
+    if pages is not None:
+        return HTMLResponse(pages.login(request, next=_safe_next(next), error=error), status_code=status_code,
+                            headers=headers)
+    text = None
+    if isinstance(error, str):
+        text = Message(error).english if error.startswith("auth.") and error in MESSAGES_EN else None
+    elif error is not None:
+        text = error.english
+    box = f"<p class='err' role='alert'>{html.escape(text)}</p>" if text else ""
     return HTMLResponse(PAGE.format(error=box, next=html.escape(_safe_next(next))), status_code=status_code,
                         headers=headers)
 
@@ -110,7 +123,7 @@ def _login_html(next: str, error: str | None, *, status_code: int = 200, headers
 def login_page(request: Request, next: str = "/", error: str | None = None):
     if request.app.state.services.settings.auth == "none":
         return RedirectResponse("/", status_code=303)
-    return _login_html(next, error)
+    return _login_html(request, next, error)
 
 
 @router.post("/login")
@@ -123,9 +136,9 @@ def login_submit(request: Request, username: str = Form(""), password: str = For
             user = users.sign_in(session, username=username, password=password, address=client_address(request),
                                  limiter=login_limiter(request))
         except TooManyAttempts as exc:  # the page again, saying how long to wait (not a bare 429 JSON)
-            return _login_html(next, exc.message, status_code=429, headers=exc.headers)
-        except Unauthorized as exc:
-            return RedirectResponse(f"/login?error={quote(exc.message)}&next={quote(_safe_next(next))}",
+            return _login_html(request, next, exc.msg, status_code=429, headers=exc.headers)
+        except Unauthorized as exc:     # the code travels, not the text: the page says it in the visitor's language
+            return RedirectResponse(f"/login?error={quote(exc.code)}&next={quote(_safe_next(next))}",
                                     status_code=303)
         token = users.issue_token(session, user=user, settings=services.settings, name="browser")
     response = RedirectResponse(_safe_next(next), status_code=303)
@@ -140,7 +153,8 @@ def logout_page(request: Request):
     if request.app.state.services.settings.auth == "none" or not request.cookies.get(COOKIE):
         return RedirectResponse("/" if request.app.state.services.settings.auth == "none" else "/login",
                                 status_code=303)
-    return HTMLResponse(LOGOUT_PAGE)
+    pages = getattr(request.app.state, "login_pages", None)
+    return HTMLResponse(pages.logout(request) if pages is not None else LOGOUT_PAGE)
 
 
 @router.post("/logout")

@@ -132,3 +132,30 @@ def test_password_mode_browser_signs_in_and_its_cookie_opens_own_files(services,
         client.cookies.set("apg_session", bob_token + "-stale")
         r = client.get("/", headers=HTML)
         assert r.status_code in (302, 303, 307) and r.headers["location"].startswith("/login")
+
+
+def test_the_sign_in_page_speaks_the_visitors_language_and_shows_only_sign_in_messages(services, make_user):
+    """Issue 16: /login has the app's name, an EN / ID switch and the visitor's language (the apg_lang cookie,
+    else Accept-Language); a refused sign-in says why in that language; an `error` typed into the URL that is
+    not a sign-in message code is never shown."""
+    make_user("alice", password=PASSWORD)
+    asgi = composition_root.create_app(services.settings, services=services)
+    with TestClient(asgi, follow_redirects=False) as client:
+        en = client.get("/login").text
+        assert '<html lang="en">' in en and "Avatar &amp; Pose Generator" in en and ">Sign in</h1>" in en
+        assert 'id="login-lang-id"' in en and 'id="login-lang-en" aria-current="true"' in en
+        by_browser = client.get("/login", headers={"Accept-Language": "id-ID,id;q=0.9,en;q=0.5"}).text
+        assert '<html lang="id">' in by_browser and ">Masuk</h1>" in by_browser and "Kata sandi" in by_browser
+        client.cookies.set("apg_lang", "id")
+        r = client.post("/login", data={"username": "alice", "password": "wrong password", "next": "/avatars"})
+        assert r.status_code == 303 and r.headers["location"] == "/login?error=auth.wrong_password&next=/avatars"
+        refused = client.get(r.headers["location"]).text
+        assert "Nama pengguna atau kata sandi salah." in refused and 'value="/avatars"' in refused
+        crafted = client.get("/login", params={"error": "Your account is locked, call +62 800 now"}).text
+        assert "call +62" not in crafted and 'class="err"' not in crafted
+        client.cookies.set("apg_lang", "en")
+        r = client.post("/login", data={"username": "alice", "password": PASSWORD, "next": "/"})
+        assert r.status_code == 303
+        client.cookies.set("apg_lang", "id")
+        bye = client.get("/logout").text
+        assert ">Keluar?</h1>" in bye and "Tetap masuk" in bye and 'id="logout-submit"' in bye

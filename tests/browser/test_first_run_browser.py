@@ -123,3 +123,28 @@ def test_a_failed_removal_reads_in_plain_words_and_only_admins_get_the_details(s
     assert details.count() == 1
     details.locator("summary").click()
     assert "isnet-general-use.onnx" in details.inner_text()
+
+
+def test_the_sign_in_page_switches_to_indonesian_and_signs_in_there(page, password_app):
+    from core.accounts import users
+
+    with password_app.services.session() as s:
+        users.create_user(s, username="sari", password="a-long-password-1", settings=password_app.settings)
+    page.goto(password_app.url("/login"))
+    assert page.locator("h1").inner_text() == "Sign in" and "Avatar & Pose Generator" in page.inner_text("body")
+    with page.expect_navigation():
+        page.click("#login-lang-id")
+    assert page.locator("h1").inner_text() == "Masuk" and page.locator("html").get_attribute("lang") == "id"
+    assert page.locator("label[for=password]").inner_text() == "Kata sandi"
+    page.fill("#username", "sari")
+    page.fill("#password", "wrong")
+    with page.expect_navigation():
+        page.click("#login-submit")
+    assert page.locator(".err").inner_text() == "Nama pengguna atau kata sandi salah."
+    page.fill("#username", "sari")
+    page.fill("#password", "a-long-password-1")
+    with page.expect_navigation():
+        page.click("#login-submit")
+    GradioPage(page, password_app).wait_loaded()
+    page.wait_for_function("() => document.querySelector('#apg-nav')?.innerText.includes('Kit Merek')",
+                           timeout=30_000)                         # the app goes on in Indonesian
