@@ -9,7 +9,7 @@ from core.catalog.avatar_ai import ChooseCandidate, GenerateAvatar
 from core.catalog.avatars import AGE_RANGES, ETHNICITIES, GENDERS, STYLES, AvatarCreate, AvatarUpdate, CropRequest
 from core.schemas import file_url
 from ui.common import (Failed, act, charging_click, new_submit_token, choice_id, choices, credits_text, err, esc, gallery_html, header, ok,
-                       pydantic_message, shown)
+                       picked_id, pydantic_message, shown, TILE_PICK_JS)
 from ui.i18n import t, tr
 from ui.upload_guard import release
 
@@ -56,84 +56,85 @@ def build(services, demo: gr.Blocks) -> None:
                                    elem_id="avatar-style-filter")
     with gr.Row():
         with gr.Column(scale=3):
-            gallery = gr.HTML(elem_id="avatar-gallery-box")
+            gallery = gr.HTML(elem_id="avatar-gallery-box", js_on_load=TILE_PICK_JS)
         with gr.Column(scale=2):
-            with gr.Tab(t("common.upload_tab"), elem_id="avatar-tab-upload"):
-                file = gr.File(label=t("avatars.photo"), file_types=["image"], elem_id="avatar-file")
-                up_kit = gr.Dropdown(label=t("common.brand_kit"), choices=[], elem_id="avatar-upload-kit")
-                up_name = gr.Textbox(label=t("common.name"), max_length=100, elem_id="avatar-name")
-                with gr.Row():
-                    up_gender = gr.Dropdown(label=t("avatars.gender"), choices=GENDER_CHOICES, value=None,
-                                            elem_id="avatar-gender")
-                    up_age = gr.Dropdown(label=t("avatars.age_range"), choices=list(AGE_RANGES), value=None,
-                                         elem_id="avatar-age")
-                with gr.Row():
-                    up_style = gr.Dropdown(label=t("avatars.style"), choices=STYLE_CHOICES, value=None,
-                                           elem_id="avatar-style")
-                    up_eth = gr.Dropdown(label=t("avatars.ethnicity"), choices=ETHNICITY_CHOICES, value=None,
-                                         elem_id="avatar-ethnicity")
-                upload = gr.Button(t("avatars.upload"), variant="primary", elem_id="avatar-upload")
-                upload_token = gr.State(new_submit_token)   # one per submit: a repeat is answered, not charged
-            with gr.Tab(t("avatars.ai_tab"), elem_id="avatar-tab-ai"):
-                ai_text = gr.Textbox(label=t("avatars.describe"), max_length=500, lines=2,
-                                     placeholder=t("avatars.describe_placeholder"), elem_id="avatar-ai-text")
-                with gr.Row():
-                    ai_gender = gr.Dropdown(label=t("avatars.gender"), choices=GENDER_CHOICES, value=None,
-                                            elem_id="avatar-ai-gender")
-                    ai_age = gr.Dropdown(label=t("avatars.age_range"), choices=list(AGE_RANGES), value=None,
-                                         elem_id="avatar-ai-age")
-                with gr.Row():
-                    ai_style = gr.Dropdown(label=t("avatars.style"), choices=STYLE_CHOICES, value=None,
-                                           elem_id="avatar-ai-style")
-                    ai_eth = gr.Dropdown(label=t("avatars.ethnicity"), choices=ETHNICITY_CHOICES, value=None,
-                                         elem_id="avatar-ai-ethnicity")
-                ai_seed = gr.Number(label=t("avatars.seed_label"), value=None, precision=0, elem_id="avatar-ai-seed")
-                ai_generate = gr.Button(t("avatars.generate"), variant="primary", elem_id="avatar-ai-generate")
-                ai_candidates = gr.HTML(elem_id="avatar-ai-candidates")
-                ai_keys = gr.State([])
-                ai_pick = gr.Radio(label=t("avatars.keep"), choices=[], value=None, elem_id="avatar-ai-pick")
-                ai_kit = gr.Dropdown(label=t("common.brand_kit"), choices=[], elem_id="avatar-ai-kit")
-                ai_name = gr.Textbox(label=t("common.name"), max_length=100, elem_id="avatar-ai-name")
-                ai_save = gr.Button(t("avatars.save_chosen"), elem_id="avatar-ai-save")
-            with gr.Tab(t("common.edit_tab"), elem_id="avatar-tab-edit"):
-                picker = gr.Dropdown(label=t("avatars.avatar"), choices=[(t("avatars.pick"), NEW)], value=NEW,
-                                     elem_id="avatar-picker")
-                current = gr.HTML(elem_id="avatar-current")
-                ed_name = gr.Textbox(label=t("common.name"), max_length=100, elem_id="avatar-edit-name")
-                with gr.Row():
-                    ed_gender = gr.Dropdown(label=t("avatars.gender"), choices=GENDER_CHOICES, value=None,
-                                            elem_id="avatar-edit-gender")
-                    ed_age = gr.Dropdown(label=t("avatars.age_range"), choices=list(AGE_RANGES), value=None,
-                                         elem_id="avatar-edit-age")
-                with gr.Row():
-                    ed_style = gr.Dropdown(label=t("avatars.style"), choices=STYLE_CHOICES, value=None,
-                                           elem_id="avatar-edit-style")
-                    ed_eth = gr.Dropdown(label=t("avatars.ethnicity"), choices=ETHNICITY_CHOICES, value=None,
-                                         elem_id="avatar-edit-ethnicity")
-                save = gr.Button(t("avatars.save_traits"), elem_id="avatar-save")
-                gr.Markdown(t("avatars.crop_help"))
-                rotate = gr.Dropdown(label=t("avatars.rotate"), choices=["0", "90", "180", "270"],
-                                     value="0", elem_id="avatar-rotate")
-                with gr.Row():
-                    # no `minimum` here: Gradio sends an empty Number as 0 and would refuse it before our
-                    # handler runs; an all-empty (or all-0) box means "no crop", the rest is checked by core
-                    cx = gr.Number(label="x", value=None, precision=0, elem_id="avatar-crop-x")
-                    cy = gr.Number(label="y", value=None, precision=0, elem_id="avatar-crop-y")
-                    cw = gr.Number(label=t("avatars.width_short"), value=None, precision=0, elem_id="avatar-crop-w")
-                    ch = gr.Number(label=t("avatars.height_short"), value=None, precision=0, elem_id="avatar-crop-h")
-                apply_crop = gr.Button(t("avatars.apply_crop"), elem_id="avatar-crop-apply")
-                face_view = gr.HTML(elem_id="avatar-face")
-                with gr.Row():
-                    fx = gr.Number(label=t("avatars.face_left"), value=None, precision=0, elem_id="avatar-face-x")
-                    fy = gr.Number(label=t("avatars.face_top"), value=None, precision=0, elem_id="avatar-face-y")
-                    fs = gr.Number(label=t("avatars.face_size"), value=None, precision=0, elem_id="avatar-face-size")
-                set_face = gr.Button(t("avatars.face_apply"), elem_id="avatar-face-apply")
-                with gr.Row():
-                    delete = gr.Button(t("common.delete"), variant="stop", elem_id="avatar-delete")
-                with gr.Row(visible=False) as confirm_row:
-                    gr.Markdown(t("avatars.confirm_delete"))
-                    confirm = gr.Button(t("common.yes_delete"), variant="stop", elem_id="avatar-delete-confirm")
-                    cancel = gr.Button(t("common.cancel"), elem_id="avatar-delete-cancel")
+            with gr.Tabs() as tabs:
+                with gr.Tab(t("common.upload_tab"), elem_id="avatar-tab-upload", id="upload"):
+                    file = gr.File(label=t("avatars.photo"), file_types=["image"], elem_id="avatar-file")
+                    up_kit = gr.Dropdown(label=t("common.brand_kit"), choices=[], elem_id="avatar-upload-kit")
+                    up_name = gr.Textbox(label=t("common.name"), max_length=100, elem_id="avatar-name")
+                    with gr.Row():
+                        up_gender = gr.Dropdown(label=t("avatars.gender"), choices=GENDER_CHOICES, value=None,
+                                                elem_id="avatar-gender")
+                        up_age = gr.Dropdown(label=t("avatars.age_range"), choices=list(AGE_RANGES), value=None,
+                                             elem_id="avatar-age")
+                    with gr.Row():
+                        up_style = gr.Dropdown(label=t("avatars.style"), choices=STYLE_CHOICES, value=None,
+                                               elem_id="avatar-style")
+                        up_eth = gr.Dropdown(label=t("avatars.ethnicity"), choices=ETHNICITY_CHOICES, value=None,
+                                             elem_id="avatar-ethnicity")
+                    upload = gr.Button(t("avatars.upload"), variant="primary", elem_id="avatar-upload")
+                    upload_token = gr.State(new_submit_token)   # one per submit: a repeat is answered, not charged
+                with gr.Tab(t("avatars.ai_tab"), elem_id="avatar-tab-ai", id="ai"):
+                    ai_text = gr.Textbox(label=t("avatars.describe"), max_length=500, lines=2,
+                                         placeholder=t("avatars.describe_placeholder"), elem_id="avatar-ai-text")
+                    with gr.Row():
+                        ai_gender = gr.Dropdown(label=t("avatars.gender"), choices=GENDER_CHOICES, value=None,
+                                                elem_id="avatar-ai-gender")
+                        ai_age = gr.Dropdown(label=t("avatars.age_range"), choices=list(AGE_RANGES), value=None,
+                                             elem_id="avatar-ai-age")
+                    with gr.Row():
+                        ai_style = gr.Dropdown(label=t("avatars.style"), choices=STYLE_CHOICES, value=None,
+                                               elem_id="avatar-ai-style")
+                        ai_eth = gr.Dropdown(label=t("avatars.ethnicity"), choices=ETHNICITY_CHOICES, value=None,
+                                             elem_id="avatar-ai-ethnicity")
+                    ai_seed = gr.Number(label=t("avatars.seed_label"), value=None, precision=0, elem_id="avatar-ai-seed")
+                    ai_generate = gr.Button(t("avatars.generate"), variant="primary", elem_id="avatar-ai-generate")
+                    ai_candidates = gr.HTML(elem_id="avatar-ai-candidates")
+                    ai_keys = gr.State([])
+                    ai_pick = gr.Radio(label=t("avatars.keep"), choices=[], value=None, elem_id="avatar-ai-pick")
+                    ai_kit = gr.Dropdown(label=t("common.brand_kit"), choices=[], elem_id="avatar-ai-kit")
+                    ai_name = gr.Textbox(label=t("common.name"), max_length=100, elem_id="avatar-ai-name")
+                    ai_save = gr.Button(t("avatars.save_chosen"), elem_id="avatar-ai-save")
+                with gr.Tab(t("common.edit_tab"), elem_id="avatar-tab-edit", id="edit"):
+                    picker = gr.Dropdown(label=t("avatars.avatar"), choices=[(t("avatars.pick"), NEW)], value=NEW,
+                                         elem_id="avatar-picker")
+                    current = gr.HTML(elem_id="avatar-current")
+                    ed_name = gr.Textbox(label=t("common.name"), max_length=100, elem_id="avatar-edit-name")
+                    with gr.Row():
+                        ed_gender = gr.Dropdown(label=t("avatars.gender"), choices=GENDER_CHOICES, value=None,
+                                                elem_id="avatar-edit-gender")
+                        ed_age = gr.Dropdown(label=t("avatars.age_range"), choices=list(AGE_RANGES), value=None,
+                                             elem_id="avatar-edit-age")
+                    with gr.Row():
+                        ed_style = gr.Dropdown(label=t("avatars.style"), choices=STYLE_CHOICES, value=None,
+                                               elem_id="avatar-edit-style")
+                        ed_eth = gr.Dropdown(label=t("avatars.ethnicity"), choices=ETHNICITY_CHOICES, value=None,
+                                             elem_id="avatar-edit-ethnicity")
+                    save = gr.Button(t("avatars.save_traits"), elem_id="avatar-save")
+                    gr.Markdown(t("avatars.crop_help"))
+                    rotate = gr.Dropdown(label=t("avatars.rotate"), choices=["0", "90", "180", "270"],
+                                         value="0", elem_id="avatar-rotate")
+                    with gr.Row():
+                        # no `minimum` here: Gradio sends an empty Number as 0 and would refuse it before our
+                        # handler runs; an all-empty (or all-0) box means "no crop", the rest is checked by core
+                        cx = gr.Number(label="x", value=None, precision=0, elem_id="avatar-crop-x")
+                        cy = gr.Number(label="y", value=None, precision=0, elem_id="avatar-crop-y")
+                        cw = gr.Number(label=t("avatars.width_short"), value=None, precision=0, elem_id="avatar-crop-w")
+                        ch = gr.Number(label=t("avatars.height_short"), value=None, precision=0, elem_id="avatar-crop-h")
+                    apply_crop = gr.Button(t("avatars.apply_crop"), elem_id="avatar-crop-apply")
+                    face_view = gr.HTML(elem_id="avatar-face")
+                    with gr.Row():
+                        fx = gr.Number(label=t("avatars.face_left"), value=None, precision=0, elem_id="avatar-face-x")
+                        fy = gr.Number(label=t("avatars.face_top"), value=None, precision=0, elem_id="avatar-face-y")
+                        fs = gr.Number(label=t("avatars.face_size"), value=None, precision=0, elem_id="avatar-face-size")
+                    set_face = gr.Button(t("avatars.face_apply"), elem_id="avatar-face-apply")
+                    with gr.Row():
+                        delete = gr.Button(t("common.delete"), variant="stop", elem_id="avatar-delete")
+                    with gr.Row(visible=False) as confirm_row:
+                        gr.Markdown(t("avatars.confirm_delete"))
+                        confirm = gr.Button(t("common.yes_delete"), variant="stop", elem_id="avatar-delete-confirm")
+                        cancel = gr.Button(t("common.cancel"), elem_id="avatar-delete-cancel")
             message = gr.HTML(elem_id="avatar-message")
 
     filters = [kit_filter, gender_filter, style_filter]
@@ -275,6 +276,17 @@ def build(services, demo: gr.Blocks) -> None:
         return [img, a.name, a.gender, a.age_range, a.style, a.ethnicity]
 
     picker.change(fill, inputs=picker, outputs=editor)
+
+    def on_tile(evt: gr.EventData, request: gr.Request):
+        """A click on an avatar card opens it in the Edit tab (the picker follows, which fills the editor)."""
+        avatar_id = picked_id(evt)
+        try:
+            a = act(services, request, lambda s, u: avatars.get(s, user=u, avatar_id=avatar_id), write=False)
+        except (Failed, TypeError):
+            return gr.update(), gr.update()
+        return gr.update(value=f"{a.id} · {a.name}"), gr.Tabs(selected="edit")
+
+    gallery.click(on_tile, outputs=[picker, tabs], show_progress="hidden")
 
     def face_fill(choice, request: gr.Request):
         """The face likeness is taken from, how it was found, and its box as left / top / size."""

@@ -152,11 +152,33 @@ def gallery_html(items: list[dict], *, empty: str, elem_id: str) -> str:
             summary, text = it["details"]
             lines += (f"<details class='apg-details'><summary>{esc(summary)}</summary>"
                       f"<div class='apg-meta'>{esc(text)}</div></details>")
-        out.append(f"<figure class='apg-tile' data-id='{esc(it['id'])}'><div class='{cls}'>"
+        out.append(f"<figure class='apg-tile apg-pickable' data-id='{esc(it['id'])}' role='button' tabindex='0'>"
+                   f"<div class='{cls}'>"
                    f"<img loading='lazy' alt='{esc(it['title'])}' src='{esc(it['img'])}'></div>"
                    f"<figcaption><b>#{esc(it['id'])} {esc(it['title'])}</b> {badge}{lines}</figcaption></figure>")
     out.append("</div>")
     return "".join(out)
+
+
+# A click (or Enter / Space) on a card asks the server for that record (event delegation: the cards re-render);
+# links and folded details inside a card keep their own behaviour. gr.HTML(js_on_load=TILE_PICK_JS), then
+# html.click(handler) with gr.EventData: evt.item_id. Used by the product, avatar and pose-library cards.
+TILE_PICK_JS = """
+const pick = (event) => {
+  const tile = event.target.closest('.apg-tile[data-id]');
+  if (!tile || event.target.closest('a, details, summary, button, input')) return;
+  event.preventDefault();
+  trigger('click', {item_id: tile.dataset.id});
+};
+element.addEventListener('click', pick);
+element.addEventListener('keydown', (event) => { if (event.key === 'Enter' || event.key === ' ') pick(event); });
+"""
+
+
+def picked_id(evt) -> int | None:
+    """The record id a TILE_PICK_JS click carries, or None."""
+    value = getattr(evt, "item_id", None)
+    return int(value) if isinstance(value, (int, str)) and str(value).isdigit() else None
 
 
 def choice_id(choice: str | None) -> int | None:

@@ -13,7 +13,7 @@ from gradio.utils import get_upload_folder
 from core.library import importing
 from core.library import templates as lib
 from core.library.templates import CATEGORIES, DIFFICULTIES, GENDERS, PLACEMENTS, SORTS, TemplateUpdate
-from ui.common import Failed, act, choice_id, err, esc, header, ok, pydantic_message
+from ui.common import TILE_PICK_JS, Failed, act, choice_id, err, esc, header, ok, picked_id, pydantic_message
 from ui.i18n import message, t, tr
 from ui.locales import EN
 from ui.upload_guard import release
@@ -59,8 +59,11 @@ def _grid(rows, settings, total: int, page: int, request=None) -> str:
                 if tpl.success_rate is not None else tr(request, "poses.not_used"))
         where = " · ".join((named(request, "category", tpl.category), named(request, "subcategory", tpl.subcategory),
                             named(request, "placement", tpl.product_placement)))
-        out.append(f"<figure class='apg-tile' data-id='{tpl.id}'><div class='apg-thumb apg-skeleton'>"
-                   f"<img loading='lazy' alt='{esc(tpl.name)}' src='{esc(lib.preview_url(tpl))}'></div>"
+        # eager: a page is PAGE_SIZE small PNGs, and lazy images inside the page's HTML block stayed black until
+        # the visitor scrolled
+        out.append(f"<figure class='apg-tile apg-pickable' data-id='{tpl.id}' role='button' tabindex='0'>"
+                   f"<div class='apg-thumb apg-skeleton'>"
+                   f"<img loading='eager' alt='{esc(tpl.name)}' src='{esc(lib.preview_url(tpl))}'></div>"
                    f"<figcaption><b>#{tpl.id}</b> {esc(tpl.name)} {''.join(badges)}"
                    f"<div class='apg-meta'>{esc(where)}</div><div class='apg-meta'>{esc(rate)}</div>"
                    f"</figcaption></figure>")
@@ -100,7 +103,7 @@ def build(services, demo: gr.Blocks) -> None:
         next_btn = gr.Button(t("poses.next"), size="sm", scale=0, min_width=120, elem_id="pose-next")
     with gr.Row():
         with gr.Column(scale=3):
-            grid = gr.HTML(elem_id="pose-grid-box")
+            grid = gr.HTML(elem_id="pose-grid-box", js_on_load=TILE_PICK_JS)
         with gr.Column(scale=2):
             picker = gr.Dropdown(label=t("poses.picker"), choices=[], value=None, elem_id="pose-picker")
             detail = gr.HTML(f"<div class='apg-meta'>{t('poses.detail_hint')}</div>", elem_id="pose-detail")
@@ -229,6 +232,19 @@ def build(services, demo: gr.Blocks) -> None:
                 tpl.product_placement, ", ".join(tpl.tags), tpl.description or "", tpl.is_active]
 
     picker.change(fill, inputs=picker, outputs=editor)
+
+    def on_tile(evt: gr.EventData, request: gr.Request):
+        """A click on a pose card shows it in the detail panel (the picker follows, which fills the panel)."""
+        template_id = picked_id(evt)
+        if template_id is None:
+            return gr.update()
+        try:
+            tpl = act(services, request, lambda s, u: lib.get(s, user=u, template_id=template_id), write=False)
+        except Failed:
+            return gr.update()
+        return gr.update(value=f"{tpl.id} · {tpl.name}")
+
+    grid.click(on_tile, outputs=picker)
 
     def do_save(request: gr.Request, choice, name, cat, sub, diff, gender, place, tags, desc, active, *values):
         template_id = choice_id(choice)

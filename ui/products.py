@@ -11,7 +11,7 @@ from core import system
 from core.catalog import brand_kits, products
 from core.catalog.products import BG_STATUSES, PLACEMENTS, PRODUCT_TYPES, ProductCreate, ProductUpdate
 from core.schemas import file_url
-from ui.common import (Failed, act, charging_click, new_submit_token, choice_id, choices, credits_text, downloads_html, err, esc, gallery_html, header, ok,
+from ui.common import (Failed, act, charging_click, new_submit_token, choice_id, choices, credits_text, downloads_html, err, esc, gallery_html, header, ok, TILE_PICK_JS, picked_id,
                        pydantic_message, shown)
 from ui.i18n import message as core_text, t, tr
 from ui.upload_guard import release
@@ -60,48 +60,49 @@ def build(services, demo: gr.Blocks) -> None:
                                     elem_id="product-status-filter")
     with gr.Row():
         with gr.Column(scale=3):
-            gallery = gr.HTML(elem_id="product-gallery-box")
+            gallery = gr.HTML(elem_id="product-gallery-box", js_on_load=TILE_PICK_JS)
         with gr.Column(scale=2):
-            with gr.Tab(t("common.upload_tab"), elem_id="product-tab-upload"):
-                files = gr.File(label=t("products.photos"), file_count="multiple",
-                                file_types=["image"], elem_id="product-files")
-                up_kit = gr.Dropdown(label=t("common.brand_kit"), choices=[(t("common.none"), NONE)], value=NONE,
-                                     elem_id="product-upload-kit")
-                with gr.Row():
-                    up_cat = gr.Textbox(label=t("common.category"), max_length=64,
-                                        placeholder=t("products.category_placeholder"), elem_id="product-category")
-                    up_type = gr.Dropdown(label=t("products.type"), choices=TYPE_CHOICES, value=None,
-                                          elem_id="product-type")
-                up_place = gr.Dropdown(label=t("products.placement"), choices=PLACEMENT_CHOICES, value="hand-right",
-                                       elem_id="product-placement")
-                upload = gr.Button(t("products.upload"), variant="primary", elem_id="product-upload")
-                upload_token = gr.State(new_submit_token)   # one per submit: a repeat is answered, not charged
-                gr.Markdown(t("products.price_note"), elem_id="product-price-note", elem_classes="apg-meta")
-                report = gr.Dataframe(headers=["file", "result", "details"], visible=False, wrap=True,
-                                      column_widths=["30%", "17%", "53%"], interactive=False,
-                                      elem_id="product-report")
-            with gr.Tab(t("common.edit_tab"), elem_id="product-tab-edit"):
-                picker = gr.Dropdown(label=t("products.product"), choices=[(t("products.pick"), NEW)], value=NEW,
-                                     elem_id="product-picker")
-                preview = gr.HTML(elem_id="product-preview")
-                ed_name = gr.Textbox(label=t("common.name"), max_length=100, elem_id="product-edit-name")
-                with gr.Row():
-                    ed_cat = gr.Textbox(label=t("common.category"), max_length=64, elem_id="product-edit-category")
-                    ed_sub = gr.Textbox(label=t("products.subcategory"), max_length=64,
-                                        elem_id="product-edit-subcategory")
-                with gr.Row():
-                    ed_type = gr.Dropdown(label=t("products.type"), choices=TYPE_CHOICES, value=None,
-                                          elem_id="product-edit-type")
-                    ed_place = gr.Dropdown(label=t("products.placement"), choices=PLACEMENT_CHOICES, value=None,
-                                           elem_id="product-edit-placement")
-                with gr.Row():
-                    save = gr.Button(t("products.save"), elem_id="product-save")
-                    retry = gr.Button(t("products.retry"), elem_id="product-retry")
-                    delete = gr.Button(t("common.delete"), variant="stop", elem_id="product-delete")
-                with gr.Row(visible=False) as confirm_row:
-                    gr.Markdown(t("products.confirm_delete"))
-                    confirm = gr.Button(t("common.yes_delete"), variant="stop", elem_id="product-delete-confirm")
-                    cancel = gr.Button(t("common.cancel"), elem_id="product-delete-cancel")
+            with gr.Tabs() as tabs:
+                with gr.Tab(t("common.upload_tab"), elem_id="product-tab-upload", id="upload"):
+                    files = gr.File(label=t("products.photos"), file_count="multiple",
+                                    file_types=["image"], elem_id="product-files")
+                    up_kit = gr.Dropdown(label=t("common.brand_kit"), choices=[(t("common.none"), NONE)], value=NONE,
+                                         elem_id="product-upload-kit")
+                    with gr.Row():
+                        up_cat = gr.Textbox(label=t("common.category"), max_length=64,
+                                            placeholder=t("products.category_placeholder"), elem_id="product-category")
+                        up_type = gr.Dropdown(label=t("products.type"), choices=TYPE_CHOICES, value=None,
+                                              elem_id="product-type")
+                    up_place = gr.Dropdown(label=t("products.placement"), choices=PLACEMENT_CHOICES, value="hand-right",
+                                           elem_id="product-placement")
+                    upload = gr.Button(t("products.upload"), variant="primary", elem_id="product-upload")
+                    upload_token = gr.State(new_submit_token)   # one per submit: a repeat is answered, not charged
+                    gr.Markdown(t("products.price_note"), elem_id="product-price-note", elem_classes="apg-meta")
+                    report = gr.Dataframe(headers=["file", "result", "details"], visible=False, wrap=True,
+                                          column_widths=["30%", "17%", "53%"], interactive=False,
+                                          elem_id="product-report")
+                with gr.Tab(t("common.edit_tab"), elem_id="product-tab-edit", id="edit"):
+                    picker = gr.Dropdown(label=t("products.product"), choices=[(t("products.pick"), NEW)], value=NEW,
+                                         elem_id="product-picker")
+                    preview = gr.HTML(elem_id="product-preview")
+                    ed_name = gr.Textbox(label=t("common.name"), max_length=100, elem_id="product-edit-name")
+                    with gr.Row():
+                        ed_cat = gr.Textbox(label=t("common.category"), max_length=64, elem_id="product-edit-category")
+                        ed_sub = gr.Textbox(label=t("products.subcategory"), max_length=64,
+                                            elem_id="product-edit-subcategory")
+                    with gr.Row():
+                        ed_type = gr.Dropdown(label=t("products.type"), choices=TYPE_CHOICES, value=None,
+                                              elem_id="product-edit-type")
+                        ed_place = gr.Dropdown(label=t("products.placement"), choices=PLACEMENT_CHOICES, value=None,
+                                               elem_id="product-edit-placement")
+                    with gr.Row():
+                        save = gr.Button(t("products.save"), elem_id="product-save")
+                        retry = gr.Button(t("products.retry"), elem_id="product-retry")
+                        delete = gr.Button(t("common.delete"), variant="stop", elem_id="product-delete")
+                    with gr.Row(visible=False) as confirm_row:
+                        gr.Markdown(t("products.confirm_delete"))
+                        confirm = gr.Button(t("common.yes_delete"), variant="stop", elem_id="product-delete-confirm")
+                        cancel = gr.Button(t("common.cancel"), elem_id="product-delete-cancel")
             message = gr.HTML(elem_id="product-message")
     timer = gr.Timer(2.0, active=False)
     filters = [kit_filter, cat_filter, status_filter]
@@ -269,6 +270,17 @@ def build(services, demo: gr.Blocks) -> None:
         return [_preview(p, request, admin), p.name, p.category or "", p.subcategory or "", p.product_type, p.placement]
 
     picker.change(fill, inputs=picker, outputs=editor)
+
+    def on_tile(evt: gr.EventData, request: gr.Request):
+        """A click on a product card opens it in the Edit tab (the picker follows, which fills the editor)."""
+        product_id = picked_id(evt)
+        try:
+            p = act(services, request, lambda s, u: products.get(s, user=u, product_id=product_id), write=False)
+        except (Failed, TypeError):
+            return gr.update(), gr.update()
+        return gr.update(value=f"{p.id} · {p.name}"), gr.Tabs(selected="edit")
+
+    gallery.click(on_tile, outputs=[picker, tabs], show_progress="hidden")
     full_out = [*listing_out, *editor, message, badge]
 
     def failed(exc):

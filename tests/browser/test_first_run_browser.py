@@ -148,3 +148,47 @@ def test_the_sign_in_page_switches_to_indonesian_and_signs_in_there(page, passwo
     GradioPage(page, password_app).wait_loaded()
     page.wait_for_function("() => document.querySelector('#apg-nav')?.innerText.includes('Kit Merek')",
                            timeout=30_000)                         # the app goes on in Indonesian
+
+
+def test_clicking_a_product_avatar_or_pose_card_opens_its_detail(ui, fresh, tmp_path):
+    """Issue 16: every card looks clickable and is: a product or avatar card opens it in the Edit tab, a
+    pose card shows the pose in the detail panel (and the library's first screen of thumbnails loads at once)."""
+    from core.catalog import avatars, brand_kits
+    from core.catalog.avatars import AvatarCreate
+    from core.catalog.brand_kits import BrandKitCreate
+    from core.library import templates as lib
+
+    with fresh.acting() as (s, user):
+        lib.load_library(s)
+        face = tmp_path / "sari.png"
+        Image.new("RGB", (64, 96), (200, 170, 150)).save(face)
+        kit = brand_kits.create(s, user=user, data=BrandKitCreate(brand_name="Toko Sari", colors=["#AA3355"],
+                                                                  fonts=["Poppins"]))
+        avatar = avatars.upload(s, user=user, data=AvatarCreate(brand_kit_id=kit.id, name="Sari", gender="female"),
+                                source=face.read_bytes(), filename="sari.png", store=fresh.services.store,
+                                settings=fresh.settings)
+    ui.goto("/products", ready="product-files")
+    ui.upload("product-files", cut_out_png(tmp_path / "serum.png"))
+    ui.click("product-upload")
+    ui.wait_message("product-message", "1 of 1 photo")
+    ui.page.locator("#product-gallery .apg-tile", has_text="serum").click()
+    ui.wait_value("product-edit-name", "serum")
+    assert ui.value("product-picker").endswith("· serum")
+
+    ui.goto("/avatars", ready="avatar-file")
+    ui.page.locator("#avatar-gallery .apg-tile", has_text="Sari").click()
+    ui.wait_value("avatar-edit-name", "Sari")
+    assert ui.value("avatar-picker") == f"{avatar.id} · Sari"
+
+    ui.goto("/poses", ready="pose-grid-box")
+    first = ui.page.locator("#pose-grid .apg-tile").first
+    first.wait_for()
+    loaded = ui.page.evaluate("() => [...document.querySelectorAll('#pose-grid img')].slice(0, 8)"
+                              ".every(i => i.loading === 'eager')")
+    assert loaded
+    assert ui.wait_img(first.locator("img")) > 0                   # drawn without scrolling
+    pose_id = first.get_attribute("data-id")
+    first.click()
+    ui.page.wait_for_function("(id) => (document.querySelector('#pose-picker input')?.value || '').startsWith(id + ' ·')",
+                              arg=pose_id, timeout=30_000)
+    ui.page.locator("#pose-detail .apg-compare").wait_for()
