@@ -62,6 +62,7 @@ def build(services, demo: gr.Blocks) -> None:
                              elem_id="res-detail")
             rating = gr.Radio(["1", "2", "3", "4", "5"], value=None, label=t("results.rating"), interactive=False,
                               elem_id="res-rating")
+            rating_note = gr.HTML(elem_id="res-rating-note")   # "Rated ★★★" right under the stars
             rerender_btn = gr.Button(t("results.rerender"), interactive=False, elem_id="res-rerender")
     current = gr.State(None)   # the batch shown
     selected = gr.State(None)  # the result whose detail is shown
@@ -303,8 +304,10 @@ def build(services, demo: gr.Blocks) -> None:
             raise Failed(tr(request, "results.click_image"))
         value = int_or_none(stars)
         act(services, request, lambda s, u: batches.rate(s, user=u, pose_id=sel, rating=value))
-        note = ok(tr(request, "results.rated", stars="★" * value if value else tr(request, "results.no_stars")))
+        note = ok(f"#{sel} · " + tr(request, "results.rated",
+                                     stars="★" * value if value else tr(request, "results.no_stars")))
         return note, sel, *view(request, gid, show_v, sel, "", chosen_v, force=True)
 
-    rating.input(do_rate, inputs=[rating, current, show, selected, chosen], outputs=[message, selected, *view_out])
+    rating.input(do_rate, inputs=[rating, current, show, selected, chosen],
+                 outputs=[rating_note, selected, *view_out])
     wire_send_to_poster(services, to_poster, chosen=chosen, selected=selected, message=message)

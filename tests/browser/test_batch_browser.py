@@ -184,7 +184,10 @@ def test_batch_from_generate_to_results_rate_and_export(ui, batch_app):
     assert "batik pattern" in ui.page.locator("#res-detail-prompt").text_content()
     assert ui.page.locator(f"#res-gallery [data-result-id='{first.id}'].apg-selected").count() == 1
     ui.locator("res-rating", "label").filter(has_text="4").click()
-    ui.wait_message("res-message", r"Rated ★★★★")
+    ui.wait_message("res-rating-note", f"#{first.id} · Rated ★★★★")      # right under the stars (issue 16)
+    stars = ui.page.locator("#res-rating").bounding_box()
+    note = ui.page.locator("#res-rating-note").bounding_box()
+    assert 0 <= note["y"] - (stars["y"] + stars["height"]) < 60 and abs(note["x"] - stars["x"]) < 40
     ui.page.locator(f"#res-gallery [data-result-id='{first.id}'] .apg-stars").wait_for()
     with batch_app.acting() as (s, user):
         assert s.get(GeneratedPose, first.id).rating == 4
