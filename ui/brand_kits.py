@@ -24,6 +24,7 @@ START_COLORS = 3
 DEFAULT_COLORS = ["#E4572E", "#17BEBB", "#FFC914", "#2E282A", "#76B041", "#FFFFFF", "#3F88C5", "#F49D37",
                   "#140F2D", "#D72638"]
 NEW = "+ New kit"
+NO_FONT = "-"             # the second-font picker's "none"
 LABELS = {"brand_name": "brand_kits.brand_name", "category": "common.category", "tone": "brand_kits.tone",
           "tagline": "brand_kits.tagline", "colors": "brand_kits.colours", "fonts": "brand_kits.fonts_short",
           "is_default": "brand_kits.default"}
@@ -107,7 +108,9 @@ def _hex(value: str | None, fallback: str) -> str:
 def build(services, demo: gr.Blocks) -> None:
     badge = header(services, demo, "brand_kits.header")
     fonts_all = list_font_families()
-    first_font = fonts_all[:1]
+    # a readable text face by default (Bebas Neue is all capitals, a display face: a second font at most)
+    main_default = next((f for f in ("Poppins", "Montserrat", "Open Sans") if f in fonts_all), fonts_all[0] if fonts_all
+                        else None)
 
     with gr.Row(equal_height=False):
         with gr.Column(scale=3):
@@ -130,8 +133,13 @@ def build(services, demo: gr.Blocks) -> None:
                     pickers = [gr.ColorPicker(value=DEFAULT_COLORS[i], label=t(f"brand_kits.colour_{i + 1}"),
                                               min_width=72, visible=i < START_COLORS, elem_id=f"kit-color-{i}",
                                               elem_classes="apg-color") for i in range(MAX_COLORS)]
-            fonts = gr.Dropdown(label=t("brand_kits.fonts"), choices=_font_choices(fonts_all), value=first_font,
-                                multiselect=True, max_choices=3, elem_id="kit-fonts")
+            with gr.Row():
+                font_main = gr.Dropdown(label=t("brand_kits.font_main"), choices=_font_choices(fonts_all),
+                                        value=main_default, elem_id="kit-font-main")
+                font_second = gr.Dropdown(label=t("brand_kits.font_second"),
+                                          choices=[(t("brand_kits.font_none"), NO_FONT), *_font_choices(fonts_all)],
+                                          value=NO_FONT, elem_id="kit-font-second")
+            font_rest = gr.State([])   # a third font a kit may have (REST allows 3): kept as it is
             preview = gr.HTML(elem_id="kit-font-preview")
             # a File, not gr.Image: gr.Image decodes the upload itself and shows its raw error for a PDF or an
             # empty file; here every logo reaches our own intake (core) and its message, like avatars and products.
@@ -150,11 +158,11 @@ def build(services, demo: gr.Blocks) -> None:
                     cancel = gr.Button(t("common.cancel"), elem_id="kit-delete-cancel", min_width=90)
             gr.Markdown(t("brand_kits.costs"), elem_classes="apg-meta")
 
-    form = [name, category, tone, tagline, n_colors, fonts, *pickers]
-    preview_in = [fonts, name, tagline, n_colors, pickers[0], pickers[1]]
+    form = [name, category, tone, tagline, n_colors, font_main, font_second, font_rest, *pickers]
+    preview_in = [font_main, name, tagline, n_colors, pickers[0], pickers[1]]
 
-    def live_preview(fonts_v, name_v, tagline_v, n, color1, color2, request: gr.Request):
-        return preview_html(fonts_v[0] if fonts_v else None, name_v, tagline_v, color1,
+    def live_preview(main_v, name_v, tagline_v, n, color1, color2, request: gr.Request):
+        return preview_html(main_v or None, name_v, tagline_v, color1,
                             color2 if int(n or 1) >= 2 else "#FFFFFF", request)
 
     def listing(request: gr.Request, selected: str | None = None):
@@ -164,14 +172,16 @@ def build(services, demo: gr.Blocks) -> None:
                                                     value=selected if selected in picks else NEW)
 
     def empty_form() -> list:
-        return ["", "other", "friendly", "", START_COLORS, first_font, *DEFAULT_COLORS]
+        return ["", "other", "friendly", "", START_COLORS, main_default, NO_FONT, [], *DEFAULT_COLORS]
 
     def kit_form(k) -> list:
-        return [k.brand_name, k.category or "other", k.tone, k.tagline or "", len(k.colors), list(k.fonts),
+        fonts_k = list(k.fonts)
+        return [k.brand_name, k.category or "other", k.tone, k.tagline or "", len(k.colors),
+                fonts_k[0] if fonts_k else main_default, fonts_k[1] if len(fonts_k) > 1 else NO_FONT, fonts_k[2:],
                 *k.colors, *DEFAULT_COLORS[len(k.colors):]]
 
     def on_load(request: gr.Request):
-        preview_v = preview_html(first_font[0] if first_font else None, "", "", DEFAULT_COLORS[0], DEFAULT_COLORS[1],
+        preview_v = preview_html(main_default, "", "", DEFAULT_COLORS[0], DEFAULT_COLORS[1],
                                  request)
         try:
             return (*listing(request), preview_v)
@@ -207,11 +217,13 @@ def build(services, demo: gr.Blocks) -> None:
     for comp in preview_in:
         comp.change(live_preview, inputs=preview_in, outputs=preview, show_progress="hidden")
 
-    def do_save(request: gr.Request, choice, name_v, category_v, tone_v, tagline_v, n, fonts_v, *rest):
+    def do_save(request: gr.Request, choice, name_v, category_v, tone_v, tagline_v, n, main_v, second_v, rest_v,
+                *rest):
         colors_v, logo_path = list(rest[:MAX_COLORS])[: int(n)], rest[MAX_COLORS]
         kit_id = choice_id(choice)
+        fonts_v = list(dict.fromkeys(f for f in [main_v, second_v, *(rest_v or [])] if f and f != NO_FONT))
         fields = dict(brand_name=name_v or "", category=category_v, tone=tone_v, tagline=tagline_v or None,
-                      colors=[c for c in colors_v if c], fonts=list(fonts_v or []))
+                      colors=[c for c in colors_v if c], fonts=fonts_v)
         unchanged = [gr.update(), gr.update()]
         try:
             data = BrandKitCreate(**fields) if kit_id is None else BrandKitUpdate(**fields)

@@ -324,7 +324,8 @@ class GradioPage:
         return int(re.search(r"(\d+)\s*credits", text).group(1))
 
     def navbar_names(self) -> list[str]:
-        """The page names the Gradio navbar shows."""
+        """The page names the navigation shows (filled on page load: waited for)."""
+        self.page.wait_for_function("() => document.querySelectorAll('#apg-nav a').length > 0")
         return [t.strip() for t in self.page.locator("nav a, .nav-holder a").all_inner_texts() if t.strip()]
 
     def screenshot(self, path: str | Path, *, full_page: bool = True) -> Path:

@@ -36,7 +36,10 @@ def fill_kit(ui, *, name: str, category: str = "beauty", tone: str = "luxury", t
     ui.locator(f"kit-color-{len(colors) - 1}").wait_for(state="visible")
     for i, color in enumerate(colors):
         ui.set_color(f"kit-color-{i}", color)
-    ui.pick_many("kit-fonts", list(fonts))
+    assert ui.value("kit-font-main") == "Poppins"          # a readable default, not the all-capitals display face
+    ui.pick("kit-font-main", fonts[0])                      # replaces the main font (issue 16)
+    if len(fonts) > 1:
+        ui.pick("kit-font-second", fonts[1])
 
 
 def card(ui, name: str):
@@ -101,7 +104,8 @@ def test_edit_then_delete_with_confirmation(ui, live_app):
 
     card(ui, "Warung Kopi").click()  # a click on a card loads the kit into the form
     ui.wait_value("kit-name", "Warung Kopi")
-    assert ui.value("kit-category") == "beverage" and ui.tokens("kit-fonts") == ["Lobster Two"]
+    assert ui.value("kit-category") == "beverage" and ui.value("kit-font-main") == "Lobster Two"
+    assert ui.value("kit-font-second") == "None"
     assert ui.value("kit-picker").endswith("· Warung Kopi")
     ui.fill("kit-name", "Warung Kopi Senja")
     ui.set_color("kit-color-0", "#AA0000")
