@@ -436,7 +436,45 @@ def test_page_shows_the_dashboard_numbers_in_rupiah(services, make_user):
     assert charts["usage"]["created"].sum() == 7 + 4 + 2
     assert charts["success"].set_index("category")["success %"].to_dict() == {"sitting": 66.7, "standing": 83.3}
     assert dict(zip(charts["formats"]["format"], charts["formats"]["items"]))["zip"] == 7
-    assert ["2025-02", "Images", 4, 5, 21.25, 1.33, "IDR 650,000", "zip 5"] in page.table_rows(d)
+    assert ["2025-02", "Images", "4", "5", "21.2", "1.3", "IDR 650,000", "zip 5"] in page.table_rows(d)
+    assert ["2025-02", "Gambar", "4", "5", "21,2", "1,3", "Rp 650.000", "zip 5"] in page.table_rows(d, indonesian) \
+        or any(r[2:7] == ["4", "5", "21,2", "1,3", "Rp 650.000"] for r in page.table_rows(d, indonesian))
+
+    # the charts: HTML bars with the page's number format, a bar for every month (one month is not empty)
+    usage, savings, success, formats = page.charts_html(d, indonesian)
+    assert "data-empty='0'" in usage and "data-x='2025-02'" in usage
+    assert "Rp 650.000" in savings or "Rp" in savings
+    assert "66,7%" in success and "83,3%" in success and "IDR" not in savings
+    en_usage, en_savings, en_success, _ = page.charts_html(d)
+    assert "66.7%" in en_success and "IDR" in en_savings
     assert page.csv_link(k1.id, "2025-01", None) == (
         f"<a id='analytics-csv' class='lg secondary' href='/api/analytics/export.csv?brandKitId={k1.id}&amp;"
         "from=2025-01' download>⬇ Download the monthly numbers (CSV)</a>")
+
+
+def test_a_new_shop_sees_no_negative_saving_and_charts_that_say_they_are_empty(services, make_user):
+    """Issue 16: before anything is made, the net tile is "—" with the monthly subscription beside it (not
+    "-Rp 299.000"), and each chart says it fills in later instead of drawing an empty "0.000000" axis."""
+    from ui import analytics as page
+
+    newcomer = make_user("baru")
+    with services.session() as s:
+        d = report.dashboard(s, user=newcomer, brand_kit_id=None, period_from=None, period_to=None)
+    indonesian = type("Req", (), {"cookies": {"apg_lang": "id"}, "headers": {}})()
+    html = page.headline_html(d, indonesian)
+    net = html.split("id='analytics-net'", 1)[1].split("</div></div>", 1)[0]
+    assert "—" in net and "-Rp" not in net and "Belum ada yang dibuat" in net and "Rp 299.000" in net
+    charts = page.charts_html(d, indonesian)
+    assert all("data-empty='1'" in c and "Belum ada data" in c for c in charts)
+    assert all("0.000000" not in c for c in charts)
+
+
+def test_bars_grow_from_zero_and_negative_months_go_down():
+    from ui.charts import bars_html
+
+    html = bars_html("c", "Net", [("2025-01", {"net": 300.0}), ("2025-02", {"net": -100.0})], series=["net"],
+                     fmt=lambda v: f"{v:g}", empty="none")
+    up = html.split("data-value='300'")[0].rsplit("style='", 1)[1]
+    down = html.split("data-value='-100'")[0].rsplit("style='", 1)[1]
+    assert "height:120.0px;margin-bottom:40.0px" in up                 # 300 of a 400 span over 160 px, above 0
+    assert "height:40.0px;margin-bottom:0.0px" in down and "#dc2626" in down   # below the zero line, in red

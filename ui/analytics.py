@@ -12,6 +12,7 @@ import pandas as pd
 
 from core.analytics import report as analytics_report
 from core.catalog import brand_kits
+from ui.charts import bars_html
 from ui.common import Failed, act, choice_id, err, esc, header
 from ui.i18n import message, number, t, tr
 from ui.poses import named
@@ -57,6 +58,7 @@ def headline_html(report: dict, request=None) -> str:
         return number(request, amount, "rp")
 
     cost = "—" if h["costPerAcceptedImageIdr"] is None else money(h["costPerAcceptedImageIdr"])
+    made = bool(h["imagesCreated"] or h["postersCreated"] or h["avatarsCreated"] or h["exported"])
     rate = "—" if h["successRate"] is None else number(request, h["successRate"] * 100, ".0f") + "%"
 
     def say(key, **values):
@@ -72,8 +74,10 @@ def headline_html(report: dict, request=None) -> str:
               say("analytics.minutes_per_image", n=f"{a['minutesSavedPerImage']:g}")),
         _tile("analytics-savings", say("analytics.savings"), money(h["savingsIdr"]),
               say("analytics.up_to", amount=money(h["savingsHighIdr"]))),
-        _tile("analytics-net", say("analytics.net"), money(h["netSavingsIdr"]),
-              _n(request, months, "analytics.months", amount=money(h["subscriptionIdr"]))),
+        # nothing made yet: no saving to speak of (not "-Rp 299.000" for a new shop)
+        _tile("analytics-net", say("analytics.net"), money(h["netSavingsIdr"]) if made else "—",
+              _n(request, months, "analytics.months", amount=money(h["subscriptionIdr"])) if made
+              else say("analytics.net_nothing_yet", amount=money(a["subscriptionIdrPerMonth"]))),
         _tile("analytics-gpu", say("analytics.gpu"),
               say("analytics.seconds", n=number(request, h["gpuSeconds"], ",.0f")),
               say("analytics.gpu_rate", amount=money(h["gpuCostIdr"]), rate=money(a["gpuCostPerHourIdr"]))),
@@ -116,10 +120,49 @@ def frames(report: dict, request=None) -> dict[str, pd.DataFrame]:
 
 def table_rows(report: dict, request=None) -> list[list]:
     """The months and kinds with something created or exported."""
-    return [[u["period"], _kind(request, u["designType"]), u["created"], u["exported"],
-             "" if u["avgCreationSeconds"] is None else u["avgCreationSeconds"], u["hoursSaved"],
-             number(request, u["savingsIdr"], "rp"), ", ".join(f"{k} {v}" for k, v in u["formats"].items())]
+    return [[u["period"], _kind(request, u["designType"]), number(request, u["created"], ","),
+             number(request, u["exported"], ","),
+             "" if u["avgCreationSeconds"] is None else number(request, u["avgCreationSeconds"], ",.1f"),
+             number(request, u["hoursSaved"], ",.1f"),
+             number(request, u["savingsIdr"], "rp"),
+             ", ".join(f"{k} {number(request, v, ',')}" for k, v in u["formats"].items())]
             for u in report["usage"] if u["created"] or u["exported"]]
+
+
+def charts_html(report: dict, request=None) -> list[str]:
+    """The four charts (usage, savings, success by category, formats) as HTML bars (ui/charts.py): every
+    number in the page's language, one month as bars, wrapped category names, an empty chart that says so."""
+    data = frames(report, request)
+    kind, series = tr(request, "analytics.col_kind"), tr(request, "analytics.col_series")
+    empty = tr(request, "analytics.chart_empty")
+
+    def grouped(df, x, col, y):
+        order, rows = [], {}
+        for rec in df.to_dict("records"):
+            if rec[x] not in rows:
+                order.append(rec[x])
+                rows[rec[x]] = {}
+            rows[rec[x]][rec[col]] = rows[rec[x]].get(rec[col], 0) + rec[y]
+        return [(k, rows[k]) for k in order], list(dict.fromkeys(df[col])) if len(df) else []
+
+    usage, kinds = grouped(data["usage"], "month", kind, "created")
+    savings, lines = grouped(data["savings"], "month", series, "rupiah")
+    if not any(s_["savingsIdr"] for s_ in report["savings"]):
+        savings = []      # nothing saved yet: no month of only "minus the subscription" bars
+    count = lambda v: number(request, v, ",")  # noqa: E731
+    return [
+        bars_html("analytics-usage-chart", tr(request, "analytics.chart_usage"), usage, series=kinds, fmt=count,
+                  empty=empty),
+        bars_html("analytics-savings-chart", tr(request, "analytics.chart_savings"), savings, series=lines,
+                  fmt=lambda v: number(request, v, "rp"), empty=empty),
+        bars_html("analytics-success-chart", tr(request, "analytics.chart_success"),
+                  [(r["category"], {"%": r["success %"]}) for r in data["success"].to_dict("records")],
+                  series=["%"], fmt=lambda v: number(request, v, ".1f").removesuffix(",0").removesuffix(".0") + "%",
+                  empty=empty),
+        bars_html("analytics-formats-chart", tr(request, "analytics.chart_formats"),
+                  [(r["format"], {"n": r["items"]}) for r in data["formats"].to_dict("records")], series=["n"],
+                  fmt=count, empty=empty),
+    ]
 
 
 def csv_link(kit_id: int | None, period_from: str | None, period_to: str | None, request=None) -> str:
@@ -152,20 +195,12 @@ def build(services, demo: gr.Blocks) -> None:
     message_box = gr.HTML(elem_id="analytics-message")
     headline = gr.HTML(elem_id="analytics-headline")
     assumptions = gr.HTML(elem_id="analytics-assumptions")
-    month, items = t("analytics.axis_month"), t("analytics.axis_items")
-    with gr.Row():   # the series columns ("kind", "series") are named per language: the load sets `color`
-        usage = gr.LinePlot(x="month", y="created", color="kind", title=t("analytics.chart_usage"), x_title=month,
-                            y_title=items, x_label_angle=-45, elem_id="analytics-usage-chart")
-        savings = gr.LinePlot(x="month", y="rupiah", color="series", title=t("analytics.chart_savings"),
-                              x_title=month, y_title=t("analytics.axis_rupiah"), x_label_angle=-45,
-                              elem_id="analytics-savings-chart")
-    with gr.Row():
-        success = gr.BarPlot(x="category", y="success %", title=t("analytics.chart_success"),
-                             x_title=t("analytics.axis_category"), y_title=t("analytics.axis_accepted"),
-                             y_lim=[0, 100], elem_id="analytics-success-chart")
-        formats = gr.BarPlot(x="format", y="items", title=t("analytics.chart_formats"),
-                             x_title=t("analytics.axis_format"), y_title=items, y_lim=[0, None],
-                             elem_id="analytics-formats-chart")
+    with gr.Row(elem_classes="apg-charts-row"):   # HTML bars: ui/charts.py (numbers in the page's language)
+        usage = gr.HTML(elem_id="analytics-usage-box")
+        savings = gr.HTML(elem_id="analytics-savings-box")
+    with gr.Row(elem_classes="apg-charts-row"):
+        success = gr.HTML(elem_id="analytics-success-box")
+        formats = gr.HTML(elem_id="analytics-formats-box")
     table = gr.Dataframe(headers=table_headers(), interactive=False, wrap=True, elem_id="analytics-table")
     download = gr.HTML(elem_id="analytics-csv-box")
     filters = [kit, lo, hi]
@@ -185,12 +220,9 @@ def build(services, demo: gr.Blocks) -> None:
             report, kits = act(services, request, run, write=False)
         except Failed as exc:
             return err(str(exc)), *[gr.update()] * (len(outputs) - 1)
-        data = frames(report, request)
         months = [(m, m) for m in month_choices(report)]
-        kind, series = tr(request, "analytics.col_kind"), tr(request, "analytics.col_series")
         return ("", headline_html(report, request), assumptions_html(report, request),
-                gr.update(value=data["usage"], color=kind), gr.update(value=data["savings"], color=series),
-                data["success"], data["formats"],
+                *charts_html(report, request),
                 pd.DataFrame(table_rows(report, request), columns=table_headers(request)),
                 csv_link(kit_id, period_from, period_to, request),
                 gr.update(choices=[(tr(request, "analytics.all_kits"), ALL), *((k, k) for k in kits)]),

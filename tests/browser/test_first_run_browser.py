@@ -192,3 +192,18 @@ def test_clicking_a_product_avatar_or_pose_card_opens_its_detail(ui, fresh, tmp_
     ui.page.wait_for_function("(id) => (document.querySelector('#pose-picker input')?.value || '').startsWith(id + ' ·')",
                               arg=pose_id, timeout=30_000)
     ui.page.locator("#pose-detail .apg-compare").wait_for()
+
+
+def test_a_new_shops_analytics_say_nothing_is_made_yet_in_its_language(ui, fresh):
+    ui.goto("/analytics", ready="analytics-tiles")
+    with ui.page.expect_navigation():
+        ui.click("apg-lang-id")
+    ui.wait_loaded(ready="analytics-tiles")
+    ui.page.wait_for_function("() => document.querySelector('#analytics-net')?.innerText.includes('Belum ada')")
+    net = ui.page.locator("#analytics-net").inner_text()
+    assert "—" in net and "-Rp" not in net and "Rp 299.000" in net, net
+    for chart in ("usage", "savings", "success", "formats"):
+        box = ui.page.locator(f"#analytics-{chart}-chart")
+        assert box.get_attribute("data-empty") == "1" and "Belum ada data" in box.inner_text()
+    assert "0.000000" not in ui.page.inner_text("body")
+    ui.screenshot("/tmp/apg-browser/analytics-new-shop-id.png")
