@@ -43,7 +43,8 @@ def models_html(models: list[dict], request=None) -> str:
                     f"<td>{_badge(request, STATE_KIND.get(state, 'info'), 'system.state.' + state)}</td>"
                     f"<td class='apg-system-detail'>{esc(detail)}</td></tr>")
     head = "".join(f"<th>{esc(tr(request, k))}</th>" for k in ("system.th_model", "system.th_state", "system.th_detail"))
-    return f"<table class='apg-table' id='sys-models'><tr>{head}</tr>{''.join(rows)}</table>"
+    return (f"<div class='apg-scroll-x'><table class='apg-table' id='sys-models'><tr>{head}</tr>{''.join(rows)}"
+            f"</table></div>")
 
 
 def checks_html(checks: dict, request=None) -> str:
@@ -89,15 +90,18 @@ def services_html(report: dict, request=None) -> str:
 
 
 def notices_html(services, request=None) -> str:
-    """The one-line banner of what is off on this server (every page, everyone)."""
+    """The one-line banner of what is off on this server (every page, everyone): what, in a few words; why and
+    what to do instead behind a click."""
     try:
         notes = system.notices(services.settings)
     except Exception:  # noqa: BLE001 - a banner must never break a page
         return ""
     if not notes:
         return ""
-    text = " · ".join(message(request, n.to_dict()) for n in notes)
-    return f"<div class='apg-notice' id='apg-notices' role='status'>{esc(text)}</div>"
+    items = ", ".join(tr(request, "system.notice_short." + n.code.removeprefix("system.notice_")) for n in notes)
+    full = "".join(f"<li>{esc(message(request, n.to_dict()))}</li>" for n in notes)
+    return (f"<details class='apg-notice' id='apg-notices' role='status'><summary>"
+            f"{esc(tr(request, 'system.notices_summary', items=items))}</summary><ul>{full}</ul></details>")
 
 
 def build(services, demo: gr.Blocks) -> None:

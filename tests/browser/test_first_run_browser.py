@@ -37,6 +37,9 @@ def cut_out_png(path):
 
 def test_first_run_a_cut_out_product_is_ready_at_once_and_offered_on_the_generate_page(ui, fresh, tmp_path):
     ui.goto("/products", ready="product-files")
+    summary = ui.page.locator("#apg-notices summary").inner_text()
+    assert summary.startswith("Off on this server:") and "background removal" in summary, summary   # one line
+    ui.page.locator("#apg-notices summary").click()                     # why, and what to do instead
     banner = ui.message("apg-notices-box")
     assert "Background removal is off on this server" in banner and "already cut out" in banner, banner
     with fresh.acting() as (s, user):

@@ -5,6 +5,11 @@ EN = {
     "system.header": "## System\nWhat runs on this server and what is off: the models, the checks, the database, "
                      "Redis and the workers. For whoever runs the server.",
     "system.refresh": "Refresh",
+    "system.notices_summary": "Off on this server: {items}. Details",
+    "system.notice_short.generation_off": "image generation",
+    "system.notice_short.likeness_off": "avatar likeness",
+    "system.notice_short.pose_check_off": "pose check",
+    "system.notice_short.background_off": "background removal",
     "system.th_model": "Model",
     "system.th_state": "State",
     "system.th_detail": "Details",
@@ -44,6 +49,11 @@ ID = {
     "system.header": "## Sistem\nApa yang berjalan di server ini dan apa yang nonaktif: model, cek, database, "
                      "Redis, dan worker. Untuk pengelola server.",
     "system.refresh": "Muat ulang",
+    "system.notices_summary": "Nonaktif di server ini: {items}. Rincian",
+    "system.notice_short.generation_off": "pembuatan gambar",
+    "system.notice_short.likeness_off": "kemiripan avatar",
+    "system.notice_short.pose_check_off": "cek pose",
+    "system.notice_short.background_off": "penghapusan latar",
     "system.th_model": "Model",
     "system.th_state": "Status",
     "system.th_detail": "Rincian",
