@@ -282,8 +282,11 @@ def build(services, demo: gr.Blocks) -> None:
                 gallery_html(request, entries, [e["id"] for e in entries if e["id"] in new_ids], new_ids, total),
                 credits_text(services, request))
 
+    # the progress ("14/18 · 3.2s" and its bar) is drawn over the gallery the posters fill, not over every
+    # output: on the small message and badge boxes its text ran over the bar (issue 16)
     make.click(do_make, inputs=[photos, formats, layouts, kit, name, price, cta],
-               outputs=[message, made, fresh, selection, gallery, badge], concurrency_limit=2)
+               outputs=[message, made, fresh, selection, gallery, badge], concurrency_limit=2,
+               show_progress_on=[gallery])
 
     # --- your posters: select, export, delete ---------------------------------------------------------------
     def show_selection(request: gr.Request, selection_v, made_v, fresh_v):
