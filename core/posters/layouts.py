@@ -82,7 +82,15 @@ def clean_frame(c: Ctx) -> None:
         top = S[3] - band_h
         photo, band = (t, t, W - t, top), (t, top, W - t, H - t)
         content = intersect((band[0] + pad, top + round(0.6 * pad), band[2] - pad, S[3] - round(0.4 * pad)), S) or band
-    c.place_photo(photo)
+    if c.tall:
+        # story: the platform's reply bar covers the bottom of the safe inset; the photo runs on under it instead
+        # of a flat band, and the text band ends at the safe line (head and product kept above the band)
+        band = (t, top, W - t, S[3])
+        c.place_photo((t, t, W - t, H - t), keep=(t, t, W - t, top))
+        c.draw.rectangle((band[0], band[1], band[2] - 1, band[3] - 1), fill=c.palette.primary)
+        photo = (t, t, W - t, top)
+    else:
+        c.place_photo(photo)
     c.regions["text"] = content
     if c.text.price and not c.wide:
         cols = content[0] + round(0.62 * (content[2] - content[0]))
@@ -111,9 +119,14 @@ def split_panel(c: Ctx) -> None:
     else:
         split = round((0.56 if c.tall else 0.62) * H)
         photo, panel = (0, 0, W, split), (0, split, W, H)
-        c.place_photo(photo)
+        if c.tall:   # story: the panel ends at the safe line; under the reply bar the photo runs on (clean_frame)
+            panel = (0, split, W, S[3])
+            c.place_photo((0, 0, W, H), keep=photo)
+            c.draw.rectangle((0, split, W - 1, S[3] - 1), fill=c.palette.primary)
+        else:
+            c.place_photo(photo)
         c.draw.rectangle((0, split, W, split + bar - 1), fill=c.palette.accent)
-        content = intersect((pad, split + bar + round(0.8 * pad), W - pad, H - round(0.8 * pad)), S) or panel
+        content = intersect((pad, split + bar + round(0.8 * pad), W - pad, panel[3] - round(0.8 * pad)), S) or panel
         align = "center"
     c.regions["panel"] = panel
     if align == "left":  # side by side: the logo heads the panel

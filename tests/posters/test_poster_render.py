@@ -337,3 +337,19 @@ def test_poster_filename():
     long = poster_filename(index=1, product_name=LONG_NAME, format="marketplace", layout="bold-banner")
     assert re.fullmatch(r"[a-z0-9_.-]+", long) and len(long) < 90
     assert poster_filename(index=1, product_name="批发", format="story", layout="promo") == "001_story_promo.png"
+
+
+@pytest.mark.parametrize("layout", ["clean-frame", "split-panel"])
+def test_a_story_has_no_empty_band_under_its_text(posters, layout):
+    """Issue 16: the bottom of a 9:16 story is covered by the platform's reply bar (the safe inset); there the
+    photo runs on instead of a flat brand-colour band, and the text band ends at the safe line."""
+    p = posters["story", layout]
+    f = FORMATS["story"]
+    safe_bottom = round(f.height * (1 - f.safe[3]))
+    assert p.regions["text"][3] <= safe_bottom
+    primary = parse_hex(BRAND.colors[0])
+    strip = np.asarray(p.image.crop((60, safe_bottom + 20, f.width - 60, f.height - 60)), dtype=np.int16)
+    flat = (np.abs(strip - np.array(primary)).max(axis=2) <= 6).mean()
+    assert flat < 0.5, f"{flat:.0%} of the reply-bar zone is flat brand colour"
+    band = np.asarray(p.image.crop((60, p.regions["text"][1] - 10, 70, p.regions["text"][1] - 5)), dtype=np.int16)
+    assert (np.abs(band - np.array(primary)).max(axis=2) <= 6).all()      # the band itself stays brand colour
