@@ -159,3 +159,21 @@ def test_the_sign_in_page_speaks_the_visitors_language_and_shows_only_sign_in_me
         client.cookies.set("apg_lang", "id")
         bye = client.get("/logout").text
         assert ">Keluar?</h1>" in bye and "Tetap masuk" in bye and 'id="logout-submit"' in bye
+
+
+def test_the_posters_progress_is_drawn_over_the_gallery_only(make_settings, db_url):
+    """Issue 16: "14/18 · 3.2s" ran over its own bar on the small message and credit boxes: the Make posters
+    event shows its progress on the gallery the posters fill (the app's real Gradio config says so)."""
+    from services import Services
+
+    settings = make_settings(database_url=db_url)
+    services = Services.build(settings)
+    try:
+        with TestClient(composition_root.create_app(settings, services=services)) as client:
+            config = client.get("/config").json()
+    finally:
+        services.close()
+    elem = {c["id"]: c.get("props", {}).get("elem_id") for c in config["components"]}
+    (make,) = [d for d in config["dependencies"] if [elem.get(t[0]) for t in d.get("targets", [])] == ["post-make"]]
+    assert [elem[i] for i in make["show_progress_on"]] == ["post-gallery"]
+    assert len(make["outputs"]) > 1                                   # it still updates the other boxes
