@@ -9,7 +9,7 @@ from core.catalog.avatar_ai import ChooseCandidate, GenerateAvatar
 from core.catalog.avatars import AGE_RANGES, ETHNICITIES, GENDERS, STYLES, AvatarCreate, AvatarUpdate, CropRequest
 from core.schemas import file_url
 from ui.common import (Failed, act, charging_click, new_submit_token, choice_id, choices, credits_text, err, esc, gallery_html, header, ok,
-                       picked_id, pydantic_message, shown, TILE_PICK_JS)
+                       open_on_click, pydantic_message, shown, TILE_PICK_JS)
 from ui.i18n import t, tr
 from ui.upload_guard import release
 
@@ -277,16 +277,8 @@ def build(services, demo: gr.Blocks) -> None:
 
     picker.change(fill, inputs=picker, outputs=editor)
 
-    def on_tile(evt: gr.EventData, request: gr.Request):
-        """A click on an avatar card opens it in the Edit tab (the picker follows, which fills the editor)."""
-        avatar_id = picked_id(evt)
-        try:
-            a = act(services, request, lambda s, u: avatars.get(s, user=u, avatar_id=avatar_id), write=False)
-        except (Failed, TypeError):
-            return gr.update(), gr.update()
-        return gr.update(value=f"{a.id} · {a.name}"), gr.Tabs(selected="edit")
-
-    gallery.click(on_tile, outputs=[picker, tabs], show_progress="hidden")
+    # a click on an avatar card opens it in the Edit tab
+    open_on_click(services, gallery, picker, lambda s, u, i: avatars.get(s, user=u, avatar_id=i), tabs=tabs)
 
     def face_fill(choice, request: gr.Request):
         """The face likeness is taken from, how it was found, and its box as left / top / size."""

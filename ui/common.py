@@ -181,6 +181,26 @@ def picked_id(evt) -> int | None:
     return int(value) if isinstance(value, (int, str)) and str(value).isdigit() else None
 
 
+def open_on_click(services, cards, picker, fetch: Callable[[Any, Any, int], Any], *, tabs=None,
+                  tab: str = "edit") -> None:
+    """cards.click (an HTML block with TILE_PICK_JS): the clicked record, read with fetch(session, user, id)
+    (owner-checked by core), becomes the picker's value "<id> · <name>" (the picker's own change event fills the
+    editor) and, with `tabs`, that tab opens. Another user's id, or none, changes nothing."""
+    def on_click(evt: gr.EventData, request: gr.Request):
+        record_id = picked_id(evt)
+        unchanged = (gr.update(), gr.update()) if tabs is not None else gr.update()
+        if record_id is None:
+            return unchanged
+        try:
+            row = act(services, request, lambda s, u: fetch(s, u, record_id), write=False)
+        except Failed:
+            return unchanged
+        value = gr.update(value=f"{row.id} · {row.name}")
+        return (value, gr.Tabs(selected=tab)) if tabs is not None else value
+
+    cards.click(on_click, outputs=[picker, tabs] if tabs is not None else picker, show_progress="hidden")
+
+
 def choice_id(choice: str | None) -> int | None:
     """The id of a picker entry written as "<id> · <label>"."""
     if not choice or " · " not in choice:

@@ -13,7 +13,7 @@ from gradio.utils import get_upload_folder
 from core.library import importing
 from core.library import templates as lib
 from core.library.templates import CATEGORIES, DIFFICULTIES, GENDERS, PLACEMENTS, SORTS, TemplateUpdate
-from ui.common import TILE_PICK_JS, Failed, act, choice_id, err, esc, header, ok, picked_id, pydantic_message
+from ui.common import TILE_PICK_JS, Failed, act, choice_id, err, esc, header, ok, open_on_click, pydantic_message
 from ui.i18n import message, t, tr
 from ui.locales import EN
 from ui.upload_guard import release
@@ -233,18 +233,8 @@ def build(services, demo: gr.Blocks) -> None:
 
     picker.change(fill, inputs=picker, outputs=editor)
 
-    def on_tile(evt: gr.EventData, request: gr.Request):
-        """A click on a pose card shows it in the detail panel (the picker follows, which fills the panel)."""
-        template_id = picked_id(evt)
-        if template_id is None:
-            return gr.update()
-        try:
-            tpl = act(services, request, lambda s, u: lib.get(s, user=u, template_id=template_id), write=False)
-        except Failed:
-            return gr.update()
-        return gr.update(value=f"{tpl.id} · {tpl.name}")
-
-    grid.click(on_tile, outputs=picker)
+    # a click on a pose card shows it in the detail panel
+    open_on_click(services, grid, picker, lambda s, u, i: lib.get(s, user=u, template_id=i))
 
     def do_save(request: gr.Request, choice, name, cat, sub, diff, gender, place, tags, desc, active, *values):
         template_id = choice_id(choice)

@@ -11,7 +11,7 @@ from core import system
 from core.catalog import brand_kits, products
 from core.catalog.products import BG_STATUSES, PLACEMENTS, PRODUCT_TYPES, ProductCreate, ProductUpdate
 from core.schemas import file_url
-from ui.common import (Failed, act, charging_click, new_submit_token, choice_id, choices, credits_text, downloads_html, err, esc, gallery_html, header, ok, TILE_PICK_JS, picked_id,
+from ui.common import (Failed, act, charging_click, new_submit_token, choice_id, choices, credits_text, downloads_html, err, esc, gallery_html, header, ok, TILE_PICK_JS, open_on_click,
                        pydantic_message, shown)
 from ui.i18n import message as core_text, t, tr
 from ui.upload_guard import release
@@ -271,16 +271,8 @@ def build(services, demo: gr.Blocks) -> None:
 
     picker.change(fill, inputs=picker, outputs=editor)
 
-    def on_tile(evt: gr.EventData, request: gr.Request):
-        """A click on a product card opens it in the Edit tab (the picker follows, which fills the editor)."""
-        product_id = picked_id(evt)
-        try:
-            p = act(services, request, lambda s, u: products.get(s, user=u, product_id=product_id), write=False)
-        except (Failed, TypeError):
-            return gr.update(), gr.update()
-        return gr.update(value=f"{p.id} · {p.name}"), gr.Tabs(selected="edit")
-
-    gallery.click(on_tile, outputs=[picker, tabs], show_progress="hidden")
+    # a click on a product card opens it in the Edit tab
+    open_on_click(services, gallery, picker, lambda s, u, i: products.get(s, user=u, product_id=i), tabs=tabs)
     full_out = [*listing_out, *editor, message, badge]
 
     def failed(exc):
