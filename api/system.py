@@ -22,4 +22,4 @@ def system_report(session: SessionDep, user: UserDep, services: Services) -> dic
 @router.get("/notices")
 def system_notices(user: UserDep, services: Services) -> list[dict]:
     """For every user: what is off on this server that they are about to use ({code, params, text})."""
-    return [{**m.to_dict(), "text": m.english} for m in system.notices(services.settings)]
+    return [{**m.to_dict(), "text": m.english} for m in system.current_notices(services.settings)]

@@ -14,11 +14,16 @@
 Nothing here loads a model or imports torch; each part that cannot be measured says why instead of failing.
 
 `notices(settings)` is the short list for everyone else: one line per thing a user is about to use that is
-off (image generation, likeness, pose check, background removal), shown as a banner.
+off (image generation, likeness, pose check, background removal), shown as a banner. Every page load of every
+visitor shows it, so pages read `current_notices(settings)`: the answer of the last NOTICE_TTL_S, refreshed
+on a background thread (file checks, a Hub reachability probe, maybe rembg's import), computed on the
+caller's thread only the first time in a process.
 """
 from __future__ import annotations
 
 import shutil
+import threading
+import time
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
@@ -142,3 +147,33 @@ def notices(settings) -> list[Message]:
     if models.get("background-removal", {}).get("state") == "missing":
         out.append(Message("system.notice_background_off"))
     return out
+
+
+NOTICE_TTL_S = 30.0
+_notices: dict[int, tuple[object, float, list[Message]]] = {}     # id(settings) -> (settings, when, notices)
+_refreshing: set[int] = set()
+_notices_lock = threading.Lock()
+
+
+def _refresh(settings) -> list[Message]:
+    found = notices(settings)
+    with _notices_lock:
+        _notices[id(settings)] = (settings, time.monotonic(), found)
+        _refreshing.discard(id(settings))
+    return found
+
+
+def current_notices(settings) -> list[Message]:
+    """notices(settings) as of at most NOTICE_TTL_S ago (module doc); never blocks a page load after the first."""
+    key = id(settings)
+    with _notices_lock:
+        hit = _notices.get(key)
+        stale = hit is None or hit[0] is not settings or time.monotonic() - hit[1] > NOTICE_TTL_S
+        start = stale and hit is not None and hit[0] is settings and key not in _refreshing
+        if start:
+            _refreshing.add(key)
+    if hit is None or hit[0] is not settings:
+        return _refresh(settings)
+    if start:
+        threading.Thread(target=_refresh, args=(settings,), name="system-notices", daemon=True).start()
+    return hit[2]

@@ -164,7 +164,7 @@ def _session_class(spec: ModelSpec):
     return cls
 
 
-def _locate(spec: ModelSpec, home: Path | None, hub: Hub | None = None):
+def _locate(spec: ModelSpec, home: Path | None, hub: Hub | None = None, *, with_class: bool = True):
     """(weights file, rembg session class). With `home` and no `hub`, a missing file fails before rembg is
     imported. With `hub`, a named model that is in none of rembg's folders comes from the Hub (module doc)."""
     cls = None
@@ -178,7 +178,7 @@ def _locate(spec: ModelSpec, home: Path | None, hub: Hub | None = None):
         if hub is None or spec.custom:
             raise _missing(spec, cands, home)
         path = _from_hub(spec, hub, cands, home)
-    return path, cls or _session_class(spec)
+    return path, cls or (_session_class(spec) if with_class else None)
 
 
 def _folder(home: Path | str | None) -> Path | None:
@@ -187,8 +187,8 @@ def _folder(home: Path | str | None) -> Path | None:
 
 def find_weights(setting: str, home: Path | None, hub: Hub | None = None) -> Path:
     """The weights file the setting resolves to (downloaded first with `hub`); ModelUnavailable if absent.
-    Without `home` this imports rembg."""
-    return _locate(parse_model(setting), _folder(home), hub)[0]
+    Without `home` this imports rembg (its default folders are rembg's to say); with it, rembg is not imported."""
+    return _locate(parse_model(setting), _folder(home), hub, with_class=False)[0]
 
 
 def create_session(setting: str, home: Path | None, hub: Hub | None = None):

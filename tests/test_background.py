@@ -328,3 +328,15 @@ def test_dominant_color_ignores_transparent_pixels():
     with pytest.raises(ValueError):
         dominant_color(Image.new("RGBA", (10, 10), (1, 2, 3, 0)))
     assert dominant_color(Image.new("RGBA", (10, 10), (1, 2, 3, 100))) == "#010203"   # fallback: visible ones
+
+
+def test_finding_present_weights_in_a_folder_does_not_import_rembg(tmp_path):
+    # The System page and every page's banner ask whether the weights are there: with REMBG_HOME that is a
+    # file check, not rembg's import (about a minute the first time in a fresh venv, ~200 MB in the web process).
+    (tmp_path / "models" / "u2net").mkdir(parents=True)
+    (tmp_path / "models" / "u2net" / "u2net.onnx").write_bytes(b"weights")
+    code = ("import sys; from pathlib import Path; from engine.background import find_weights\n"
+            "print(find_weights('u2net', Path(sys.argv[1])).name, 'rembg' in sys.modules, 'onnxruntime' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], cwd=ROOT, capture_output=True, text=True,
+                         check=True, timeout=120)
+    assert out.stdout.split() == ["u2net.onnx", "False", "False"]

@@ -124,3 +124,26 @@ def test_every_user_sees_what_is_off_before_using_it(make_svc, tmp_path):
     assert codes == ["system.notice_likeness_off", "system.notice_pose_check_off", "system.notice_background_off"]
     texts = [n["text"] for n in shop.get("/api/system/notices").json()]
     assert "already cut out" in texts[-1]
+
+
+def test_the_banner_is_read_from_the_last_answer_and_refreshed_behind_the_page(make_svc, tmp_path, monkeypatch):
+    """Every page load shows the notices: after the first answer of a process they come from the last one and
+    a background thread refreshes them, so adding the missing weights clears the banner without a restart."""
+    import time
+
+    from core import system
+    from tests.tiny_models import build_tiny_u2net_onnx
+
+    rembg_home = tmp_path / "rembg"
+    rembg_home.mkdir()
+    svc = make_svc(rembg_home=rembg_home, rembg_model="custom:tiny.onnx", model_downloads=False)
+    codes = lambda: [m.code for m in system.current_notices(svc.settings)]  # noqa: E731
+    assert "system.notice_background_off" in codes()
+    build_tiny_u2net_onnx(rembg_home / "tiny.onnx")
+    assert "system.notice_background_off" in codes()                  # within the TTL: the last answer
+    monkeypatch.setattr(system, "NOTICE_TTL_S", 0.0)
+    deadline = time.monotonic() + 30
+    while "system.notice_background_off" in codes():                  # refreshed behind the page
+        assert time.monotonic() < deadline, "the notices were never refreshed"
+        time.sleep(0.1)
+    assert system.notices(svc.settings) == system.current_notices(svc.settings)

@@ -93,7 +93,7 @@ def notices_html(services, request=None) -> str:
     """The one-line banner of what is off on this server (every page, everyone): what, in a few words; why and
     what to do instead behind a click."""
     try:
-        notes = system.notices(services.settings)
+        notes = system.current_notices(services.settings)
     except Exception:  # noqa: BLE001 - a banner must never break a page
         return ""
     if not notes:
