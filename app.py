@@ -104,17 +104,13 @@ def rebuild_metrics(session, *, settings: Settings, username: str | None, dry_ru
     return 0
 
 
-MODEL_NAMES = ("base", "controlnet", "fast-lora", "ip-adapter", "garment-ip-adapter", "image-encoder", "pose-detector",
-               "background-removal")    # engine.prefetch.NAMES (the web process never imports engine/)
-
-
 def download_models(settings: Settings, *, engine: str | None, only: list[str] | None) -> int:
     """`python app.py download-models`: engine.prefetch, one line per model; 1 when any is missing."""
-    from engine.prefetch import prefetch
+    from engine.prefetch import NAMES, prefetch
 
-    unknown = sorted(set(only or ()) - set(MODEL_NAMES))
+    unknown = sorted(set(only or ()) - set(NAMES))
     if unknown:
-        print(f"error: unknown model name(s) {', '.join(unknown)}; use {', '.join(MODEL_NAMES)}", file=sys.stderr)
+        print(f"error: unknown model name(s) {', '.join(unknown)}; use {', '.join(NAMES)}", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if engine:
@@ -151,7 +147,8 @@ def main(argv: list[str] | None = None) -> int:
     dm = sub.add_parser("download-models", help="fetch every model the current settings need now (a no-op when "
                                                 "all are here; offline it lists what is missing)")
     dm.add_argument("--engine", choices=("sd15", "sdxl"), help="the models of this engine instead of ENGINE's")
-    dm.add_argument("--only", nargs="+", metavar="NAME", help="only these: " + ", ".join(MODEL_NAMES))
+    dm.add_argument("--only", nargs="+", metavar="NAME",
+                    help="only these models (base, controlnet, pose-detector, ...; an unknown name lists them all)")
     args = parser.parse_args(argv)
 
     settings = get_settings()

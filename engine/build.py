@@ -20,15 +20,14 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from core.errors import ModelUnavailable
 from engine import device as devices
 from engine.adapters import AdapterState, attach
 from engine.config import EngineConfig
-from engine.downloads import arrive, load_kwargs
-from engine.sources import Source, hub_cache_dir, load_failed, locate
+from engine.downloads import arrive, load_kwargs, snapshot_commit
+from engine.sources import Source, load_failed, locate
 
 log = logging.getLogger(__name__)
 COMPILE_MODE = "max-autotune-no-cudagraphs"   # CUDA graphs would pin one batch shape and the ControlNet's inputs
@@ -61,23 +60,6 @@ def make_scheduler(name: str, config):
     if name == "lcm":
         return diffusers.LCMScheduler.from_config(config)
     raise ModelUnavailable("engine.unknown_scheduler", value=name)
-
-
-def _commit(source: Source, policy) -> str | None:
-    """The Hub commit a cached model resolved to (its snapshot folder's name), for manifests."""
-    if source.is_folder:
-        return None
-    from huggingface_hub import try_to_load_from_cache
-
-    ref = source.ref
-    name = f"{ref.subfolder}/{ref.marker}" if ref.subfolder else ref.marker
-    hit = try_to_load_from_cache(ref.model_id, name, revision=ref.revision, cache_dir=str(hub_cache_dir(policy)))
-    if not isinstance(hit, str):
-        return None
-    path = Path(hit)
-    while path.parent.name != "snapshots" and path != path.parent:
-        path = path.parent
-    return path.name if path.parent.name == "snapshots" else None
 
 
 def _from_pretrained(cls, source: Source, policy, **kwargs):
@@ -130,7 +112,7 @@ def load_pipeline(config: EngineConfig) -> Loaded:
     if fast_src is not None:
         _fuse_fast_lora(pipe, fast_src, policy)
         fast_state = {**fast_src.describe(), "weight_name": config.fast_lora.marker,
-                      "commit": _commit(fast_src, policy)}
+                      "commit": snapshot_commit(fast_src, policy)}
     states = attach(pipe, config) if config.adapters else {}
 
     pipe.to(device)
@@ -142,8 +124,8 @@ def load_pipeline(config: EngineConfig) -> Loaded:
 
     facts = {
         "engine": config.engine, "family": config.family,
-        "base_model": {**base_src.describe(), "commit": _commit(base_src, policy)},
-        "controlnet": {**cn_src.describe(), "commit": _commit(cn_src, policy)},
+        "base_model": {**base_src.describe(), "commit": snapshot_commit(base_src, policy)},
+        "controlnet": {**cn_src.describe(), "commit": snapshot_commit(cn_src, policy)},
         "device": device, "dtype": devices.dtype_name(dtype), "scheduler": config.scheduler,
         "steps": config.steps, "guidance": config.guidance, "controlnet_scale": config.controlnet_scale,
         "compile": COMPILE_MODE if config.compile else False, "channels_last": config.channels_last,

@@ -129,9 +129,16 @@ def _snapshot(source: Source, policy: Policy) -> Path | None:
     if not isinstance(hit, str):
         return None
     path = Path(hit).parent
-    for _ in (name.count("/") and range(name.count("/"))) or ():
+    for _ in range(name.count("/")):       # models/image_encoder/config.json -> the snapshot holding models/
         path = path.parent
     return path
+
+
+def snapshot_commit(source: Source, policy: Policy) -> str | None:
+    """The Hub commit a cached source resolved to (its snapshot folder's name), for manifests; None for a
+    local folder or a source that is not cached."""
+    folder = None if source.is_folder else _snapshot(source, policy)
+    return folder.name if folder is not None and folder.parent.name == "snapshots" else None
 
 
 def load_kwargs(source: Source, policy: Policy, *, fp16: bool) -> dict:
