@@ -156,6 +156,9 @@ class Settings(BaseSettings):
     engine_exact_batches: bool = Field(
         True, description="CPU only: image i of a micro-batch is bit-identical to its seed rendered alone.")
     engine_batch_size: int = Field(4, ge=1, le=32, description="Most poses rendered in one pipeline call.")
+    engine_threads: int = Field(
+        0, ge=0, le=256, description="CPU threads torch uses (on the one render thread that owns torch, set before "
+                                     "its first operation). 0: the CPU cores this process may use.")
     fast_lora: str | None = Field(
         None, description="Few-step LoRA (LCM / Hyper-SD; Hub id or folder), fused at load; switches to the LCM "
                           "scheduler with fast_lora_steps / fast_lora_guidance. Needs the peft package.")

@@ -22,6 +22,8 @@ the Hugging Face Hub only when MODEL_DOWNLOADS is on, HF_HUB_OFFLINE is unset an
     engine.config       EngineConfig: the engine's settings as one hashable value (the cache key), size presets
     engine.sources      where weights come from (folder, MODEL_DIR, HF cache, Hub) and the missing-weights message
     engine.device       device/dtype choice; the CPU exact-batches mode
+    engine.render_thread the one thread per process that owns torch (loads, renders, embeddings, pose detection),
+                        with ENGINE_THREADS set before its first operation
     engine.tiny         tiny random-weight models written to disk (ENGINE=tiny, tests, smoke runs);
                         engine.tiny_text: its word-level CLIP BPE tokenizer
 """

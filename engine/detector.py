@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from core.errors import ModelUnavailable
 from engine.sources import ModelRef, locate, policy_of
+from engine import render_thread
 
 if TYPE_CHECKING:  # pragma: no cover
     from PIL import Image
@@ -81,6 +82,12 @@ class PoseDetector:
         self.source = source or {"path": str(weights)}
         self._lock = threading.Lock()
 
+    def _estimate(self, bgr):
+        import torch
+
+        with self._lock, torch.inference_mode():
+            return self._detector.body_estimation(bgr)
+
     def detect(self, image: "Image.Image") -> list[list[list[float] | None]]:
         """Every body found, most confident first, as Pose.to_json() lists (normalised x, y; confidence)."""
         import numpy as np
@@ -95,10 +102,7 @@ class PoseDetector:
                              PILImage.Resampling.BILINEAR)
         bgr = np.ascontiguousarray(np.asarray(rgb)[:, :, ::-1])   # the network was trained on OpenCV's BGR
         height, width = bgr.shape[:2]
-        import torch
-
-        with self._lock, torch.inference_mode():
-            candidate, subset = self._detector.body_estimation(bgr)
+        candidate, subset = render_thread.run(self._estimate, bgr)   # the network runs where torch lives
         bodies = self._detector.body_estimation.format_body_result(candidate, subset)
         bodies.sort(key=lambda b: float(b.total_score), reverse=True)
         return [[None if k is None else [round(float(k.x) / width, 4), round(float(k.y) / height, 4),
@@ -158,8 +162,9 @@ def get_pose_detector(settings) -> PoseDetector:
             from engine.device import resolve_device
 
             device = resolve_device(settings.engine_device)
-            detector = _detectors[key] = PoseDetector(weights, device=device, source=source,
-                                                      resolution=settings.pose_detector_resolution)
+            render_thread.configure(getattr(settings, "engine_threads", 0))
+            detector = _detectors[key] = render_thread.run(PoseDetector, weights, device=device, source=source,
+                                                           resolution=settings.pose_detector_resolution)
         return detector
 
 
