@@ -388,20 +388,26 @@ def test_a_claimed_pose_cancelled_before_the_worker_stores_it_is_dropped(svc):
     # ...and a render that was already under way when the user cancelled is dropped when it is stored
     engine = get_engine(svc.settings)
     g = gen(svc, gid)
+    first, second = (p.id for p in poses(svc, gid)[:2])
     with svc.session() as s:
-        pose = s.get(GeneratedPose, poses(svc, gid)[0].id)
+        pose = s.get(GeneratedPose, first)
         template = s.get(PoseTemplate, pose.template_id)
         fitted = fit_to_aspect(template.keypoints, g.options["width"] / g.options["height"],
                                source_aspect=template.aspect).to_json()
         control = Image.fromarray(render_skeleton(fitted, g.options["width"], g.options["height"]))
         (result,) = engine.render([RenderRequest(pose.prompt, control, pose.seed, pose.negative_prompt)], steps=2)
         quality = check_image(image=result.image, template_keypoints=fitted, detector=None)
-        generation_render._accept(s, g, generation_render._Work(pose, fitted, control, attempt=1), result.image, quality,
-                           svc.store, worker=worker)
+        kept = generation_render._Work(pose, fitted, control, attempt=1)
         # the other claimed pose fails its check after the cancel: not refunded a second time
-        other = s.get(GeneratedPose, poses(svc, gid)[1].id)
-        why = Message("render.check_failed", attempts=2, reason=Message("quality.nobody_matched"))
-        generation_render._fail(s, g, other, why, score=0.0, attempts=2, worker=worker)
+        other = generation_render._Work(s.get(GeneratedPose, second), fitted, control,
+                                        attempt=svc.settings.max_attempts)
+        failing = check_image(image=Image.new("RGB", result.image.size), template_keypoints=fitted, detector=None)
+        assert not failing.accepted   # a blank image
+        again = generation_render._store(
+            s, g, [kept, other], [generation_render._Judged(kept, result.image, quality),
+                                  generation_render._Judged(other, result.image, failing)],
+            store=svc.store, settings=svc.settings, worker=worker)
+        assert again == []
     rows = poses(svc, gid)
     assert [p.status for p in rows] == ["cancelled"] * 3 and all(p.image_path is None for p in rows)
     assert all(p.error == "Cancelled." for p in rows)

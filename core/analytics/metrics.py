@@ -172,12 +172,13 @@ def _bump(session: Session, *, user_id: int, brand_kit_id: int | None, design_ty
 
 def record_created(session: Session, *, user_id: int, brand_kit_id: int | None, design_type: str,
                    seconds: float | None, at: datetime | None = None, format: str | None = None,
-                   settings: Settings | None = None) -> None:
-    """Count one created item (see the module docstring for which call each event makes). The caller commits."""
+                   settings: Settings | None = None, count: int = 1) -> None:
+    """Count `count` created items that took `seconds` together (see the module docstring for which call each
+    event makes; a render job counts a micro-batch's kept images at once). The caller commits."""
     _check(design_type, format)
     settings = settings or get_settings()
     _bump(session, user_id=user_id, brand_kit_id=brand_kit_id, design_type=design_type,
-          period=period_of(at, settings), created=1, seconds=_seconds(seconds), fmt=format, fmt_count=1,
+          period=period_of(at, settings), created=count, seconds=_seconds(seconds), fmt=format, fmt_count=count,
           settings=settings)
 
 

@@ -46,10 +46,6 @@ class _Work:
     fidelity: dict | None = None
 
 
-class _Lost(Exception):
-    """The pose stopped being ours while we rendered it (cancelled, or reaped and given to another worker)."""
-
-
 _MISSING_DETECTOR: dict[tuple, tuple[float, Message]] = {}  # settings key -> (when to look again, why it is off)
 RECHECK_SECONDS = 300
 
@@ -100,6 +96,7 @@ def render_poses(session: Session, *, generation_id: int, positions: list[int] |
     ENGINE_BATCH_SIZE. Poses another worker holds, or that are finished or cancelled, are left alone."""
     from core.library.poses.render import render_skeleton
     from core.library.poses.transforms import fit_to_aspect
+    from engine import render_thread
 
     worker = worker or work.worker_id()
     generation = session.get(PoseGeneration, generation_id)
@@ -125,6 +122,7 @@ def render_poses(session: Session, *, generation_id: int, positions: list[int] |
         for pose in poses:
             _fail(session, generation, pose, short(exc.msg), worker=worker,
                   kind=INFRASTRUCTURE)
+        session.commit()
         return refresh(session, generation)
     generation.started_at = generation.started_at or utcnow()
     if generation.status == "pending":
@@ -150,12 +148,13 @@ def render_poses(session: Session, *, generation_id: int, positions: list[int] |
             "source": avatar.face_source or "photo", "box": avatar.face_box}}
         session.add(generation)
         session.commit()
+    templates = _templates(session, poses)
     queue = []
     for pose in poses:
-        template = session.get(PoseTemplate, pose.template_id) if pose.template_id else None
-        session.commit()
+        template = templates.get(pose.template_id)
         if template is None:  # deleted from the library while the pose waited: fail it alone, refunded
             _fail(session, generation, pose, Message("render.template_deleted"), worker=worker, kind=POSE)
+            session.commit()
             continue
         fitted = fit_to_aspect(template.keypoints, width / height, source_aspect=template.aspect).to_json()
         control = Image.fromarray(render_skeleton(fitted, width, height))
@@ -163,20 +162,38 @@ def render_poses(session: Session, *, generation_id: int, positions: list[int] |
             plan = _plan(product, cutout, fitted, (width, height), settings)
         except DomainError as exc:   # e.g. a cut-out with no visible pixel: not the pose's fault
             _fail(session, generation, pose, short(exc.msg), worker=worker, kind=INFRASTRUCTURE)
+            session.commit()
             continue
         queue.append(_Work(pose, fitted, control, started=time.perf_counter(), plan=plan))
-    steps = options.get("steps")
-    while queue:
+    job = _Judge(engine=engine, detect=detect, cutout=cutout, ip_image=ip_image, settings=settings,
+                 steps=options.get("steps"))
+
+    def next_batch():
+        nonlocal queue
         queue = _still_mine(session, queue, worker)
         batch, queue = queue[: settings.engine_batch_size], queue[settings.engine_batch_size:]
-        if not batch:
-            break
-        retry = _render_batch(session, generation, batch, engine=engine, detect=detect, cutout=cutout,
-                              product=product, ip_image=ip_image, store=store, settings=settings, worker=worker,
-                              steps=steps)
+        return (batch, render_thread.submit(job, batch)) if batch else None
+
+    # Two micro-batches in flight: while the render thread renders the next one, this thread stores the last
+    # (files, rows, credits), so the engine never waits for the database or the encoder.
+    running = next_batch()
+    while running is not None:
+        batch, outcome = running
+        following = next_batch()
+        retry = _store(session, generation, batch, outcome.result(), store=store, settings=settings, worker=worker)
         queue = retry + queue
-        refresh(session, generation)
+        if following is None and queue:
+            following = next_batch()
+        running = following
     return refresh(session, generation)
+
+
+def _templates(session, poses: list[GeneratedPose]) -> dict[int, PoseTemplate]:
+    """The poses' templates in one query (a deleted one is missing from the answer)."""
+    ids = {p.template_id for p in poses if p.template_id is not None}
+    rows = list(session.exec(select(PoseTemplate).where(PoseTemplate.id.in_(ids)))) if ids else []
+    session.commit()
+    return {t.id: t for t in rows}
 
 
 _NO_HEAD: set[str] = set()   # photos the detector saw no head in (this process): not looked at again per job
@@ -210,70 +227,129 @@ def _still_mine(session, queue: list[_Work], worker: str) -> list[_Work]:
     return [w for w in queue if w.pose.id in mine]
 
 
-def _render_batch(session, generation, batch, *, engine, detect, cutout, product, ip_image, store, settings,
-                  worker, steps=None):
-    from core.generation.quality import check_image
-    from engine.pipeline import RenderRequest
+@dataclass
+class _Judged:
+    """What the render thread made of one pose of a micro-batch: its image and checks, or why it broke."""
+    work: _Work
+    image: Image.Image | None = None
+    quality: object = None
+    face: object = None
+    broken: tuple[Exception, Message] | None = None
 
-    garment = _garment_image(cutout) if any(w.plan is not None and w.plan.mode == "worn" for w in batch) else None
 
-    def request(w: _Work, args: dict) -> RenderRequest:
-        worn = w.plan is not None and w.plan.mode == "worn"
-        return RenderRequest(w.pose.prompt or "", w.control, retry_seed(w.pose.seed, w.attempt),
-                             w.pose.negative_prompt or "", ip_adapter_image=ip_image,
-                             garment_image=garment if worn else None, **args)
+@dataclass
+class _Judge:
+    """A micro-batch's model work, run as ONE task on the render thread (engine.render_thread): the render (and a
+    worn garment's second call), the product finished into it, the pose check, the likeness score and the
+    product's fidelity. What it decides is stored by _store on the job's own thread."""
+    engine: object
+    detect: object
+    cutout: object
+    ip_image: object
+    settings: Settings
+    steps: int | None = None
 
-    t0 = time.perf_counter()
-    try:
-        results = engine.render([request(w, w.plan.first() if w.plan else {}) for w in batch], steps=steps)
-        images = [r.image for r in results]
-        worn = [(k, w.plan.second(images[k], settings.worn_strength)) for k, w in enumerate(batch)
-                if w.plan is not None and w.plan.mode == "worn"]
-        if worn:   # the garment warped onto the first image, its region redrawn: one more call for them all
-            again = engine.render([request(batch[k], args) for k, args in worn], steps=steps)
-            for (k, _), result in zip(worn, again):
-                images[k] = result.image
-                batch[k].pipeline += float(result.timings.get("per_image_s", 0.0))
-    except Exception as exc:  # noqa: BLE001 - the engine broke (out of memory, a bad weight...): not the poses' fault
-        _broken(session, generation, batch, exc, worker=worker, what=Message("render.engine_failed"))
-        return []
-    waited = (time.perf_counter() - t0) / len(batch)
-    judged = []
-    for w, result, image in zip(batch, results, images):
-        # the engine's own per-image time (taken after its lock), not time spent waiting for another job
-        w.pipeline += float(result.timings.get("per_image_s", waited))
-        w.box = None
-        if w.plan is not None:
-            image = w.plan.finish(image)
-            w.box = list(w.plan.box) if w.plan.box else None
+    def __call__(self, batch: list[_Work]) -> list[_Judged]:
+        from core.generation.quality import check_image
+        from engine.pipeline import RenderRequest
+
+        engine, settings, ip_image = self.engine, self.settings, self.ip_image
+        garment = _garment_image(self.cutout) if any(w.plan is not None and w.plan.mode == "worn" for w in batch) \
+            else None
+
+        def request(w: _Work, args: dict) -> RenderRequest:
+            worn = w.plan is not None and w.plan.mode == "worn"
+            return RenderRequest(w.pose.prompt or "", w.control, retry_seed(w.pose.seed, w.attempt),
+                                 w.pose.negative_prompt or "", ip_adapter_image=ip_image,
+                                 garment_image=garment if worn else None, **args)
+
+        t0 = time.perf_counter()
         try:
-            quality = check_image(image=image, template_keypoints=w.keypoints, detector=detect,
-                                  threshold=settings.quality_threshold)
-        except Exception as exc:  # noqa: BLE001 - the detector broke: the pose was not judged, so it did not fail
-            _broken(session, generation, [w], exc, worker=worker, what=Message("render.detector_failed"))
+            results = engine.render([request(w, w.plan.first() if w.plan else {}) for w in batch], steps=self.steps)
+            images = [r.image for r in results]
+            worn = [(k, w.plan.second(images[k], settings.worn_strength)) for k, w in enumerate(batch)
+                    if w.plan is not None and w.plan.mode == "worn"]
+            if worn:   # the garment warped onto the first image, its region redrawn: one more call for them all
+                again = engine.render([request(batch[k], args) for k, args in worn], steps=self.steps)
+                for (k, _), result in zip(worn, again):
+                    images[k] = result.image
+                    batch[k].pipeline += float(result.timings.get("per_image_s", 0.0))
+        except Exception as exc:  # noqa: BLE001 - the engine broke (out of memory, a bad weight...): not the poses' fault
+            log.exception("the engine failed on a micro-batch of %d poses", len(batch))
+            return [_Judged(w, broken=(exc, Message("render.engine_failed"))) for w in batch]
+        waited = (time.perf_counter() - t0) / len(batch)
+        out: list[_Judged] = []
+        for w, result, image in zip(batch, results, images):
+            # the engine's own per-image time (taken after its lock), not time spent waiting for another job
+            w.pipeline += float(result.timings.get("per_image_s", waited))
+            w.box = None
+            if w.plan is not None:
+                image = w.plan.finish(image)
+                w.box = list(w.plan.box) if w.plan.box else None
+            try:
+                quality = check_image(image=image, template_keypoints=w.keypoints, detector=self.detect,
+                                      threshold=settings.quality_threshold)
+            except Exception as exc:  # noqa: BLE001 - the detector broke: the pose was not judged, so it did not fail
+                log.exception("the pose check failed on pose %s", w.pose.position)
+                out.append(_Judged(w, broken=(exc, Message("render.detector_failed"))))
+                continue
+            w.attempt += 1
+            out.append(_Judged(w, image, quality))
+        passed = [j for j in out if j.broken is None and j.quality.accepted]
+        for j, face in zip(passed, identity_scores(
+                engine=engine, images=[j.image for j in passed], keypoints=[j.work.keypoints for j in passed],
+                reference=ip_image,
+                off_reason=None if settings.ip_adapter != "false" else Message("identity.likeness_off"))):
+            j.face = face
+            if j.work.plan is not None and below(face, settings.identity_threshold) is None:   # it will be kept
+                j.work.fidelity = j.work.plan.fidelity(j.image, engine=engine, settings=settings)
+        return out
+
+
+def _store(session, generation, batch: list[_Work], judged: list[_Judged], *, store, settings, worker: str
+           ) -> list[_Work]:
+    """Store a judged micro-batch in ONE transaction: the kept images' files, every pose's row, the templates'
+    statistics, the refunds of the failed and the analytics count. Returns the poses to try again."""
+    again, kept, failed = [], [], []
+    for j in judged:
+        w = j.work
+        if j.broken is not None:
+            failed.append((w, _broken_reason(generation, j.broken), dict(attempts=w.attempt, kind=INFRASTRUCTURE)))
             continue
-        w.attempt += 1
-        judged.append((w, image, quality))
-    passed = [(w, image) for w, image, quality in judged if quality.accepted]
-    faces = dict(zip((id(w) for w, _ in passed), identity_scores(
-        engine=engine, images=[image for _, image in passed], keypoints=[w.keypoints for w, _ in passed],
-        reference=ip_image, off_reason=None if settings.ip_adapter != "false" else Message("identity.likeness_off"))))
-    again = []
-    for w, image, quality in judged:
-        face = faces.get(id(w))
+        quality, face = j.quality, j.face
         why, kind = (quality.reason, POSE) if not quality.accepted else (below(face, settings.identity_threshold), IDENTITY)
         if not quality.accepted or why is not None:
             if w.attempt < settings.max_attempts:
                 again.append(w)
             else:
                 code = "render.check_failed" if kind == POSE else "render.identity_failed"
-                _fail(session, generation, w.pose, Message(code, attempts=w.attempt, reason=why), worker=worker,
-                      score=quality.score, attempts=w.attempt, kind=kind, identity=face)
+                failed.append((w, Message(code, attempts=w.attempt, reason=why),
+                               dict(score=quality.score, attempts=w.attempt, kind=kind, identity=face)))
             continue
-        if w.plan is not None:
-            w.fidelity = w.plan.fidelity(image, engine=engine, settings=settings)
-        _accept(session, generation, w, image, quality, store, worker=worker, identity=face)
+        kept.append(j)
+    try:
+        with store.staged() as staged:
+            stored = [_accept(session, generation, j, staged, store, worker=worker) for j in kept]
+            for w, reason, how in failed:
+                _fail(session, generation, w.pose, reason, worker=worker, **how)
+            done = [s for s in stored if s is not None]
+            if done:
+                metrics.record_created(session, user_id=generation.user_id, brand_kit_id=generation.brand_kit_id,
+                                       design_type="pose", seconds=sum(s for s in done), count=len(done),
+                                       at=utcnow(), settings=settings)
+            session.commit()
+    finally:
+        for w in batch:
+            session.expire(w.pose)
     return again
+
+
+def _broken_reason(generation, broken: tuple[Exception, Message]) -> Message:
+    exc, what = broken
+    if isinstance(exc, DomainError):
+        return short(exc.msg)
+    log.warning("generation %s: %s (%s)", generation.id, what.english, type(exc).__name__)
+    return Message("render.broken", what=what, error=type(exc).__name__)
 
 
 def _plan(product, cutout, keypoints, size, settings):
@@ -295,17 +371,6 @@ def _garment_image(cutout):
     return white.convert("RGB")
 
 
-def _broken(session, generation, batch: list[_Work], exc: Exception, *, worker: str, what: Message) -> None:
-    """Fail `batch` as an infrastructure failure (refunded, not held against the templates)."""
-    if isinstance(exc, DomainError):
-        reason = short(exc.msg)
-    else:
-        reason = Message("render.broken", what=what, error=type(exc).__name__)
-    log.exception("generation %s: %s", generation.id, what.english)
-    for w in batch:
-        _fail(session, generation, w.pose, reason, attempts=w.attempt, worker=worker, kind=INFRASTRUCTURE)
-
-
 def _mine(pose: GeneratedPose, worker: str | None):
     G = GeneratedPose
     where = [G.id == pose.id, G.status == "running"]
@@ -314,52 +379,51 @@ def _mine(pose: GeneratedPose, worker: str | None):
     return sa.update(G).where(*where)
 
 
-def _accept(session, generation, w: _Work, image, quality, store, *, worker: str, identity=None) -> None:
+def _accept(session, generation, j: _Judged, staged, store, *, worker: str) -> float | None:
+    """Write a kept image's files (in the caller's staged block) and mark its row done — only while the pose is
+    still ours. Returns its render seconds, or None when it was no longer ours (its files are then removed again,
+    unless the worker that holds it now writes these very keys). The caller commits."""
     from core.images import encode_image, make_thumbnail
 
+    w, image, quality, identity = j.work, j.image, j.quality, j.face
     pose = w.pose
     # a drawn product is the shop's exact pixels: a lossless file keeps them so (JPEG would not)
     data, ext, _ = encode_image(image, lossless=w.plan is not None and w.plan.mode in ("inpaint", "paste"))
     control_png = io.BytesIO()
-    w.control.save(control_png, "PNG")
+    w.control.save(control_png, "PNG", compress_level=1)
     seed = retry_seed(pose.seed, w.attempt - 1)
     name = f"g{generation.id}-p{pose.position}-r{pose.round}-s{seed}"
     keys = {kind: store.fixed_key(user_id=pose.user_id, kind=kind, name=name, ext=e)
             for kind, e in (("pose", ext), ("pose-thumb", "jpg"), ("pose-control", "png"))}
-    try:
-        with store.staged() as staged:
-            staged.put(keys["pose"], data)
-            staged.put(keys["pose-thumb"], make_thumbnail(image))
-            staged.put(keys["pose-control"], control_png.getvalue())
-            values = dict(status="done", image_path=keys["pose"], thumbnail_path=keys["pose-thumb"],
-                          control_path=keys["pose-control"], seed=seed,
-                          attempts=w.attempt, error=None, error_code=None, error_params=None, quality_score=quality.score,
-                          quality_checked=quality.checked, render_seconds=round(time.perf_counter() - w.started, 3),
-                          pipeline_seconds=round(w.pipeline, 3), product_box=w.box, finished_at=utcnow(),
-                          product_mode=w.plan.mode if w.plan is not None else None, product_fidelity=w.fidelity,
-                          **_identity_values(identity))
-            if session.execute(_mine(pose, worker).values(**values)).rowcount != 1:
-                session.rollback()
-                if _may_use(session, pose, worker, keys["pose"]):
-                    staged.keys.clear()  # another worker renders this very seed and writes these keys: leave them
-                raise _Lost()
-            if pose.template_id and quality.checked:  # "not checked" is no success: the template's rate stays
-                lib.record_result(session, template_id=pose.template_id, accepted=True, quality_score=quality.score)
-            metrics.record_created(session, user_id=pose.user_id, brand_kit_id=generation.brand_kit_id,
-                                     design_type="pose", seconds=values["render_seconds"], at=values["finished_at"])
-            session.commit()
-    except _Lost:
+    mark = len(staged.keys)
+    staged.put(keys["pose"], data)
+    staged.put(keys["pose-thumb"], make_thumbnail(image))
+    staged.put(keys["pose-control"], control_png.getvalue())
+    values = dict(status="done", image_path=keys["pose"], thumbnail_path=keys["pose-thumb"],
+                  control_path=keys["pose-control"], seed=seed,
+                  attempts=w.attempt, error=None, error_code=None, error_params=None, quality_score=quality.score,
+                  quality_checked=quality.checked, render_seconds=round(time.perf_counter() - w.started, 3),
+                  pipeline_seconds=round(w.pipeline, 3), product_box=w.box, finished_at=utcnow(),
+                  product_mode=w.plan.mode if w.plan is not None else None, product_fidelity=w.fidelity,
+                  **_identity_values(identity))
+    if session.execute(_mine(pose, worker).values(**values)).rowcount != 1:   # no longer ours: nothing changed
         log.info("pose %s of generation %s is no longer ours; result dropped", pose.position, generation.id)
-        return
-    finally:
-        session.expire(pose)
+        mine = staged.keys[mark:]
+        del staged.keys[mark:]
+        if not _may_use(session, pose, worker, keys["pose"]):
+            for key in mine:
+                store.delete(key)
+        # else another worker renders this very seed and writes these keys: leave them
+        return None
+    if pose.template_id and quality.checked:  # "not checked" is no success: the template's rate stays
+        lib.record_result(session, template_id=pose.template_id, accepted=True, quality_score=quality.score)
+    return values["render_seconds"]
 
 
 def _may_use(session, pose: GeneratedPose, worker: str, key: str) -> bool:
     """Whether another worker that holds this pose now may store (or has stored) the same file key."""
     row = session.exec(select(GeneratedPose.status, GeneratedPose.worker_id, GeneratedPose.image_path)
                        .where(GeneratedPose.id == pose.id)).first()
-    session.commit()
     return (row is not None and row[0] in ("running", "done") and row[1] != worker
             and row[2] in (None, key))
 
@@ -373,18 +437,16 @@ def _identity_values(identity) -> dict:
 def _fail(session, generation, pose: GeneratedPose, reason: Message, *, score=None, attempts=None,
           worker: str | None = None, kind: str = POSE, identity=None) -> None:
     """Mark a running pose failed and refund what it held — only if it is still ours. Only a pose failure
-    (kind POSE, after its attempts) counts against its template; an infrastructure failure does not."""
+    (kind POSE, after its attempts) counts against its template; an infrastructure failure does not. The caller
+    commits (with the rest of its micro-batch)."""
     values = dict(status="failed", error=reason.english, error_code=reason.code,
                   error_params=reason.to_dict()["params"], finished_at=utcnow(), quality_score=score,
                   failure_kind=kind, **_identity_values(identity))
     if attempts is not None:
         values["attempts"] = attempts
-    if session.execute(_mine(pose, worker).values(**values)).rowcount != 1:
-        session.rollback()
+    if session.execute(_mine(pose, worker).values(**values)).rowcount != 1:   # no longer ours: nothing changed
         return
     if pose.template_id is not None and attempts is not None and kind == POSE:
         lib.record_result(session, template_id=pose.template_id, accepted=False, quality_score=score)
     refund_pose(session, generation_id=generation.id, user_id=pose.user_id, position=pose.position,
                 round_=pose.round, amount=pose.cost, reason=reason.english)
-    session.commit()
-    session.expire(pose)
