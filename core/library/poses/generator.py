@@ -21,7 +21,7 @@ from core.library.poses.body import Body, Skeleton, camera, hidden, inside_torso
 from core.library.poses.catalog import RECIPES, Meta, Recipe
 from core.library.poses.keypoints import NAMES, Keypoint, Pose
 from core.library.poses.rig import build
-from core.library.poses.similarity import DEDUP_THRESHOLD, distance_matrix
+from core.library.poses.similarity import DEDUP_THRESHOLD, close_pairs, first_kept
 
 GENERATOR_VERSION = 1
 DEFAULT_SEED = 424242
@@ -194,14 +194,15 @@ def generate(seed: int = DEFAULT_SEED, recipes: tuple[Recipe, ...] | None = None
 
 
 def dedupe_templates(templates: list[dict[str, Any]], threshold: float = DEDUP_THRESHOLD) -> list[dict[str, Any]]:
+    """The templates (in order) not within `threshold` of an earlier kept one: the all-pairs rule
+    `distance_matrix[i, kept].min() >= threshold`, decided from the close pairs only."""
     if not templates:
         return []
-    dist = distance_matrix([t["keypoints"] for t in templates], aspect=ASPECT)
-    kept: list[int] = []
-    for i in range(len(templates)):
-        if not kept or dist[i, kept].min() >= threshold:
-            kept.append(i)
-    return [templates[i] for i in kept]
+    if threshold != threshold:  # NaN: nothing is >= it, so the all-pairs rule keeps the first template only
+        return templates[:1]
+    i, j, _ = close_pairs([t["keypoints"] for t in templates], aspect=ASPECT, threshold=threshold)
+    kept = first_kept(len(templates), i, j)  # a NaN distance (never >= threshold) counts as near, as it did
+    return [t for t, keep in zip(templates, kept) if keep]
 
 
 def library_document(seed: int = DEFAULT_SEED) -> dict[str, Any]:
