@@ -85,7 +85,9 @@ def load_pipeline(config: EngineConfig) -> Loaded:
         if adapter.mode == "on":
             locate(adapter.weights, policy), locate(adapter.encoder, policy)
 
-    import torch
+    from engine.render_thread import torch_ready
+
+    torch = torch_ready()   # on the render thread: ENGINE_THREADS before the first op
     import diffusers
 
     device = devices.resolve_device(config.device)

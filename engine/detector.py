@@ -68,6 +68,7 @@ class PoseDetector:
     one call already uses every CPU core / the whole GPU)."""
 
     def __init__(self, weights: Path, *, device: str = "cpu", resolution: int = 512, source: dict | None = None):
+        render_thread.torch_ready()      # on the render thread: ENGINE_THREADS before the first op
         open_pose = _openpose()
         try:
             body = open_pose.Body(str(weights))

@@ -43,7 +43,7 @@ from core.errors import ModelUnavailable, ValidationFailed
 from engine.checks import MAX_SEED, check_requests, check_size
 from engine.config import EngineConfig
 from engine.zerogpu import GpuJob, on_gpu   # before torch: on ZeroGPU, `spaces` patches it
-from engine.render_thread import on_render_thread
+from engine import render_thread
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -112,8 +112,6 @@ def get_engine(settings) -> "Engine":
     engine = _engines.get(config)
     if engine is not None:
         return engine
-    from engine import render_thread
-
     render_thread.configure(getattr(settings, "engine_threads", 0))
     with _lock:
         engine = _engines.get(config)
@@ -184,7 +182,7 @@ class Engine:
         self._budget = None
 
     # --- public API (each runs on the process's render thread: engine.render_thread) --------------
-    @on_render_thread
+    @render_thread.on_render_thread
     def render(self, requests: list[RenderRequest], *, steps: int | None = None, guidance: float | None = None,
                controlnet_scale: float | None = None, progress: Progress | None = None) -> list[RenderResult]:
         """Render a micro-batch of poses (at most ENGINE_BATCH_SIZE, one size): one pipeline call per group."""
@@ -203,7 +201,7 @@ class Engine:
 
         return self._run(requests, width, height, steps, guidance, progress, call_for)
 
-    @on_render_thread
+    @render_thread.on_render_thread
     def text_to_image(self, prompt: str, *, seeds: list[int], width: int, height: int, negative_prompt: str = "",
                       steps: int | None = None, guidance: float | None = None,
                       ip_adapter_image: "Image.Image | None" = None,
@@ -232,8 +230,8 @@ class Engine:
         return out
 
     def describe(self) -> dict:
-        """What a manifest records about the engine: models (ids, revisions, commits), device, dtype, sampler..."""
-        return dict(self._loaded.facts)
+        """What a manifest records: models (ids, revisions, commits), device, dtype, sampler..., torch's threads."""
+        return {**self._loaded.facts, "threads": render_thread.state()["threads"]}
 
     def capabilities(self) -> dict:
         """likeness / garment / inpaint / embeddings as the loaded engine has them (engine.capabilities' shape)."""
@@ -244,7 +242,7 @@ class Engine:
         out["embeddings"] = embeddings_entry(self._loaded.adapter_states)
         return out
 
-    @on_render_thread
+    @render_thread.on_render_thread
     def embed_images(self, images: "list[Image.Image]") -> "list[np.ndarray]":
         """L2-normalised image-encoder embeddings (engine.likeness); EmbeddingUnavailable when none is loaded."""
         from engine.capabilities import embeddings_why

@@ -14,7 +14,8 @@ encoding, database writes) while it renders; a worker (rq) process uses the same
 the speed of a fresh process.
 
 ENGINE_THREADS (default: the CPU cores this process may use) is applied once, on the render thread, before its first
-torch operation (torch.set_num_threads; the inter-op pool gets the same number where torch still allows it). A later
+torch operation (torch_ready(), which the loaders call right before they import torch; torch.set_num_threads, and the
+inter-op pool gets the same number where torch still allows it). A later
 Settings asking for another number is told in the log and keeps the first: the pools exist by then.
 
 A call made on the render thread itself runs directly (a decorated function may call another). Nothing here imports
@@ -25,6 +26,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import sys
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Callable, TypeVar
@@ -67,18 +69,35 @@ def configure(threads: int | None) -> int:
 
 
 def _start() -> None:
-    """The render thread's first act: its torch thread count, then nothing else until work arrives."""
-    global _ident, _threads
+    """The render thread's first act: know itself. Torch is imported later, by the first work that needs it
+    (a load whose weights are missing fails before any torch import, as it does on any thread)."""
+    global _ident
     _ident = threading.get_ident()
-    n = _wanted or cores()
+
+
+def torch_ready():
+    """Import torch on the render thread and give it ENGINE_THREADS, once: loaders call this right before their
+    first torch operation. Returns the torch module."""
+    global _threads
     import torch
 
-    torch.set_num_threads(n)
-    try:
-        torch.set_num_interop_threads(n)
-    except RuntimeError:  # an earlier torch op in this process started the inter-op pool: it keeps its size
-        pass
-    _threads = n
+    if _threads is None and on_thread():
+        n = _wanted or cores()
+        torch.set_num_threads(n)
+        try:
+            torch.set_num_interop_threads(n)
+        except RuntimeError:  # an earlier torch op in this process started the inter-op pool: it keeps its size
+            pass
+        _threads = n
+    return torch
+
+
+def _call(fn: Callable[..., Any], args, kwargs):
+    """What the render thread runs: `fn`, with torch's thread count applied first when torch is already here
+    (imported by another thread, e.g. a test or a benchmark)."""
+    if _threads is None and "torch" in sys.modules:
+        torch_ready()
+    return fn(*args, **kwargs)
 
 
 def _executor() -> ThreadPoolExecutor:
@@ -103,14 +122,14 @@ def submit(fn: Callable[..., Any], *args, **kwargs) -> Future:
         except BaseException as exc:  # noqa: BLE001 - handed to the caller through the future
             fut.set_exception(exc)
         return fut
-    return _executor().submit(fn, *args, **kwargs)
+    return _executor().submit(_call, fn, args, kwargs)
 
 
 def run(fn: Callable[..., Any], *args, **kwargs) -> Any:
     """Run `fn` on the render thread and wait for it (its exception is raised here)."""
     if on_thread():
         return fn(*args, **kwargs)
-    return _executor().submit(fn, *args, **kwargs).result()
+    return _executor().submit(_call, fn, args, kwargs).result()
 
 
 def on_render_thread(fn: F) -> F:

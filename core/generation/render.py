@@ -22,7 +22,8 @@ from core.analytics import metrics
 from core.errors import DomainError, ModelUnavailable
 from core.generation import work
 from core.generation.checks import IDENTITY, INFRASTRUCTURE, POSE, short, short_reason
-from core.generation.identity import below, identity_scores
+from core.generation.identity import below
+from core.generation.micro_batch import Judge, Judged
 from core.generation.state import refresh, refund_pose, retry_seed
 from core.library import templates as lib
 from core.messages import Message
@@ -165,7 +166,7 @@ def render_poses(session: Session, *, generation_id: int, positions: list[int] |
             session.commit()
             continue
         queue.append(_Work(pose, fitted, control, started=time.perf_counter(), plan=plan))
-    job = _Judge(engine=engine, detect=detect, cutout=cutout, ip_image=ip_image, settings=settings,
+    job = Judge(engine=engine, detect=detect, cutout=cutout, ip_image=ip_image, settings=settings,
                  steps=options.get("steps"))
 
     def next_batch():
@@ -227,86 +228,7 @@ def _still_mine(session, queue: list[_Work], worker: str) -> list[_Work]:
     return [w for w in queue if w.pose.id in mine]
 
 
-@dataclass
-class _Judged:
-    """What the render thread made of one pose of a micro-batch: its image and checks, or why it broke."""
-    work: _Work
-    image: Image.Image | None = None
-    quality: object = None
-    face: object = None
-    broken: tuple[Exception, Message] | None = None
-
-
-@dataclass
-class _Judge:
-    """A micro-batch's model work, run as ONE task on the render thread (engine.render_thread): the render (and a
-    worn garment's second call), the product finished into it, the pose check, the likeness score and the
-    product's fidelity. What it decides is stored by _store on the job's own thread."""
-    engine: object
-    detect: object
-    cutout: object
-    ip_image: object
-    settings: Settings
-    steps: int | None = None
-
-    def __call__(self, batch: list[_Work]) -> list[_Judged]:
-        from core.generation.quality import check_image
-        from engine.pipeline import RenderRequest
-
-        engine, settings, ip_image = self.engine, self.settings, self.ip_image
-        garment = _garment_image(self.cutout) if any(w.plan is not None and w.plan.mode == "worn" for w in batch) \
-            else None
-
-        def request(w: _Work, args: dict) -> RenderRequest:
-            worn = w.plan is not None and w.plan.mode == "worn"
-            return RenderRequest(w.pose.prompt or "", w.control, retry_seed(w.pose.seed, w.attempt),
-                                 w.pose.negative_prompt or "", ip_adapter_image=ip_image,
-                                 garment_image=garment if worn else None, **args)
-
-        t0 = time.perf_counter()
-        try:
-            results = engine.render([request(w, w.plan.first() if w.plan else {}) for w in batch], steps=self.steps)
-            images = [r.image for r in results]
-            worn = [(k, w.plan.second(images[k], settings.worn_strength)) for k, w in enumerate(batch)
-                    if w.plan is not None and w.plan.mode == "worn"]
-            if worn:   # the garment warped onto the first image, its region redrawn: one more call for them all
-                again = engine.render([request(batch[k], args) for k, args in worn], steps=self.steps)
-                for (k, _), result in zip(worn, again):
-                    images[k] = result.image
-                    batch[k].pipeline += float(result.timings.get("per_image_s", 0.0))
-        except Exception as exc:  # noqa: BLE001 - the engine broke (out of memory, a bad weight...): not the poses' fault
-            log.exception("the engine failed on a micro-batch of %d poses", len(batch))
-            return [_Judged(w, broken=(exc, Message("render.engine_failed"))) for w in batch]
-        waited = (time.perf_counter() - t0) / len(batch)
-        out: list[_Judged] = []
-        for w, result, image in zip(batch, results, images):
-            # the engine's own per-image time (taken after its lock), not time spent waiting for another job
-            w.pipeline += float(result.timings.get("per_image_s", waited))
-            w.box = None
-            if w.plan is not None:
-                image = w.plan.finish(image)
-                w.box = list(w.plan.box) if w.plan.box else None
-            try:
-                quality = check_image(image=image, template_keypoints=w.keypoints, detector=self.detect,
-                                      threshold=settings.quality_threshold)
-            except Exception as exc:  # noqa: BLE001 - the detector broke: the pose was not judged, so it did not fail
-                log.exception("the pose check failed on pose %s", w.pose.position)
-                out.append(_Judged(w, broken=(exc, Message("render.detector_failed"))))
-                continue
-            w.attempt += 1
-            out.append(_Judged(w, image, quality))
-        passed = [j for j in out if j.broken is None and j.quality.accepted]
-        for j, face in zip(passed, identity_scores(
-                engine=engine, images=[j.image for j in passed], keypoints=[j.work.keypoints for j in passed],
-                reference=ip_image,
-                off_reason=None if settings.ip_adapter != "false" else Message("identity.likeness_off"))):
-            j.face = face
-            if j.work.plan is not None and below(face, settings.identity_threshold) is None:   # it will be kept
-                j.work.fidelity = j.work.plan.fidelity(j.image, engine=engine, settings=settings)
-        return out
-
-
-def _store(session, generation, batch: list[_Work], judged: list[_Judged], *, store, settings, worker: str
+def _store(session, generation, batch: list[_Work], judged: list[Judged], *, store, settings, worker: str
            ) -> list[_Work]:
     """Store a judged micro-batch in ONE transaction: the kept images' files, every pose's row, the templates'
     statistics, the refunds of the failed and the analytics count. Returns the poses to try again."""
@@ -362,15 +284,6 @@ def _plan(product, cutout, keypoints, size, settings):
                         product_type=product.product_type, size=size, mode=settings.product_mode)
 
 
-def _garment_image(cutout):
-    """The garment cut-out on white, RGB: the garment IP-Adapter's image (when one is loaded)."""
-    if cutout is None:
-        return None
-    white = Image.new("RGBA", cutout.size, (255, 255, 255, 255))
-    white.alpha_composite(cutout.convert("RGBA"))
-    return white.convert("RGB")
-
-
 def _mine(pose: GeneratedPose, worker: str | None):
     G = GeneratedPose
     where = [G.id == pose.id, G.status == "running"]
@@ -379,7 +292,7 @@ def _mine(pose: GeneratedPose, worker: str | None):
     return sa.update(G).where(*where)
 
 
-def _accept(session, generation, j: _Judged, staged, store, *, worker: str) -> float | None:
+def _accept(session, generation, j: Judged, staged, store, *, worker: str) -> float | None:
     """Write a kept image's files (in the caller's staged block) and mark its row done — only while the pose is
     still ours. Returns its render seconds, or None when it was no longer ours (its files are then removed again,
     unless the worker that holds it now writes these very keys). The caller commits."""
