@@ -5,10 +5,14 @@ the job runner, --runs times (after a 2-pose warm-up batch that loads the engine
 
 - enqueue: how long start_batch takes (choose templates, plan the rows, charge, assign job ids, queue);
 - wall: start_batch called -> the generation row says completed (its completed_at);
-- pipeline: the sum of the poses' pipeline_seconds (the engine's share of each pose), and the overhead share
-  1 - pipeline / wall (everything that is not the engine: claims, compositing, checks, files, rows,
-  credits, queue hops). With several rq workers rendering at once the sum can exceed the wall time:
-  the share is then negative and says "parallel", not "free";
+- pipeline: the sum of the poses' pipeline_seconds (the engine's share of each pose, as timed in the process that
+  rendered it);
+- clean engine: the same poses' renders (the same requests, rebuilt from the rows: template fitted, control image,
+  product planned, prompt, seed; the same micro-batches) timed in a FRESH process that does nothing else, median of
+  --clean-runs passes. The overhead share is 1 - clean / wall: everything that is not the engine (claims,
+  compositing, checks, files, rows, credits, queue hops) AND any slowdown of the engine in the serving process.
+  "in-process/fresh" is pipeline / clean: how much slower the engine ran where it served the batch (1.00 = as
+  fast as a fresh process). With several rq workers rendering at once the overhead can be negative: "parallel";
 - gallery latency: a poller thread calls core.generation.batches.results(show="accepted") every --poll seconds, as
   the results page does, and records when each pose first shows up; latency = that moment - the pose's
   finished_at. Median and p95 over the poses of a run (bounded below by the polling interval / 2 on
@@ -18,7 +22,7 @@ Medians over runs are printed at the end.
 
     python bench/bench_batch.py [--poses 100] [--runs 3] [--workers in-process|rq] [--poll 1.0]
                                 [--steps 2] [--batch-size 4] [--chunk 8] [--rq-workers 1] [--job-threads 2]
-                                [--database-url URL] [--redis-url URL]
+                                [--clean-runs 3] [--database-url URL] [--redis-url URL]
 
 in-process (default): a throwaway SQLite file, the app's in-process runner (--job-threads threads, the
     app's 2 by default, sharing one engine: a micro-batch waits for the engine lock while the other
@@ -220,6 +224,75 @@ def one_run(setup: Setup, n: int, seed: int, poll: float) -> dict:
                 poll_call=statistics.median(poller.calls) if poller.calls else float("nan"), polls=len(poller.calls))
 
 
+def clean_engine(spec: dict) -> None:
+    """--clean-engine (a fresh process): rebuild the done poses' requests of generation spec["gid"] from the rows,
+    render them in the batch's micro-batches on this (main) thread, print the median total seconds as JSON."""
+    import io
+    import json
+
+    from PIL import Image
+    from sqlmodel import select
+
+    from core.generation.product import plan_product
+    from core.generation.state import retry_seed
+    from core.library.poses.render import render_skeleton
+    from core.library.poses.transforms import fit_to_aspect
+    from core.settings import Settings
+    from db.models import GeneratedPose, PoseGeneration, PoseTemplate, Product
+    from db.session import Database
+    from engine.pipeline import Engine, RenderRequest
+    from engine.config import EngineConfig
+    from core.storage import LocalFileStore
+
+    settings = Settings(**spec["settings"])
+    db = Database.from_url(settings.database_url)
+    store = LocalFileStore(settings.storage_dir)
+    with db.session(write=False) as s:
+        g = s.get(PoseGeneration, spec["gid"])
+        product = s.get(Product, g.product_id)
+        cutout = Image.open(io.BytesIO(store.read(product.cutout_path))).convert("RGBA")
+        rows = list(s.exec(select(GeneratedPose).where(GeneratedPose.generation_id == g.id,
+                                                       GeneratedPose.status == "done").order_by(GeneratedPose.position)))
+        w, h = g.options["width"], g.options["height"]
+        requests = []
+        for r in rows:
+            t = s.get(PoseTemplate, r.template_id)
+            fitted = fit_to_aspect(t.keypoints, w / h, source_aspect=t.aspect).to_json()
+            control = Image.fromarray(render_skeleton(fitted, w, h))
+            plan = plan_product(cutout=cutout, keypoints=fitted, placement=product.placement,
+                                product_type=product.product_type, size=(w, h), mode=settings.product_mode)
+            requests.append(RenderRequest(r.prompt or "", control, retry_seed(r.seed, 0), r.negative_prompt or "",
+                                          **plan.first()))
+        steps = g.options.get("steps")
+    engine = Engine(EngineConfig.from_settings(settings))   # built and run on this thread: a clean process
+    size = settings.engine_batch_size
+    engine.render(requests[:size], steps=steps)              # warm-up
+    totals = []
+    for _ in range(spec["runs"]):
+        t = time.perf_counter()
+        for i in range(0, len(requests), size):
+            engine.render(requests[i:i + size], steps=steps)
+        totals.append(time.perf_counter() - t)
+    print(json.dumps({"seconds": statistics.median(totals), "poses": len(requests)}))
+
+
+def clean_seconds(setup: Setup, gid: int, runs: int) -> float:
+    """The engine time of generation `gid`'s done poses, measured in a fresh process (clean_engine)."""
+    import json
+    import subprocess
+
+    values = {k: str(v) if isinstance(v, Path) else v for k, v in setup.values.items() if k != "redis_url"}
+    spec = json.dumps({"gid": gid, "runs": runs, "settings": values})
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    if setup.args.threads:
+        env["OMP_NUM_THREADS"] = str(setup.args.threads)
+    out = subprocess.run([sys.executable, __file__, "--clean-engine", spec], capture_output=True, text=True, env=env,
+                         check=False)
+    if out.returncode != 0:
+        sys.exit(f"the clean-engine process failed:\n{out.stderr[-3000:]}")
+    return float(json.loads(out.stdout.strip().splitlines()[-1])["seconds"])
+
+
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--poses", type=int, default=100)
@@ -234,7 +307,13 @@ def main(argv=None) -> None:
     p.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     p.add_argument("--database-url", default=None)
     p.add_argument("--redis-url", default=None)
+    p.add_argument("--clean-runs", type=int, default=3, help="passes of the fresh-process engine timing")
+    p.add_argument("--clean-engine", default=None, help=argparse.SUPPRESS)   # the fresh process's own entry
     args = p.parse_args(argv)
+    if args.clean_engine:
+        import json
+
+        return clean_engine(json.loads(args.clean_engine))
 
     import torch
     from transformers.utils import logging as hf_logging
@@ -259,17 +338,23 @@ def main(argv=None) -> None:
         results = []
         for i in range(args.runs):
             r = one_run(setup, args.poses, 1000 + i, args.poll)
+            r["clean"] = clean_seconds(setup, r["gid"], args.clean_runs) * args.poses / max(1, r["done"])
+            r["overhead"] = 1 - r["clean"] / r["wall"]
+            r["slowdown"] = r["pipeline"] / r["clean"] if r["clean"] else float("nan")
             results.append(r)
             print(f"run {i + 1}: {r['status']} {r['done']} done {r['failed']} failed | enqueue {r['enqueue'] * 1000:.0f} ms"
                   f" | wall {r['wall']:.1f}s, pipeline sum {r['pipeline']:.1f}s (render sum {r['render']:.1f}s), "
+                  f"clean engine {r['clean']:.1f}s, in-process/fresh {r['slowdown']:.2f}, "
                   f"overhead {100 * r['overhead']:.1f}% | gallery latency median {r['lat_median']:.2f}s "
                   f"p95 {r['lat_p95']:.2f}s ({r['unseen']} never seen; {r['polls']} polls, "
                   f"{r['poll_call'] * 1000:.1f} ms each)")
         med = {k: statistics.median(r[k] for r in results) for k in ("enqueue", "wall", "pipeline", "overhead",
-                                                                     "lat_median", "lat_p95", "poll_call")}
+                                                                     "lat_median", "lat_p95", "poll_call", "clean",
+                                                                     "slowdown")}
         print(f"median of {len(results)} run(s): enqueue {med['enqueue'] * 1000:.0f} ms ({med['enqueue'] * 1000 / args.poses:.2f}"
               f" ms/pose) | wall {med['wall']:.1f}s ({med['wall'] / args.poses * 1000:.0f} ms/pose) | pipeline "
-              f"{med['pipeline']:.1f}s | overhead {100 * med['overhead']:.1f}% | gallery latency median "
+              f"{med['pipeline']:.1f}s | clean engine {med['clean']:.1f}s | engine here / fresh {med['slowdown']:.2f}"
+              f" | overhead (1 - clean / wall) {100 * med['overhead']:.1f}% | gallery latency median "
               f"{med['lat_median']:.2f}s, p95 {med['lat_p95']:.2f}s | results() call {med['poll_call'] * 1000:.1f} ms")
     finally:
         setup.close()
