@@ -31,6 +31,10 @@ from db.models import GeneratedPose, PoseGeneration, PoseTemplate, User, utcnow
 
 
 BULK_FROM = 100
+# A pose row's JSON columns as an ORM insert writes an unset one (JSON null, not SQL NULL): the bulk insert of
+# start_batch writes them the same.
+_UNSET_JSON = {c.key: None for c in GeneratedPose.__table__.columns
+               if isinstance(getattr(c.type, "impl", c.type), sa.JSON)}
 QUALITY_STEPS = {"draft": 0.5, "standard": 1.0, "high": 1.6}   # x ENGINE_STEPS
 
 
@@ -84,15 +88,53 @@ def unit_price(total: int) -> tuple[str, int]:
     return action, credits.cost(APP, action)
 
 
-def _expected(t: PoseTemplate) -> float:
+def _expected(t) -> float:
     return (t.success_count + lib.PRIOR_SUCCESS * lib.PRIOR_WEIGHT) / (t.usage_count + lib.PRIOR_WEIGHT)
 
 
+VARIETY = 0.75   # each pick from a subcategory multiplies the keys of the rest of it by this
+
+
+def _draw(keys: list[float], groups: list, k: int) -> list[int]:
+    """The first k picks (indices) of: take the i with the largest keys[i] * VARIETY ** (picks so far from
+    groups[i]), on a tie the lowest i, until k are taken. That is max() over the remaining items in order,
+    k times (O(k * n)); here each group's items are kept sorted by key, so a pick looks at one item per group."""
+    by_group: dict = {}
+    for i, g in enumerate(groups):
+        by_group.setdefault(g, []).append(i)
+    for members in by_group.values():
+        members.sort(key=lambda i: (-keys[i], i))
+    used = dict.fromkeys(by_group, 0)
+    out: list[int] = []
+    while len(out) < k:
+        best = best_value = best_group = best_at = None
+        for g, members in by_group.items():
+            f = VARIETY ** used[g]
+            top, at = keys[members[0]] * f, 0
+            # keys that differ can be equal once scaled (rounding; tiny keys that become 0): the lowest index
+            # among those wins, as it does in max(). Scaling keeps the order, so they come first in the list.
+            j = 1
+            while j < len(members) and keys[members[j]] * f == top:
+                if members[j] < members[at]:
+                    at = j
+                j += 1
+            if best is None or top > best_value or (top == best_value and members[at] < best):
+                best, best_value, best_group, best_at = members[at], top, g, at
+        by_group[best_group].pop(best_at)
+        if not by_group[best_group]:
+            del by_group[best_group]
+        used[best_group] += 1
+        out.append(best)
+    return out
+
+
 def choose_templates(session: Session, *, distribution: dict[str, int], rng: random.Random, allow_repeats: bool,
-                     gender: str | None = None) -> list[PoseTemplate]:
+                     gender: str | None = None) -> list[sa.Row]:
     """Templates for each category: drawn by expected success rate (weighted, without replacement), with
     variety — each pick of a subcategory makes the next pick from it less likely. The same template comes
-    twice only when allow_repeats is set and the category has too few."""
+    twice only when allow_repeats is set and the category has too few. Returns (id, description) rows, one
+    per pose in plan order — what planning needs of a template, without an ORM object per template — read in
+    one query for all categories."""
     T = PoseTemplate
     where = [T.is_active.is_(True)]
     if gender in ("female", "male"):
@@ -114,20 +156,18 @@ def choose_templates(session: Session, *, distribution: dict[str, int], rng: ran
         if n > known.get(category, 0) and not allow_repeats:
             raise ValidationFailed("planning.too_few_poses", category=category, have=known[category], n=n,
                                    field="poseDistribution")
-    picked: list[PoseTemplate] = []
-    for category in sorted(distribution):
-        n = distribution[category]
-        if n <= 0:
-            continue
-        pool = list(session.exec(select(T).where(*where, T.category == category).order_by(T.id)))
-        # Efraimidis–Spirakis keys: u^(1/w) ranks a weighted draw without replacement.
-        keyed = [(rng.random() ** (1.0 / max(1e-6, _expected(t) ** 2)), t) for t in pool]
-        chosen, used = [], {}
-        while len(chosen) < min(n, len(pool)):
-            best = max(keyed, key=lambda kt: kt[0] * 0.75 ** used.get(kt[1].subcategory, 0))
-            keyed.remove(best)
-            chosen.append(best[1])
-            used[best[1].subcategory] = used.get(best[1].subcategory, 0) + 1
+    wanted = sorted(c for c, n in distribution.items() if n > 0)
+    pools: dict[str, list[sa.Row]] = {c: [] for c in wanted}
+    for row in session.execute(select(T.id, T.description, T.category, T.subcategory, T.usage_count,
+                                      T.success_count).where(*where, T.category.in_(wanted)).order_by(T.id)):
+        pools[row.category].append(row)
+    picked: list[sa.Row] = []
+    for category in wanted:
+        n, pool = distribution[category], pools[category]
+        # Efraimidis–Spirakis keys: u^(1/w) ranks a weighted draw without replacement (one draw per template of
+        # the category, in id order, the categories in name order: a seeded batch picks what it always has).
+        keys = [rng.random() ** (1.0 / max(1e-6, _expected(t) ** 2)) for t in pool]
+        chosen = [pool[i] for i in _draw(keys, [t.subcategory for t in pool], min(n, len(pool)))]
         while len(chosen) < n:  # allow_repeats: go round the same good picks again
             chosen.append(chosen[len(chosen) % len(pool)])
         picked += chosen
@@ -179,7 +219,7 @@ def start_batch(session: Session, *, user: User, request: BatchRequest, settings
     batch_seed = request.seed if request.seed is not None else secrets.randbelow(SEED_LIMIT)
     rng = random.Random(batch_seed)
     if request.template_ids is not None:
-        templates = [lib.get(session, user=user, template_id=tid) for tid in request.template_ids]
+        templates = lib.get_many(session, user=user, template_ids=request.template_ids)
     else:
         templates = choose_templates(session, distribution=request.pose_distribution, rng=rng,
                                      allow_repeats=request.allow_repeats, gender=avatar.gender)
@@ -195,20 +235,31 @@ def start_batch(session: Session, *, user: User, request: BatchRequest, settings
                  "templateIds": request.template_ids, "checks": checks.planned(settings)})
     session.add(generation)
     session.flush()
-    prompts: dict[int, object] = {}
+    # The rows go in with their job ids in one statement (an executemany), not as 500 ORM objects and a
+    # job-id UPDATE per chunk. One seed per position, drawn in position order after the template picks: the
+    # rng sequence (and so every seed of a seeded batch) is the one planning has always drawn.
+    positions = list(range(len(templates)))
+    jobs = work.plan_jobs(generation_id=generation.id, positions=positions, settings=settings)
+    job_of = {position: job_id for job_id, chunk in jobs for position in chunk}
+    prompts: dict[str | None, object] = {}   # build_prompt reads one thing of a template: its description
+    rows = []
     for position, template in enumerate(templates):
-        if template.id not in prompts:
-            prompts[template.id] = build_prompt(brand_kit=kit, avatar=avatar, product=product, template=template,
-                                                overrides=overrides)
-        prompt = prompts[template.id]
-        session.add(GeneratedPose(user_id=user.id, generation_id=generation.id, template_id=template.id,
-                                  position=position, seed=rng.randrange(SEED_LIMIT), prompt=prompt.positive,
-                                  negative_prompt=prompt.negative, cost=price))
+        if template.description not in prompts:
+            prompts[template.description] = build_prompt(brand_kit=kit, avatar=avatar, product=product,
+                                                         template=template, overrides=overrides)
+        prompt = prompts[template.description]
+        now = utcnow()
+        rows.append(dict(_UNSET_JSON, user_id=user.id, generation_id=generation.id, template_id=template.id,
+                         position=position, status="pending", seed=rng.randrange(SEED_LIMIT), prompt=prompt.positive,
+                         negative_prompt=prompt.negative, quality_checked=False, attempts=0, round=0, cost=price,
+                         created_at=now, job_id=job_of[position], heartbeat_at=now))
+    session.execute(sa.insert(GeneratedPose.__table__), rows)
     credits.charge(session, user_id=user.id, app_id=APP, action=action, quantity=total, ref_type="generation",
                    ref_id=generation.id, idempotency_key=f"batch:{generation.id}")
     generation.credits_reserved = price * total
     session.flush()
-    work.dispatch(session, generation_id=generation.id, positions=list(range(total)), runner=runner, settings=settings)
+    work.dispatch(session, generation_id=generation.id, positions=positions, runner=runner, settings=settings,
+                  jobs=jobs)
     return generation
 
 
@@ -270,8 +321,9 @@ def rerender(session: Session, *, user: User, pose_id: int, settings: Settings, 
     g.options = {**(g.options or {}), "checks": checks.planned(settings)}
     session.add(g)
     session.flush()
-    work.dispatch(session, generation_id=g.id, positions=[position], runner=runner, settings=settings)
-    session.refresh(pose)
+    jobs = work.assign_jobs(session, generation_id=g.id, positions=[position], settings=settings)
+    session.refresh(pose)   # as it is committed (job id, heartbeat), read before a worker can have claimed it
+    work.dispatch(session, generation_id=g.id, positions=[position], runner=runner, settings=settings, jobs=jobs)
     return pose
 
 

@@ -41,17 +41,37 @@ def chunks(positions: list[int], size: int) -> list[list[int]]:
     return [positions[i:i + size] for i in range(0, len(positions), size)]
 
 
+def plan_jobs(*, generation_id: int, positions: list[int], settings: Settings) -> list[tuple[str, list[int]]]:
+    """(job id, positions) for `positions`, JOB_CHUNK_SIZE per job, in position order; nothing is written."""
+    return [(f"apg-g{generation_id}-p{chunk[0]}-{uuid.uuid4().hex[:10]}", chunk)
+            for chunk in chunks(sorted(positions), settings.job_chunk_size)]
+
+
+POSITIONS_PER_STATEMENT = 5000   # + 2 per job: far below SQLite's (3.35+, for RETURNING) and Postgres's limits
+
+
 def assign_jobs(session: Session, *, generation_id: int, positions: list[int], settings: Settings
                 ) -> list[tuple[str, list[int]]]:
-    """Give the pending poses at `positions` job ids, JOB_CHUNK_SIZE per job, in the caller's transaction."""
-    jobs = []
-    for chunk in chunks(sorted(positions), settings.job_chunk_size):
-        job_id = f"apg-g{generation_id}-p{chunk[0]}-{uuid.uuid4().hex[:10]}"
-        session.execute(sa.update(GeneratedPose)
-                        .where(GeneratedPose.generation_id == generation_id, GeneratedPose.position.in_(chunk),
-                               GeneratedPose.status == "pending")
-                        .values(job_id=job_id, heartbeat_at=utcnow()))
-        jobs.append((job_id, chunk))
+    """Give the pending poses at `positions` job ids, JOB_CHUNK_SIZE per job, in the caller's transaction: one
+    UPDATE (per POSITIONS_PER_STATEMENT poses), not one per job. The jobs are runs of the sorted positions, so
+    among the positions asked for, a job holds those up to its last one and past the job before."""
+    G = GeneratedPose
+    jobs = plan_jobs(generation_id=generation_id, positions=positions, settings=settings)
+    now = utcnow()
+    start = 0
+    while start < len(jobs):
+        part, held = [], 0
+        for job in jobs[start:]:
+            if part and held + len(job[1]) > POSITIONS_PER_STATEMENT:
+                break
+            part.append(job)
+            held += len(job[1])
+        start += len(part)
+        job_id = sa.case(*((G.position <= chunk[-1], job_id) for job_id, chunk in part))
+        session.execute(sa.update(G)
+                        .where(G.generation_id == generation_id,
+                               G.position.in_([p for _, chunk in part for p in chunk]), G.status == "pending")
+                        .values(job_id=job_id, heartbeat_at=now))
     return jobs
 
 
@@ -67,12 +87,15 @@ def submit_jobs(runner, *, generation_id: int, jobs: list[tuple[str, list[int]]]
             log.warning("could not queue %s (%s); the reaper will queue it again", job_id, exc)
 
 
-def dispatch(session: Session, *, generation_id: int, positions: list[int], runner, settings: Settings) -> list[str]:
+def dispatch(session: Session, *, generation_id: int, positions: list[int], runner, settings: Settings,
+             jobs: list[tuple[str, list[int]]] | None = None) -> list[str]:
     """Queue pending poses of a generation: job ids committed first, so a worker that starts at once finds
-    them."""
+    them. `jobs`: the poses were written with these job ids and heartbeats already (plan_jobs; start_batch
+    inserts its rows so), and only the commit and the hand-over are left."""
     if not positions:
         return []
-    jobs = assign_jobs(session, generation_id=generation_id, positions=positions, settings=settings)
+    if jobs is None:
+        jobs = assign_jobs(session, generation_id=generation_id, positions=positions, settings=settings)
     session.commit()
     submit_jobs(runner, generation_id=generation_id, jobs=jobs)
     return [j for j, _ in jobs]
