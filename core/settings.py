@@ -69,6 +69,12 @@ class Settings(BaseSettings):
                                             "same files rembg's own releases publish); where a missing rembg "
                                             "model is downloaded from.")
     rembg_revision: str | None = Field(None, description="Revision (commit, tag, branch) of REMBG_REPO.")
+    u2net_home: str | None = Field(
+        None, description="rembg's own variable, read here for the weights check: with REMBG_HOME unset, rembg's "
+                          "folders are U2NET_HOME (models and the legacy flat layout).")
+    xdg_data_home: str | None = Field(
+        None, description="With REMBG_HOME and U2NET_HOME unset, rembg's folders are $XDG_DATA_HOME/rembg and "
+                          "$XDG_DATA_HOME/.u2net instead of ~/.rembg and ~/.u2net.")
 
     # --- pose library ------------------------------------------------------------------------
     pose_flag_below: float = Field(
@@ -156,6 +162,14 @@ class Settings(BaseSettings):
     engine_exact_batches: bool = Field(
         True, description="CPU only: image i of a micro-batch is bit-identical to its seed rendered alone.")
     engine_batch_size: int = Field(4, ge=1, le=32, description="Most poses rendered in one pipeline call.")
+    spaces_zero_gpu: bool = Field(
+        False, description="Set by Hugging Face on a ZeroGPU Space (SPACES_ZERO_GPU): the GPU is lent to the app's "
+                           "own process, so RENDER_PROCESS=auto renders there.")
+    render_process: Literal["auto", "child", "thread"] = Field(
+        "auto", description="Without REDIS_URL, where jobs run: child = one render process of the app, started on "
+                            "first use (the web process never loads torch or the models); thread = threads of the "
+                            "web process; auto = child, except on a ZeroGPU Space (thread: the GPU is lent to the "
+                            "app's own process).")
     engine_threads: int = Field(
         0, ge=0, le=256, description="CPU threads torch uses (on the one render thread that owns torch, set before "
                                      "its first operation). 0: the CPU cores this process may use.")

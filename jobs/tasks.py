@@ -62,6 +62,15 @@ def render_poses(services, generation_id: int, positions: str = "", job_id: str 
         raise
 
 
+def hand_back(services, *, generation_id: int, job_id: str, pid: int) -> int:
+    """The poses of a render job whose process died (jobs.child): pending again at once, for the reaper."""
+    from core.generation import work
+
+    with services.session() as session:
+        return work.forget_job(session, generation_id=generation_id, job_id=job_id,
+                               worker=work.worker_id(job_id, pid=pid))
+
+
 def reap(services) -> dict:
     """One reaper pass (core.generation.work.reap) with this process's runner."""
     from core.generation import work

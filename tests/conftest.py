@@ -15,6 +15,10 @@ from pathlib import Path
 # Tests never reach the real Hub: offline before huggingface_hub is imported by anything (the model-arrival
 # tests turn it off for their local Hub server only, tests/engine/test_model_arrival.py).
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# Jobs run on threads of the test process (RENDER_PROCESS=thread): a child render process per test would add its
+# start-up to hundreds of tests. The app's default, the child render process, has its own tests
+# (tests/test_render_process.py) that set render_process="child".
+os.environ.setdefault("RENDER_PROCESS", "thread")
 
 import pytest  # noqa: E402
 import sqlalchemy as sa  # noqa: E402

@@ -13,6 +13,7 @@ from sqlmodel import select
 
 from core.generation import batches, planning, render as generation_render, state, work
 from core.library import templates as lib
+from core.generation.micro_batch import Judged
 from core.generation.planning import BatchRequest
 from core.errors import Conflict, InsufficientCredits, NotFound, ValidationFailed
 from core.messages import Message
@@ -404,8 +405,8 @@ def test_a_claimed_pose_cancelled_before_the_worker_stores_it_is_dropped(svc):
         failing = check_image(image=Image.new("RGB", result.image.size), template_keypoints=fitted, detector=None)
         assert not failing.accepted   # a blank image
         again = generation_render._store(
-            s, g, [kept, other], [generation_render._Judged(kept, result.image, quality),
-                                  generation_render._Judged(other, result.image, failing)],
+            s, g, [kept, other], [Judged(kept, result.image, quality),
+                                  Judged(other, result.image, failing)],
             store=svc.store, settings=svc.settings, worker=worker)
         assert again == []
     rows = poses(svc, gid)

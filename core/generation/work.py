@@ -32,9 +32,10 @@ log = logging.getLogger(__name__)
 ACTIVE = ("pending", "running")
 
 
-def worker_id(tag: str | None = None) -> str:
-    """host:pid:tag: unique per job run, readable in the database when something goes wrong."""
-    return f"{socket.gethostname()[:40]}:{os.getpid()}:{tag or uuid.uuid4().hex[:8]}"[:128]
+def worker_id(tag: str | None = None, *, pid: int | None = None) -> str:
+    """host:pid:tag: unique per job run, readable in the database when something goes wrong. `pid`: another
+    process's (the app's render process, whose poses the app hands back when it dies)."""
+    return f"{socket.gethostname()[:40]}:{pid or os.getpid()}:{tag or uuid.uuid4().hex[:8]}"[:128]
 
 
 def chunks(positions: list[int], size: int) -> list[list[int]]:
@@ -185,5 +186,17 @@ def release(session: Session, *, generation_id: int, worker: str) -> int:
     n = session.execute(sa.update(G).where(G.generation_id == generation_id, G.worker_id == worker,
                                            G.status == "running")
                         .values(status="pending", worker_id=None, job_id=None, heartbeat_at=None)).rowcount
+    session.commit()
+    return n
+
+
+def forget_job(session: Session, *, generation_id: int, job_id: str, worker: str) -> int:
+    """A job whose process died (the app's render process): its running poses back to pending and its queued ones
+    without the dead job id, so the next reaper pass queues them all at once. Returns how many poses changed."""
+    G = GeneratedPose
+    n = release(session, generation_id=generation_id, worker=worker)
+    n += session.execute(sa.update(G).where(G.generation_id == generation_id, G.job_id == job_id,
+                                            G.status == "pending")
+                         .values(job_id=None, heartbeat_at=None)).rowcount
     session.commit()
     return n
