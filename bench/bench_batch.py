@@ -13,8 +13,8 @@ the job runner, --runs times (after a 2-pose warm-up batch that loads the engine
   compositing, checks, files, rows, credits, queue hops) AND any slowdown of the engine in the serving process.
   "in-process/fresh" is pipeline / clean: how much slower the engine ran where it served the batch (1.00 = as
   fast as a fresh process). With several rq workers rendering at once the overhead can be negative: "parallel";
-- gallery latency: a poller thread calls core.generation.batches.results(show="accepted") every --poll seconds, as
-  the results page does, and records when each pose first shows up; latency = that moment - the pose's
+- gallery latency: a poller thread calls core.generation.batches.results(show="all") every --poll seconds, as
+  the results page does, and records when each pose first shows up done; latency = that moment - the pose's
   finished_at. Median and p95 over the poses of a run (bounded below by the polling interval / 2 on
   average).
 
@@ -59,7 +59,7 @@ def _epoch(dt) -> float:
 
 
 class Poller(threading.Thread):
-    """What the results page does: results(show="accepted") every `interval` seconds; records when each
+    """What the results page does: results(show="all") every `interval` seconds; records when each
     pose id is first seen, and how long each call took."""
 
     def __init__(self, svc, user, gid: int, interval: float):
@@ -76,11 +76,12 @@ class Poller(threading.Thread):
             final = self.done.is_set()  # one last poll after the batch completed
             t = time.perf_counter()
             with self.svc.session() as s:
-                rows, _ = batches.results(s, user=self.user, generation_id=self.gid, show="accepted", limit=500)
+                rows, _ = batches.results(s, user=self.user, generation_id=self.gid, show="all", limit=500)
             now = time.time()
             self.calls.append(time.perf_counter() - t)
             for r in rows:
-                self.seen.setdefault(r.id, now)
+                if r.status == "done":   # kept, checked or not (the bench has no pose detector's weights)
+                    self.seen.setdefault(r.id, now)
             if final:
                 return
             self.done.wait(self.interval)

@@ -432,6 +432,27 @@ class _Hook:
         return out
 
 
+def test_progress_and_counts_move_with_every_micro_batch_and_end_exact(svc):
+    """Each stored micro-batch moves the generation's counters in its own transaction (state.bump); the recount
+    at the end of the job agrees with them."""
+    from engine.pipeline import get_engine
+
+    shop = ready_shop(svc)
+    gid = plan(svc, shop, pose_distribution={"product-holding": 6})   # micro-batches of 2: three render calls
+    seen = {}
+
+    def look(call):
+        if call == 3:   # submitted after the first micro-batch was stored (two are in flight at a time)
+            g = gen(svc, gid)
+            seen.update(done=g.completed_count, progress=g.progress, used=g.credits_used, status=g.status)
+
+    g = render(svc, gid, engine=_Hook(get_engine(svc.settings), look))
+    assert seen["status"] == "running" and seen["done"] >= 2 and seen["progress"] >= 100 * 2 / 6 - 0.1
+    assert seen["used"] == seen["done"] * poses(svc, gid)[0].cost
+    assert (g.status, g.completed_count, g.progress) == ("completed", 6, 100.0)
+    assert g.credits_used == 6 * poses(svc, gid)[0].cost and g.credits_refunded == 0
+
+
 def test_cancel_while_the_engine_renders_drops_the_results(svc):
     from engine.pipeline import get_engine
 

@@ -24,7 +24,7 @@ from core.generation import work
 from core.generation.checks import IDENTITY, INFRASTRUCTURE, POSE, short, short_reason
 from core.generation.identity import below
 from core.generation.micro_batch import Judge, Judged
-from core.generation.state import refresh, refund_pose, retry_seed
+from core.generation.state import bump, refresh, refund_pose, retry_seed
 from core.library import templates as lib
 from core.messages import Message
 from core.settings import Settings
@@ -251,14 +251,16 @@ def _store(session, generation, batch: list[_Work], judged: list[Judged], *, sto
         kept.append(j)
     try:
         with store.staged() as staged:
-            stored = [_accept(session, generation, j, staged, store, worker=worker) for j in kept]
-            for w, reason, how in failed:
-                _fail(session, generation, w.pose, reason, worker=worker, **how)
-            done = [s for s in stored if s is not None]
+            stored = [(j.work.pose.cost, _accept(session, generation, j, staged, store, worker=worker)) for j in kept]
+            lost = [w.pose.cost for w, reason, how in failed
+                    if _fail(session, generation, w.pose, reason, worker=worker, **how)]
+            done = [(cost, seconds) for cost, seconds in stored if seconds is not None]
             if done:
                 metrics.record_created(session, user_id=generation.user_id, brand_kit_id=generation.brand_kit_id,
-                                       design_type="pose", seconds=sum(s for s in done), count=len(done),
+                                       design_type="pose", seconds=sum(s for _, s in done), count=len(done),
                                        at=utcnow(), settings=settings)
+            bump(session, generation_id=generation.id, done=len(done), failed=len(lost),
+                 used=sum(cost for cost, _ in done), refunded=sum(lost))
             session.commit()
     finally:
         for w in batch:
@@ -348,18 +350,19 @@ def _identity_values(identity) -> dict:
 
 
 def _fail(session, generation, pose: GeneratedPose, reason: Message, *, score=None, attempts=None,
-          worker: str | None = None, kind: str = POSE, identity=None) -> None:
+          worker: str | None = None, kind: str = POSE, identity=None) -> bool:
     """Mark a running pose failed and refund what it held — only if it is still ours. Only a pose failure
     (kind POSE, after its attempts) counts against its template; an infrastructure failure does not. The caller
-    commits (with the rest of its micro-batch)."""
+    commits (with the rest of its micro-batch). Returns whether the pose was still ours (and is now failed)."""
     values = dict(status="failed", error=reason.english, error_code=reason.code,
                   error_params=reason.to_dict()["params"], finished_at=utcnow(), quality_score=score,
                   failure_kind=kind, **_identity_values(identity))
     if attempts is not None:
         values["attempts"] = attempts
     if session.execute(_mine(pose, worker).values(**values)).rowcount != 1:   # no longer ours: nothing changed
-        return
+        return False
     if pose.template_id is not None and attempts is not None and kind == POSE:
         lib.record_result(session, template_id=pose.template_id, accepted=False, quality_score=score)
     refund_pose(session, generation_id=generation.id, user_id=pose.user_id, position=pose.position,
                 round_=pose.round, amount=pose.cost, reason=reason.english)
+    return True

@@ -66,6 +66,20 @@ def refund_pose(session, *, generation_id: int, user_id: int, position: int, rou
                        idempotency_key=f"poserefund:{generation_id}:{position}:{round_}")
 
 
+def bump(session, *, generation_id: int, done: int = 0, failed: int = 0, used: int = 0, refunded: int = 0) -> None:
+    """Move a generation's counters by what one micro-batch stored, in the caller's transaction: atomic increments
+    (several workers may store at once), no recount; so the Results page's numbers and progress move with every
+    micro-batch. refresh() recounts exactly from the rows when a job ends and decides the final status."""
+    if not (done or failed):
+        return
+    P = PoseGeneration
+    moved = P.progress + 100.0 * (done + failed) / sa.case((P.total_poses > 0, P.total_poses), else_=1)
+    session.execute(sa.update(P).where(P.id == generation_id).values(
+        completed_count=P.completed_count + done, failed_count=P.failed_count + failed,
+        progress=sa.case((moved > 100.0, 100.0), else_=moved), credits_used=P.credits_used + used,
+        credits_refunded=P.credits_refunded + refunded, updated_at=utcnow()))
+
+
 def refresh(session, generation: PoseGeneration) -> PoseGeneration:
     """Recount a generation from its pose rows and its ledger: counts, progress, credits, final status."""
     session.refresh(generation, with_for_update=True)   # recounts run one at a time (Postgres row lock)
