@@ -15,8 +15,9 @@ made with PG_ADMIN_URL, default postgresql+psycopg://postgres@127.0.0.1:5432/tes
 For each: the median ms of --runs start_batch calls (old and new alternate, each with its own seed), the SQL
 statements one call sends (a before_cursor_execute listener: an executemany counts once), old / new, and
 whether the old and the new way plan the same rows for the same seed (template, seed, prompts, cost per
-position), and how many prompts the new way builds and how long core.prompts.build_prompt takes for them
-(once per distinct template description; the old way built one per distinct template).
+position), and how many prompts each way builds and how long they take (the PromptTimer)
+(once per distinct template description, by one PromptBuilder per batch; the old way called build_prompt
+once per distinct template).
 
     python bench/bench_planning.py [--runs 9] [--poses 500] [--sqlite-only] [--database-url URL]
 """
@@ -165,22 +166,33 @@ class Recorder:
 
 
 class PromptTimer:
-    """Times core.prompts.build_prompt (both ways call it once per prompt they build)."""
+    """Times the prompts: core.prompts.build_prompt (the old way calls it once per prompt it builds) and
+    core.prompts.PromptBuilder (the new way makes one per batch and calls for_template once per prompt).
+    Only the outermost call counts (build_prompt is itself a PromptBuilder); `calls` counts prompts."""
 
     def __init__(self):
         import core.prompts
 
-        self.seconds, self.calls, real = 0.0, 0, core.prompts.build_prompt
+        self.seconds, self.calls, self.depth = 0.0, 0, 0
 
-        def timed(**kwargs):
-            t = time.perf_counter()
-            try:
-                return real(**kwargs)
-            finally:
-                self.seconds += time.perf_counter() - t
-                self.calls += 1
+        def timing(real, counts):
+            def timed(*args, **kwargs):
+                if self.depth:
+                    return real(*args, **kwargs)
+                self.depth += 1
+                t = time.perf_counter()
+                try:
+                    return real(*args, **kwargs)
+                finally:
+                    self.seconds += time.perf_counter() - t
+                    self.calls += counts
+                    self.depth -= 1
+            return timed
 
-        core.prompts.build_prompt = timed
+        builder = core.prompts.PromptBuilder
+        core.prompts.build_prompt = timing(core.prompts.build_prompt, 1)
+        builder.__init__ = timing(builder.__init__, 0)
+        builder.for_template = timing(builder.for_template, 1)
 
 
 class Statements:
@@ -284,11 +296,13 @@ def bench_database(label: str, url: str, root: Path, args, prompts: PromptTimer)
             r = dict(db=label, case=name, new_ms=new * 1000, old_ms=old * 1000, ratio=old / new,
                      new_sql=counts["new"][0], old_sql=counts["old"][0], jobs=counts["new"][1],
                      prompts=counts["new"][2], prompt_ms=statistics.median(in_prompts["new"]) * 1000,
+                     old_prompts=counts["old"][2], old_prompt_ms=statistics.median(in_prompts["old"]) * 1000,
                      same=plans["new"] == plans["old"])
             out.append(r)
             print(f"{label:8} {name:32} new {r['new_ms']:7.1f} ms {r['new_sql']:4d} statements | old "
                   f"{r['old_ms']:7.1f} ms {r['old_sql']:4d} statements | old/new {r['ratio']:5.1f}x | "
-                  f"new: {r['prompts']} prompts built in {r['prompt_ms']:.1f} ms | {r['jobs']} jobs submitted | "
+                  f"prompts: new {r['prompts']} in {r['prompt_ms']:.1f} ms, old {r['old_prompts']} in "
+                  f"{r['old_prompt_ms']:.1f} ms | {r['jobs']} jobs submitted | "
                   f"same plan {'yes' if r['same'] else 'NO'}", flush=True)
         return out
     finally:

@@ -5,6 +5,14 @@ always give the same strings.
                      overrides=PromptOverrides(extra="sunlit cafe", style_preset="lifestyle"))
     p.positive, p.negative, p.tokens, p.dropped
 
+    builder = PromptBuilder(brand_kit=kit, avatar=avatar, product=product, overrides=overrides)
+    builder.for_template(template)      # == build_prompt(..., template=template), character for character
+
+A batch plans hundreds of templates for one brand kit, avatar and product: `PromptBuilder` works out
+everything that does not depend on the template (the subject, product, clothing, user, look, tone and
+quality phrases, and the whole negative prompt) once, and `for_template` only adds the pose words and
+fits the result. `build_prompt` is `PromptBuilder(...).for_template(template)`.
+
 Inputs are read by attribute or by key, so SQLModel rows (BrandKit, Avatar, Product, PoseTemplate),
 the library's template dicts and plain dicts all work; any of them may be None. Fields read:
 brand_kit.tone; avatar.gender / age_range / style / ethnicity; product.name / product_type /
@@ -19,6 +27,7 @@ end (`fit_phrases`). What was left out is reported in `Prompt.dropped`.
 """
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass
@@ -115,6 +124,7 @@ class Prompt:
 
 # --- token estimate ------------------------------------------------------------------------
 _PIECES = re.compile(r"'(?:s|t|re|ve|m|ll|d)|[^\W\d_]+|\d|[^\s\w]+|_+", re.UNICODE)
+_PUNCTUATION = re.compile(r"[^\s\w]", re.UNICODE)   # a character that _PIECES puts in a punctuation run
 
 
 # common English words (one CLIP token each) of placements and the library's pose descriptions
@@ -149,6 +159,24 @@ def estimate_tokens(text: str) -> int:
     return count
 
 
+@functools.lru_cache(maxsize=8192)
+def _phrase_cost(text: str) -> tuple[int, bool]:
+    """(estimate_tokens(text), whether its lower-cased text ends in punctuation). A phrase's pieces are the
+    same alone as in ", ".join(...) of phrases (the ", " separator ends every piece but a punctuation run,
+    and blocks the one context-dependent lower-casing, a final sigma), so a joined text's estimate is the
+    phrases' estimates plus one per comma, less one per comma that continues a phrase's final punctuation
+    run. Pure, so cached: a batch's fixed phrases are estimated once."""
+    low = text.lower()
+    return estimate_tokens(text), bool(low) and _PUNCTUATION.match(low[-1]) is not None
+
+
+def _joined_tokens(costs: list[tuple[int, bool]]) -> int:
+    """estimate_tokens(", ".join(texts)) from the texts' _phrase_cost, in their order."""
+    if not costs:
+        return 0
+    return sum(t for t, _ in costs) + len(costs) - 1 - sum(1 for _, punct in costs[:-1] if punct)
+
+
 # --- phrase helpers -----------------------------------------------------------------------
 def _get(obj: Any, name: str, default: Any = None) -> Any:
     if obj is None:
@@ -158,13 +186,16 @@ def _get(obj: Any, name: str, default: Any = None) -> Any:
     return getattr(obj, name, default)
 
 
+_CONTROL = {**{i: " " for i in range(32)}, 127: " "}   # control characters -> spaces
+_SPACES = re.compile(r"\s+")
+
+
 def clean_text(text: Any, max_chars: int | None = None) -> str:
     """One line of user text: control characters out, whitespace collapsed, stray commas trimmed, and
     at most `max_chars` long, cut before a word rather than inside one."""
     if text is None:
         return ""
-    text = "".join(" " if (ord(c) < 32 or ord(c) == 127) else c for c in str(text))
-    text = re.sub(r"\s+", " ", text).strip(" ,;")
+    text = _SPACES.sub(" ", str(text).translate(_CONTROL)).strip(" ,;")
     if max_chars is not None and len(text) > max_chars:
         cut = text[:max_chars + 1].rsplit(" ", 1)[0] if " " in text[:max_chars + 1] else text[:max_chars]
         text = cut.strip(" ,;")
@@ -234,24 +265,25 @@ def fit_phrases(phrases: list[tuple[str, int]], limit: int = TOKEN_LIMIT) -> tup
             seen.add(text.lower())
             kept.append((text, rank))
     dropped: list[str] = []
-    joined = lambda items: ", ".join(t for t, _ in items)  # noqa: E731
-    while kept and estimate_tokens(joined(kept)) > limit:
+    # costs[i] is _phrase_cost(kept[i][0]); _joined_tokens(costs) is estimate_tokens of the joined text
+    costs = [_phrase_cost(text) for text, _ in kept]
+    while kept and (excess := _joined_tokens(costs) - limit) > 0:
         worst = max(range(len(kept)), key=lambda i: (kept[i][1], i))
         text, rank = kept[worst]
-        excess = estimate_tokens(joined(kept)) - limit
         words = text.split(" ")
-        if (rank < PRESET and estimate_tokens(text) > excess and len(words) > 1) or len(kept) == 1:
+        if (rank < PRESET and costs[worst][0] > excess and len(words) > 1) or len(kept) == 1:
             cut = []
-            while len(words) > 1 and estimate_tokens(joined(kept[:worst] + [(" ".join(words), rank)]
-                                                           + kept[worst + 1:])) > limit:
+            before, after = costs[:worst], costs[worst + 1:]
+            while len(words) > 1 and _joined_tokens(before + [_phrase_cost(" ".join(words))] + after) > limit:
                 cut.insert(0, words.pop())
             kept[worst] = (" ".join(words).rstrip(" ;:."), rank)
+            costs[worst] = _phrase_cost(kept[worst][0])
             if cut:
                 dropped.append(" ".join(cut))
                 continue
         dropped.append(kept.pop(worst)[0])
-    text = joined(kept)
-    return text, estimate_tokens(text), tuple(dropped)
+        costs.pop(worst)
+    return ", ".join(t for t, _ in kept), _joined_tokens(costs), tuple(dropped)
 
 
 def _negative(base: str, overrides: PromptOverrides | None, extra: str = "") -> tuple[str, int]:
@@ -264,26 +296,51 @@ def _negative(base: str, overrides: PromptOverrides | None, extra: str = "") -> 
     return text, tokens
 
 
+class PromptBuilder:
+    """The prompts of one brand kit, avatar, product and overrides, for any number of templates: what does
+    not depend on the template is worked out once, here; `for_template` adds the pose words and fits.
+
+        builder = PromptBuilder(brand_kit=kit, avatar=avatar, product=product, overrides=overrides)
+        prompt = builder.for_template(template)     # == build_prompt(..., template=template)
+    """
+
+    __slots__ = ("_before", "_after", "_negative", "_negative_tokens")
+
+    def __init__(self, *, brand_kit: Any = None, avatar: Any = None, product: Any = None,
+                 overrides: PromptOverrides | None = None) -> None:
+        # the phrases in the order build_prompt has always used: who, the product, clothing | the pose | the
+        # user's words, the look, the brand's mood, quality words
+        subject, pos, obj = _subject(avatar, "photo of")
+        before = list(subject)
+        if product is not None:
+            before.append((placement_phrase(product=product, placement=_get(product, "placement"), pos=pos,
+                                            obj=obj), PRODUCT))
+        style = _get(avatar, "style")
+        before += _phrases(CLOTHING_WORDS.get(style or "", ""), CLOTHING)
+        after: list[tuple[str, int]] = []
+        if overrides is not None:
+            after += _phrases(clean_text(overrides.extra), USER)
+            after += _phrases(STYLE_PRESETS.get(overrides.style_preset or "", ""), PRESET)
+        tone = _get(brand_kit, "tone")
+        after += _phrases(TONE_WORDS.get(tone or "", ""), TONE)
+        after += _phrases(QUALITY_WORDS, QUALITY)
+        self._before, self._after = tuple(before), tuple(after)
+        self._negative, self._negative_tokens = _negative(NEGATIVE, overrides,
+                                                          MODEST_NEGATIVE if style == "modest-hijab" else "")
+
+    def for_template(self, template: Any = None) -> Prompt:
+        """The positive and negative prompt of one pose render of `template` (only its description is read)."""
+        phrases = [*self._before, *_phrases(clean_text(_get(template, "description"), 300).lower(), POSE),
+                   *self._after]
+        positive, tokens, dropped = fit_phrases(phrases)
+        return Prompt(positive, self._negative, tokens, self._negative_tokens, dropped)
+
+
 def build_prompt(*, brand_kit: Any = None, avatar: Any = None, product: Any = None, template: Any = None,
                  overrides: PromptOverrides | None = None) -> Prompt:
     """The positive and negative prompt of one pose render (see the module docstring)."""
-    subject, pos, obj = _subject(avatar, "photo of")
-    phrases = list(subject)
-    if product is not None:
-        phrases.append((placement_phrase(product=product, placement=_get(product, "placement"), pos=pos, obj=obj),
-                        PRODUCT))
-    style = _get(avatar, "style")
-    phrases += _phrases(CLOTHING_WORDS.get(style or "", ""), CLOTHING)
-    phrases += _phrases(clean_text(_get(template, "description"), 300).lower(), POSE)
-    if overrides is not None:
-        phrases += _phrases(clean_text(overrides.extra), USER)
-        phrases += _phrases(STYLE_PRESETS.get(overrides.style_preset or "", ""), PRESET)
-    tone = _get(brand_kit, "tone")
-    phrases += _phrases(TONE_WORDS.get(tone or "", ""), TONE)
-    phrases += _phrases(QUALITY_WORDS, QUALITY)
-    positive, tokens, dropped = fit_phrases(phrases)
-    negative, negative_tokens = _negative(NEGATIVE, overrides, MODEST_NEGATIVE if style == "modest-hijab" else "")
-    return Prompt(positive, negative, tokens, negative_tokens, dropped)
+    return PromptBuilder(brand_kit=brand_kit, avatar=avatar, product=product, overrides=overrides) \
+        .for_template(template)
 
 
 def avatar_prompt(*, text: str | None, traits: Any = None, overrides: PromptOverrides | None = None) -> Prompt:

@@ -1,6 +1,8 @@
 """core.prompts: deterministic prompts from brand kit, avatar, product and template; overrides; CLIP's limit."""
 from __future__ import annotations
 
+import math
+import random
 import re
 
 import pytest
@@ -10,7 +12,8 @@ from core.catalog.avatars import AGE_RANGES, ETHNICITIES, STYLES, AvatarTraits
 from core.catalog.brand_kits import TONES
 from core.errors import ValidationFailed
 from core.catalog.products import PLACEMENTS, PRODUCT_TYPES
-from core.prompts import TOKEN_LIMIT, Prompt, PromptOverrides, avatar_prompt, build_prompt, estimate_tokens
+from core.prompts import (TOKEN_LIMIT, Prompt, PromptBuilder, PromptOverrides, avatar_prompt, build_prompt,
+                          estimate_tokens, fit_phrases)
 from db.models import Avatar, BrandKit, PoseTemplate, Product
 
 KIT = {"tone": "luxury"}
@@ -184,3 +187,168 @@ def test_avatar_prompt():
                                                                          "style": "traditional",
                                                                          "ethnicity": "southeast-asian"}) == p
     assert avatar_prompt(text=None, traits=None).positive.startswith("portrait photo of a person")
+
+
+# --- PromptBuilder: a batch's prompts, character for character build_prompt's -------------------------------
+
+# build_prompt, clean_text and fit_phrases as they were before PromptBuilder (commit 29a16c7), word for word:
+# the reference the builder (and build_prompt, now a PromptBuilder) must reproduce exactly.
+def _reference_clean_text(text, max_chars=None):
+    if text is None:
+        return ""
+    text = "".join(" " if (ord(c) < 32 or ord(c) == 127) else c for c in str(text))
+    text = re.sub(r"\s+", " ", text).strip(" ,;")
+    if max_chars is not None and len(text) > max_chars:
+        cut = text[:max_chars + 1].rsplit(" ", 1)[0] if " " in text[:max_chars + 1] else text[:max_chars]
+        text = cut.strip(" ,;")
+    return text
+
+
+def _reference_estimate_tokens(text):
+    count = 0
+    for piece in re.findall(r"'(?:s|t|re|ve|m|ll|d)|[^\W\d_]+|\d|[^\s\w]+|_+", text.lower()):
+        if piece[0].isalpha() and piece not in prompts._VOCAB and len(piece) > 5:
+            count += 1 + math.ceil((len(piece) - 5) / 5)
+        else:
+            count += 1
+    return count
+
+
+def _reference_fit_phrases(phrases, limit=TOKEN_LIMIT):
+    estimate = _reference_estimate_tokens
+    seen, kept = set(), []
+    for text, rank in phrases:
+        if text.lower() not in seen:
+            seen.add(text.lower())
+            kept.append((text, rank))
+    dropped = []
+    joined = lambda items: ", ".join(t for t, _ in items)  # noqa: E731
+    while kept and estimate(joined(kept)) > limit:
+        worst = max(range(len(kept)), key=lambda i: (kept[i][1], i))
+        text, rank = kept[worst]
+        excess = estimate(joined(kept)) - limit
+        words = text.split(" ")
+        if (rank < prompts.PRESET and estimate(text) > excess and len(words) > 1) or len(kept) == 1:
+            cut = []
+            while len(words) > 1 and estimate(joined(kept[:worst] + [(" ".join(words), rank)]
+                                                    + kept[worst + 1:])) > limit:
+                cut.insert(0, words.pop())
+            kept[worst] = (" ".join(words).rstrip(" ;:."), rank)
+            if cut:
+                dropped.append(" ".join(cut))
+                continue
+        dropped.append(kept.pop(worst)[0])
+    text = joined(kept)
+    return text, estimate(text), tuple(dropped)
+
+
+def _reference_build_prompt(*, brand_kit=None, avatar=None, product=None, template=None, overrides=None):
+    P, get, clean = prompts, prompts._get, _reference_clean_text
+
+    def phrases(text, rank):
+        return [(p, rank) for p in (clean(s) for s in text.split(",")) if p]
+
+    def negative(base, extra=""):
+        if overrides is not None and overrides.negative is not None:
+            base, extra = overrides.negative, ""
+        parts = phrases(base, 0) + phrases(extra, 1)
+        if overrides is not None and overrides.extra_negative:
+            parts += phrases(overrides.extra_negative, 0)
+        text, tokens, _ = _reference_fit_phrases(parts)
+        return text, tokens
+
+    subject, pos, obj = P._subject(avatar, "photo of")
+    out = list(subject)
+    if product is not None:
+        out.append((P.placement_phrase(product=product, placement=get(product, "placement"), pos=pos, obj=obj),
+                    P.PRODUCT))
+    style = get(avatar, "style")
+    out += phrases(P.CLOTHING_WORDS.get(style or "", ""), P.CLOTHING)
+    out += phrases(clean(get(template, "description"), 300).lower(), P.POSE)
+    if overrides is not None:
+        out += phrases(clean(overrides.extra), P.USER)
+        out += phrases(P.STYLE_PRESETS.get(overrides.style_preset or "", ""), P.PRESET)
+    out += phrases(P.TONE_WORDS.get(get(brand_kit, "tone") or "", ""), P.TONE)
+    out += phrases(P.QUALITY_WORDS, P.QUALITY)
+    positive, tokens, dropped = _reference_fit_phrases(out)
+    neg, neg_tokens = negative(P.NEGATIVE, P.MODEST_NEGATIVE if style == "modest-hijab" else "")
+    return Prompt(positive, neg, tokens, neg_tokens, dropped)
+
+
+LONG_NAME = "Supercalifragilistic Moisturising Überkrem ΣΟΦΙΑ 250ml!!"
+BATCH_INPUTS = [  # (brand kit, avatar, product, overrides): the shop's own, and ones that crowd the 75 tokens
+    (KIT, AVATAR, PRODUCT, None),
+    (None, None, None, None),
+    ({"tone": "friendly"}, {"gender": "female"}, {"name": "Serum", "product_type": "bottle",
+                                                  "placement": "hand-right"}, PromptOverrides(extra="sunlit cafe")),
+    ({"tone": "playful"}, {"gender": "male", "age_range": "55+", "style": "streetwear", "ethnicity": "latino"},
+     {"name": LONG_NAME, "product_type": "jar", "placement": "both-hands"},
+     PromptOverrides(extra="batik pattern background, morning light; hyperrealistic embroidered songket",
+                     style_preset="studio", extra_negative="sunglasses, hat.")),
+    ({"tone": "elegant"}, {"gender": "female", "age_range": "18-24", "style": "traditional", "ethnicity": "latino"},
+     {"name": "Tote", "product_type": "bag", "placement": "worn"},
+     PromptOverrides(extra=" ".join(["kebaya"] * 70), negative="blurry, dark...", style_preset="lifestyle")),
+    ({"tone": "bold"}, {"gender": "x", "age_range": "35-44", "style": "modest-hijab"},
+     {"name": "", "product_type": "other", "placement": "displayed"}, PromptOverrides(style_preset="street")),
+    (BrandKit(user_id=1, brand_name="Kopi", colors=["#000000"], fonts=[], tone="minimalist"),
+     Avatar(user_id=1, brand_kit_id=1, name="Sari", image_path="a", thumbnail_path="b", width=1, height=1, **AVATAR),
+     Product(user_id=1, name="Kopi Susu Gula Aren", product_type="pouch", placement="table", original_path="o",
+             thumbnail_path="t", width=1, height=1), PromptOverrides(extra="wooden cafe counter, steam")),
+]
+
+
+@pytest.fixture(scope="module")
+def shipped_templates():
+    from core.library.poses.library import load_library
+
+    library = load_library()
+    assert len(library) >= 600 and all(t["description"] for t in library)
+    return library
+
+
+@pytest.mark.parametrize("case", range(len(BATCH_INPUTS)))
+def test_builder_gives_build_prompts_prompt_for_every_shipped_template(case, shipped_templates):
+    kit, avatar, product, overrides = BATCH_INPUTS[case]
+    builder = PromptBuilder(brand_kit=kit, avatar=avatar, product=product, overrides=overrides)
+    dropping = 0
+    for template in shipped_templates:
+        built = builder.for_template(template)
+        assert built == build_prompt(brand_kit=kit, avatar=avatar, product=product, template=template,
+                                     overrides=overrides), template["id"]
+        assert built == _reference_build_prompt(brand_kit=kit, avatar=avatar, product=product, template=template,
+                                                overrides=overrides), template["id"]
+        assert built.tokens == estimate_tokens(built.positive) <= TOKEN_LIMIT
+        assert built.negative_tokens == estimate_tokens(built.negative)
+        dropping += bool(built.dropped)
+    if case >= 3:
+        assert dropping, "these inputs crowd the token budget: the cutting path is compared too"
+    # a row reads like its dict, and the builder is unchanged by what it built
+    row = PoseTemplate(key="k", name="n", category="sitting", keypoints=[None] * 18,
+                       description=shipped_templates[0]["description"])
+    assert builder.for_template(row) == builder.for_template(shipped_templates[0])
+    assert builder.for_template(None) == build_prompt(brand_kit=kit, avatar=avatar, product=product,
+                                                      overrides=overrides)
+
+
+def _random_phrase(rng: random.Random) -> str:
+    pieces = ["photo", "of", "a", "woman", "hyaluronic", "Überkrem", "ΣΟΦΙΑΣ", "Σ", "İstanbul", "e\u0301", "it's",
+              "'re", "'", "rock'n'roll", "25-34", "250ml", "x2", "snake_case", "__", "!!", "...", ".", ";", ":",
+              "?", "(left)", "…", "«quote»", "naïve", "ΣΣ.", "ß", "ﬁne", "\u00b2", "½", "日本語", "", "-"]
+    return " ".join(rng.choice(pieces) for _ in range(rng.randint(1, 9))).strip(" ") \
+        + rng.choice(["", "", ".", "'", "!", "Σ", "\u0301", " ", ", more"])
+
+
+def test_fit_phrases_matches_the_whole_text_estimate_on_awkward_text():
+    """fit_phrases estimates a joined text from its phrases' estimates; on awkward text (punctuation at a
+    phrase's end that the comma continues, final sigmas, combining marks, digits, apostrophes, empty and
+    repeated phrases) it must cut and drop exactly as estimating the whole joined text did."""
+    rng = random.Random(17)
+    for _ in range(3000):
+        phrases = [(_random_phrase(rng), rng.randint(0, 7)) for _ in range(rng.randint(0, 14))]
+        limit = rng.choice([0, 1, 5, 20, 40, TOKEN_LIMIT])
+        text, tokens, dropped = fit_phrases(phrases, limit)
+        assert (text, tokens, dropped) == _reference_fit_phrases(phrases, limit), (phrases, limit)
+        assert tokens == estimate_tokens(text)
+    for text in ("", "a", "a\x00b\x7f c\td\n", "  ,; x ,; ", "é" * 400 + " b", "ab " * 300):
+        for most in (None, 0, 1, 10, 300):
+            assert prompts.clean_text(text, most) == _reference_clean_text(text, most)

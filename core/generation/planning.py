@@ -205,7 +205,7 @@ def start_single(session: Session, *, user: User, request: TryOne, settings: Set
 def start_batch(session: Session, *, user: User, request: BatchRequest, settings: Settings, runner) -> PoseGeneration:
     """Plan one row per pose, reserve the credits and queue the work, in one transaction. Any check that
     fails (limit, credits, someone else's avatar...) leaves nothing planned."""
-    from core.prompts import PromptOverrides, build_prompt
+    from core.prompts import PromptBuilder, PromptOverrides
 
     total = request.total_poses
     if total > settings.max_poses_per_generation:
@@ -241,12 +241,14 @@ def start_batch(session: Session, *, user: User, request: BatchRequest, settings
     positions = list(range(len(templates)))
     jobs = work.plan_jobs(generation_id=generation.id, positions=positions, settings=settings)
     job_of = {position: job_id for job_id, chunk in jobs for position in chunk}
-    prompts: dict[str | None, object] = {}   # build_prompt reads one thing of a template: its description
+    # What the prompts share (kit, avatar, product, overrides, the negative prompt) is worked out once; a
+    # prompt reads one thing of a template, its description, so one is built per distinct description.
+    builder = PromptBuilder(brand_kit=kit, avatar=avatar, product=product, overrides=overrides)
+    prompts: dict[str | None, object] = {}
     rows = []
     for position, template in enumerate(templates):
         if template.description not in prompts:
-            prompts[template.description] = build_prompt(brand_kit=kit, avatar=avatar, product=product,
-                                                         template=template, overrides=overrides)
+            prompts[template.description] = builder.for_template(template)
         prompt = prompts[template.description]
         now = utcnow()
         rows.append(dict(_UNSET_JSON, user_id=user.id, generation_id=generation.id, template_id=template.id,
