@@ -17,7 +17,8 @@ Where the weights are looked for (the same places rembg 2.0.86 itself looks, min
   (what `REMBG_HOME=<home> rembg d <name>` writes). Checked before rembg is even imported, so a missing
   file fails in microseconds.
 - unset: rembg's own defaults: `~/.rembg/models/<name>/<name>.onnx` or `~/.u2net/<name>.onnx` (rembg
-  honours its U2NET_HOME / REMBG_HOME / XDG_DATA_HOME variables there).
+  honours its U2NET_HOME / REMBG_HOME / XDG_DATA_HOME variables there; Settings read them too, and
+  `find_weights` with hub_for(settings) works the folders out the same way without importing rembg).
 
 When the file is in none of those folders and a `Hub` is given (hub_for(settings): every caller in the app
 passes one), a named model arrives like every other model (engine.downloads): MODEL_DIR/<REMBG_REPO>/<file>,
@@ -32,9 +33,10 @@ inside these functions.
 """
 from __future__ import annotations
 
+import os
 import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -102,6 +104,38 @@ def _rembg_default_candidates(spec: ModelSpec, cls) -> list[Path]:
     return [Path(cls.model_dir()) / spec.file, Path(cls.legacy_home()) / spec.file]
 
 
+# rembg 2.0.86's local sessions (`rembg.sessions.sessions`): for these names rembg's default folders are known
+# without importing rembg (about a minute the first time in a fresh venv, ~200 MB in the process). A name not
+# listed here is asked of rembg itself, which says whether it knows it.
+LOCAL_SESSIONS = frozenset({
+    "ben_custom", "birefnet-cod", "birefnet-dis", "birefnet-general", "birefnet-general-fp16", "birefnet-general-lite",
+    "birefnet-hrsod", "birefnet-massive", "birefnet-portrait", "bria-rmbg", "dis_custom", "isnet-anime",
+    "isnet-general-use", "silueta", "u2net", "u2net_cloth_seg", "u2net_custom", "u2net_human_seg", "u2netp"})
+
+
+@dataclass(frozen=True)
+class RembgFolders:
+    """rembg 2.0.86's default folders (BaseSession.legacy_home, rembg_home, model_dir), worked out from the
+    variables rembg reads, as Settings read them (u2net_home, xdg_data_home; REMBG_HOME is Settings.rembg_home,
+    so it is unset wherever these are used): where an unset REMBG_HOME looks, without importing rembg."""
+
+    u2net_home: str | None = None
+    xdg_data_home: str | None = None
+    session: str = ""
+
+    def legacy_home(self) -> str:
+        return os.path.expanduser(self.u2net_home or os.path.join(self.xdg_data_home or "~", ".u2net"))
+
+    def rembg_home(self) -> str:
+        if self.u2net_home:
+            return self.legacy_home()
+        return os.path.expanduser(os.path.join(self.xdg_data_home, "rembg") if self.xdg_data_home
+                                  else os.path.join("~", ".rembg"))
+
+    def model_dir(self) -> str:
+        return os.path.join(self.rembg_home(), "models", self.session)
+
+
 def _missing(spec: ModelSpec, candidates: list[Path], home: Path | None, reason: Message | None = None
              ) -> ModelUnavailable:
     folders = [f"{c.parent}/" for c in reversed(candidates)]
@@ -124,17 +158,21 @@ def _missing(spec: ModelSpec, candidates: list[Path], home: Path | None, reason:
 @dataclass(frozen=True)
 class Hub:
     """Where a missing rembg model is fetched from: REMBG_REPO (its <name>.onnx at the root) under the
-    common model policy (MODEL_DIR, the Hub cache, MODEL_DOWNLOADS, HF_ENDPOINT)."""
+    common model policy (MODEL_DIR, the Hub cache, MODEL_DOWNLOADS, HF_ENDPOINT); and `folders`, rembg's
+    own default folders as Settings say them, so that looking there needs no import of rembg."""
 
     policy: Any
     repo: str
     revision: str | None = None
+    folders: RembgFolders | None = None
 
 
 def hub_for(settings) -> Hub:
     from engine.sources import policy_of
 
-    return Hub(policy_of(settings), settings.rembg_repo, settings.rembg_revision)
+    folders = RembgFolders(getattr(settings, "u2net_home", None) or None,
+                           getattr(settings, "xdg_data_home", None) or None)
+    return Hub(policy_of(settings), settings.rembg_repo, settings.rembg_revision, folders)
 
 
 def _from_hub(spec: ModelSpec, hub: Hub, candidates: list[Path], home: Path | None) -> Path:
@@ -169,8 +207,12 @@ def _locate(spec: ModelSpec, home: Path | None, hub: Hub | None = None, *, with_
     imported. With `hub`, a named model that is in none of rembg's folders comes from the Hub (module doc)."""
     cls = None
     if home is None:
-        cls = _session_class(spec)
-        cands = _rembg_default_candidates(spec, cls)
+        folders = hub.folders if hub is not None else None
+        if not with_class and folders is not None and spec.session in LOCAL_SESSIONS:
+            cands = _rembg_default_candidates(spec, replace(folders, session=spec.session))   # no import
+        else:
+            cls = _session_class(spec)
+            cands = _rembg_default_candidates(spec, cls)
     else:
         cands = _candidates(spec, home)
     path = next((c for c in cands if c.is_file()), None)
@@ -187,8 +229,17 @@ def _folder(home: Path | str | None) -> Path | None:
 
 def find_weights(setting: str, home: Path | None, hub: Hub | None = None) -> Path:
     """The weights file the setting resolves to (downloaded first with `hub`); ModelUnavailable if absent.
-    Without `home` this imports rembg (its default folders are rembg's to say); with it, rembg is not imported."""
+    A file check without rembg's import when `home` is given, or `hub` (hub_for(settings): it carries rembg's
+    default folders) and the name is one of LOCAL_SESSIONS; otherwise rembg is asked where its folders are."""
     return _locate(parse_model(setting), _folder(home), hub, with_class=False)[0]
+
+
+def require_weights(settings) -> Path:
+    """The weights file Settings ask for (rembg_model, rembg_home; else rembg's own folders, then MODEL_DIR, the
+    Hub cache or a download as MODEL_DOWNLOADS allows), or ModelUnavailable with the message a removal gets:
+    what a background-removal job checks before it reads a photo, so missing weights cost neither a decode nor
+    rembg's import."""
+    return find_weights(settings.rembg_model, settings.rembg_home, hub_for(settings))
 
 
 def create_session(setting: str, home: Path | None, hub: Hub | None = None):

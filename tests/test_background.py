@@ -7,6 +7,7 @@ picture is not near-white. Nothing is downloaded; tests that build it or import 
 from __future__ import annotations
 
 import io
+import os
 import subprocess
 import sys
 import threading
@@ -340,3 +341,59 @@ def test_finding_present_weights_in_a_folder_does_not_import_rembg(tmp_path):
     out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], cwd=ROOT, capture_output=True, text=True,
                          check=True, timeout=120)
     assert out.stdout.split() == ["u2net.onnx", "False", "False"]
+
+
+@pytest.mark.slow  # imports rembg to compare
+@pytest.mark.parametrize("variables", [{}, {"U2NET_HOME": "/srv/u2net"}, {"XDG_DATA_HOME": "/srv/xdg"},
+                                       {"U2NET_HOME": "/srv/u2net", "XDG_DATA_HOME": "/srv/xdg"}],
+                         ids=["defaults", "u2net-home", "xdg", "both"])
+@pytest.mark.parametrize("setting", ["isnet-general-use", "u2netp", "custom:mine.onnx"])
+def test_rembgs_default_folders_are_worked_out_as_rembg_does(variables, setting, monkeypatch):
+    # REMBG_HOME unset: the folders rembg itself would search, from Settings, without importing rembg.
+    for name in ("REMBG_HOME", "U2NET_HOME", "XDG_DATA_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    from dataclasses import replace
+
+    from rembg.sessions import sessions
+
+    spec = engine.parse_model(setting)
+    folders = replace(engine.hub_for(Settings(rembg_home=None)).folders, session=spec.session)   # Settings read them
+    assert engine._rembg_default_candidates(spec, folders) == engine._rembg_default_candidates(
+        spec, engine._session_class(spec))                                                   # what rembg says
+    assert engine.LOCAL_SESSIONS <= {name for name, cls in sessions.items() if cls.is_local()}
+
+
+def test_missing_weights_in_rembgs_default_folders_are_found_missing_without_rembg(tmp_path):
+    # The removal job's check (require_weights) with REMBG_HOME unset: rembg's folders come from Settings.
+    code = ("import sys; from core.settings import Settings; from engine.background import require_weights\n"
+            "from core.errors import ModelUnavailable\n"
+            "try:\n    require_weights(Settings(rembg_home=None, rembg_model='u2netp', model_downloads=False))\n"
+            "except ModelUnavailable as e:\n"
+            "    print(e.code, sys.argv[1] in e.message, 'rembg' in sys.modules, 'onnxruntime' in sys.modules)\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("REMBG_HOME", "XDG_DATA_HOME")}
+    env.update(U2NET_HOME=str(tmp_path), HF_HUB_OFFLINE="1")
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], cwd=ROOT, capture_output=True, text=True,
+                         env=env, timeout=120)
+    assert out.stdout.split() == ["background_model.missing", "True", "False", "False"], out.stderr[-2000:]
+    (tmp_path / "u2netp.onnx").write_bytes(b"weights")                # rembg's flat layout in U2NET_HOME
+    code = ("import sys; from core.settings import Settings; from engine.background import require_weights\n"
+            "print(require_weights(Settings(rembg_home=None, rembg_model='u2netp')).name, 'rembg' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, env=env, timeout=120)
+    assert out.stdout.split() == ["u2netp.onnx", "False"], out.stderr[-2000:]
+
+
+@pytest.mark.slow
+def test_a_kept_jpegs_colour_profile_is_applied_before_the_cut_out(tiny_settings):
+    # A product photo is stored as its own JPEG with its ICC profile; the cut-out's pixels are its colours in
+    # sRGB, as the intake's thumbnail shows them (swapped_profile: red pixels that mean green).
+    from tests.test_images import swapped_profile
+
+    buf = io.BytesIO()
+    red_box_photo().save(buf, "JPEG", quality=95, icc_profile=swapped_profile())
+    stored = ingest_image(buf.getvalue(), kind="product", settings=tiny_settings)
+    assert stored.kept and Image.open(io.BytesIO(stored.data)).info.get("icc_profile")
+    result = cut_out(stored.data, settings=tiny_settings)
+    centre = Image.open(io.BytesIO(result.png)).getpixel((result.width // 2, result.height // 2))
+    assert centre[3] == 255 and centre[1] > 150 and centre[0] < 100, centre    # green, as the profile means

@@ -5,11 +5,13 @@
     result.png, result.coverage, result.dominant_color, result.flag, result.flag_message
 
 The mask comes from a rembg session in engine.background (imported lazily, inside cut_out: core never
-imports rembg). Missing model weights raise core.errors.ModelUnavailable (503) naming the file to add.
+imports rembg). Missing model weights raise core.errors.ModelUnavailable (503) naming the file to add; that
+is checked first (require_model, a file check without rembg's import), before the photo is decoded.
 
 Decisions:
-- Input is our intake's re-encoded bytes (EXIF orientation already applied; RGB or RGBA). The model sees
-  RGB; an RGBA input is shown to it on white, and its own transparency is kept (alpha = min(mask, alpha)).
+- Input is our intake's stored bytes (upright; a kept JPEG with its ICC profile, converted to sRGB here like
+  the intake does, or a re-encode: RGB or RGBA). The model sees RGB; an RGBA input is shown to it on white,
+  and its own transparency is kept (alpha = min(mask, alpha)).
 - The cut-out is straight (un-premultiplied) alpha: every pixel keeps its input RGB exactly and only
   gets the mask as alpha, so where alpha is 255 the product pixels are the input's, bit for bit
   (compositing relies on it). rembg's own naive_cutout would darken soft edges instead.
@@ -67,13 +69,27 @@ class CutOut:
     model: str
 
 
+def require_model(settings) -> None:
+    """ModelUnavailable (503, naming the file and the folder) unless the background model's weights are here
+    or arrive now (downloads allowed): a file check that imports neither rembg nor onnxruntime. A removal asks
+    it before it reads or decodes the photo."""
+    from engine.background import require_weights  # the ML room, lazily (this part of it imports no rembg)
+
+    require_weights(settings)
+
+
 def cut_out(image_bytes: bytes, *, settings) -> CutOut:
-    """Remove the background of a product photo with the model from settings (rembg_model, rembg_home)."""
+    """Remove the background of a product photo with the model from settings (rembg_model, rembg_home). The
+    model's weights are checked first (require_model), then the photo is decoded: a stored original keeps
+    its ICC profile, and its colours are taken in sRGB (core.images.to_rgb_or_rgba), as the intake shows them."""
+    from core.images import to_rgb_or_rgba
+
+    require_model(settings)
     from engine.background import hub_for, predict_mask  # the ML room, lazily
 
     with Image.open(io.BytesIO(image_bytes)) as opened:
         opened.load()
-        rgba = opened.convert("RGBA")
+        rgba = to_rgb_or_rgba(opened, keep_alpha=True)
     pixels = np.array(rgba)                                  # H x W x 4, a private copy
     has_alpha = bool((pixels[..., 3] < 255).any())
     if has_alpha:

@@ -291,8 +291,9 @@ def run_removal(session: Session, *, product_id: int, store: LocalFileStore, set
     session.add(product)
     session.commit()
     try:
-        from core.catalog.background import cut_out
+        from core.catalog.background import cut_out, require_model
 
+        require_model(settings)   # the weights first: without them no photo is read, decoded, no rembg imported
         result = cut_out(store.read(product.original_path), settings=settings)
     except Exception as exc:  # noqa: BLE001 - the reason is stored for the user, the row must not hang
         problem = exc.msg if isinstance(exc, DomainError) else Message("products.removal_failed")

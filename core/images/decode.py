@@ -164,10 +164,28 @@ def to_rgb_or_rgba(image: Image.Image, *, keep_alpha: bool | None = None) -> Ima
     return image
 
 
+def colours_need_converting(image: Image.Image) -> bool:
+    """Whether to_rgb_or_rgba would change the colours of `image` through its ICC profile: an RGB or CMYK
+    picture with a readable profile that is not sRGB (Display P3, Adobe RGB, a print profile)."""
+    icc = image.info.get("icc_profile")
+    if not icc or image.mode not in ("RGB", "RGBA", "CMYK"):
+        return False
+    if image.mode == "CMYK":
+        return True
+    try:
+        return not _is_srgb(ImageCms.ImageCmsProfile(io.BytesIO(icc)))
+    except Exception:  # noqa: BLE001 - an unreadable profile is ignored: the pixels are used as they are
+        return False
+
+
+def _is_srgb(profile: ImageCms.ImageCmsProfile) -> bool:
+    return ImageCms.getProfileDescription(profile).strip().startswith("sRGB")
+
+
 def _to_srgb(image: Image.Image, icc: bytes) -> Image.Image:
     try:
         profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
-        if image.mode != "CMYK" and ImageCms.getProfileDescription(profile).strip().startswith("sRGB"):
+        if image.mode != "CMYK" and _is_srgb(profile):
             return image
         out_mode = "RGBA" if image.mode == "RGBA" else "RGB"
         return ImageCms.profileToProfile(image, profile, _SRGB, outputMode=out_mode)

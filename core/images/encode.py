@@ -1,6 +1,6 @@
 """Re-encoding and thumbnails. PNG whenever there is alpha or the kind needs lossless (logos),
-otherwise a high-quality JPEG (quality 92, no chroma subsampling). Nothing but pixels is written:
-no EXIF, ICC, XMP or text chunks."""
+otherwise a JPEG: quality 92 without chroma subsampling, or the quality and subsampling a re-encoded JPEG
+source had (core.images.intake). Nothing but pixels is written: no EXIF, ICC, XMP or text chunks."""
 from __future__ import annotations
 
 import io
@@ -22,8 +22,10 @@ def output_format(image: Image.Image, *, lossless: bool = False) -> tuple[str, s
     return ext, _TYPES[ext]
 
 
-def encode_image(image: Image.Image, *, lossless: bool = False, quality: int = JPEG_QUALITY) -> tuple[bytes, str, str]:
-    """(data, ext, content_type) of `image` re-encoded without any metadata."""
+def encode_image(image: Image.Image, *, lossless: bool = False, quality: int = JPEG_QUALITY,
+                 subsampling: int | None = None) -> tuple[bytes, str, str]:
+    """(data, ext, content_type) of `image` re-encoded without any metadata. JPEG chroma subsampling:
+    `subsampling` (0 = 4:4:4, 1 = 4:2:2, 2 = 4:2:0, e.g. the source photo's own), else 4:4:4 from quality 90."""
     ext, content_type = output_format(image, lossless=lossless)
     buffer = io.BytesIO()
     if image.info:  # PNG writes image.info's ICC profile on its own; never carry anything over
@@ -34,7 +36,9 @@ def encode_image(image: Image.Image, *, lossless: bool = False, quality: int = J
     else:
         if image.mode not in ("RGB", "L"):
             image = image.convert("RGB")
-        image.save(buffer, "JPEG", quality=quality, subsampling=0 if quality >= 90 else 2)
+        if subsampling not in (0, 1, 2):
+            subsampling = 0 if quality >= 90 else 2
+        image.save(buffer, "JPEG", quality=quality, subsampling=subsampling)
     return buffer.getvalue(), ext, content_type
 
 
