@@ -287,11 +287,13 @@ def _plan(product, cutout, keypoints, size, settings):
 
 
 def _mine(pose: GeneratedPose, worker: str | None):
+    """The conditional UPDATE of one pose that is still this worker's. The ORM does not mirror it into loaded
+    objects (synchronize_session=False: its evaluator cost more than the statement); _store expires the poses."""
     G = GeneratedPose
     where = [G.id == pose.id, G.status == "running"]
     if worker is not None:
         where.append(G.worker_id == worker)
-    return sa.update(G).where(*where)
+    return sa.update(G).where(*where).execution_options(synchronize_session=False)
 
 
 def _accept(session, generation, j: Judged, staged, store, *, worker: str) -> float | None:

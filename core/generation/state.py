@@ -77,7 +77,8 @@ def bump(session, *, generation_id: int, done: int = 0, failed: int = 0, used: i
     session.execute(sa.update(P).where(P.id == generation_id).values(
         completed_count=P.completed_count + done, failed_count=P.failed_count + failed,
         progress=sa.case((moved > 100.0, 100.0), else_=moved), credits_used=P.credits_used + used,
-        credits_refunded=P.credits_refunded + refunded, updated_at=utcnow()))
+        credits_refunded=P.credits_refunded + refunded, updated_at=utcnow())
+        .execution_options(synchronize_session=False))
 
 
 def refresh(session, generation: PoseGeneration) -> PoseGeneration:

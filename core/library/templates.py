@@ -363,4 +363,5 @@ def record_result(session: Session, *, template_id: int, accepted: bool, quality
         values[T.avg_quality_score] = (
             (sa.func.coalesce(T.avg_quality_score, 0.0) * T.quality_count + quality_score)
             / sa.cast(T.quality_count + 1, sa.Float))
-    session.execute(sa.update(T).where(T.id == template_id).values(values))
+    session.execute(sa.update(T).where(T.id == template_id).values(values)
+                    .execution_options(synchronize_session=False))   # nothing loaded mirrors it
