@@ -219,7 +219,7 @@ def start_batch(session: Session, *, user: User, request: BatchRequest, settings
     batch_seed = request.seed if request.seed is not None else secrets.randbelow(SEED_LIMIT)
     rng = random.Random(batch_seed)
     if request.template_ids is not None:
-        templates = lib.get_many(session, user=user, template_ids=request.template_ids)
+        templates = lib.get_many(session, user=user, template_ids=request.template_ids, only=("description",))
     else:
         templates = choose_templates(session, distribution=request.pose_distribution, rng=rng,
                                      allow_repeats=request.allow_repeats, gender=avatar.gender)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import sqlalchemy as sa
+from sqlalchemy.orm import load_only
 from pydantic import Field
 from sqlmodel import Session, func, select
 
@@ -152,15 +153,21 @@ def get(session: Session, *, user: User, template_id: int) -> PoseTemplate:
 IDS_PER_QUERY = 5000   # bound parameters: far below SQLite's 32766 (3.32+) and Postgres's 65535
 
 
-def get_many(session: Session, *, user: User, template_ids: list[int]) -> list[PoseTemplate]:
+def get_many(session: Session, *, user: User, template_ids: list[int], only: tuple[str, ...] | None = None
+             ) -> list[PoseTemplate]:
     """`get` for every id of `template_ids`, in one query (one per IDS_PER_QUERY distinct ids): the templates in
     the request's order, a repeated id repeated (the same object). The same rules and the same NotFound as `get`,
-    naming the first id in the request that does not exist or, for a non-admin, is not active."""
+    naming the first id in the request that does not exist or, for a non-admin, is not active. `only`: the columns
+    the caller reads (besides id and is_active); the others load on first access (planning reads the description,
+    and need not decode 500 keypoint JSON documents)."""
+    T = PoseTemplate
+    query = select(T)
+    if only is not None:
+        query = query.options(load_only(T.id, T.is_active, *(getattr(T, c) for c in only)))
     wanted = list(dict.fromkeys(template_ids))
     found: dict[int, PoseTemplate] = {}
     for i in range(0, len(wanted), IDS_PER_QUERY):
-        found.update((t.id, t) for t in session.exec(select(PoseTemplate)
-                                                     .where(PoseTemplate.id.in_(wanted[i:i + IDS_PER_QUERY]))))
+        found.update((t.id, t) for t in session.exec(query.where(T.id.in_(wanted[i:i + IDS_PER_QUERY]))))
     for template_id in wanted:
         t = found.get(template_id)
         if t is None or (not t.is_active and not user.is_admin):
