@@ -41,7 +41,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from datetime import timezone
 from pathlib import Path
 
@@ -125,22 +124,12 @@ class Setup:
         self.shop = ready_shop(self.svc, "bench")
 
     def _postgres(self) -> str:
-        import sqlalchemy as sa
-
+        from bench.bench_load import postgres_database
         from tests.support import PG_ADMIN_URL
 
-        admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        name = f"apg_bench_{uuid.uuid4().hex[:10]}"
-        with admin.connect() as c:
-            c.execute(sa.text(f'CREATE DATABASE "{name}"'))
-
-        def drop():
-            with admin.connect() as c:
-                c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
-
+        url, drop = postgres_database(PG_ADMIN_URL)
         self.cleanup.append(drop)
-        return sa.engine.make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+        return url
 
     def _redis(self) -> str:
         from tests.support import RedisServer

@@ -207,26 +207,17 @@ class Statements:
 
 
 def throwaway_postgres(cleanup: list) -> str | None:
+    """A fresh Postgres database (bench_load's), dropped by `cleanup`; None when Postgres does not answer."""
+    from bench.bench_load import postgres_database
     from tests.support import PG_ADMIN_URL
 
     try:
-        admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as c:
-            c.execute(sa.text("SELECT 1"))
+        url, drop = postgres_database(PG_ADMIN_URL)
     except Exception as exc:  # noqa: BLE001
         print(f"Postgres: skipped ({type(exc).__name__}: {str(exc).splitlines()[0][:120]})")
         return None
-    name = f"apg_bench_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as c:
-        c.execute(sa.text(f'CREATE DATABASE "{name}"'))
-
-    def drop():
-        with admin.connect() as c:
-            c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
     cleanup.append(drop)
-    return sa.engine.make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    return url
 
 
 def plan_of(svc, gid) -> list[tuple]:

@@ -41,17 +41,14 @@ class ChildExited(RuntimeError):
 
 def wants_child(settings) -> bool:
     """RENDER_PROCESS: child / thread; auto = child unless this is a ZeroGPU Space (SPACES_ZERO_GPU)."""
-    mode = getattr(settings, "render_process", "auto")
-    if mode == "auto":
-        return not getattr(settings, "spaces_zero_gpu", False)
-    return mode == "child"
+    if settings.render_process == "auto":
+        return not settings.spaces_zero_gpu
+    return settings.render_process == "child"
 
 
 class ChildRunner(Runner):
     """Runs job functions in the app's child render process (module doc); the same contract as InProcessRunner:
     submit() -> Future, job_alive(), wait_idle(), report(), shutdown()."""
-
-    kind = "render process"
 
     def __init__(self, services, workers: int = 2):
         self.services = services
