@@ -54,7 +54,14 @@ class GeneratedPosePublic(CamelModel):
     error_params: dict | None = Field(None, description="the message's parameters, for a client's own wording")
     failure_kind: str | None = Field(None, description="failed poses: pose (the render missed the pose) or "
                                                       "infrastructure (a model missing, the engine broke)")
+    provider: str | None = Field(None, description="who rendered it: local (this server's engine) or a hosted "
+                                                 "provider: fal, replicate, hf")
+    provider_job_id: str | None = Field(None, description="the provider's job (request / prediction) id")
+    model_id: str | None = Field(None, description="the model that rendered it at the provider")
+    provider_fallback: list[dict] | None = Field(None, description="engines that failed it first (ENGINE_FALLBACK): "
+                                                                   "[{provider, error}]")
     image_url: str | None
+    output_url: str | None = Field(None, description="the seed's name for image_url (the same URL)")
     thumbnail_url: str | None
     control_url: str | None
     render_seconds: float | None
@@ -70,8 +77,9 @@ class GeneratedPosePublic(CamelModel):
                    product_mode=p.product_mode, product_fidelity=p.product_fidelity,
                    product_note=product.fidelity_english(p),
                    round=p.round, error=p.error, error_code=p.error_code, error_params=p.error_params,
-                   failure_kind=p.failure_kind,
-                   image_url=file_url(p.image_path), thumbnail_url=file_url(p.thumbnail_path),
+                   failure_kind=p.failure_kind, provider=p.provider, provider_job_id=p.provider_job_id,
+                   model_id=p.provider_model, provider_fallback=p.provider_fallback,
+                   image_url=file_url(p.image_path), output_url=file_url(p.image_path), thumbnail_url=file_url(p.thumbnail_path),
                    control_url=file_url(p.control_path), render_seconds=p.render_seconds,
                    finished_at=p.finished_at)
 

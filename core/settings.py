@@ -123,9 +123,53 @@ class Settings(BaseSettings):
         7, ge=-12, le=14, description="UTC offset the months of analytics are counted in (7 = WIB, Jakarta).")
 
     # --- generation engine (engine/pipeline.py; README "Settings" lists each) ------------------
-    engine: Literal["sd15", "sdxl", "tiny", "tiny-sdxl"] = Field(
+    engine: Literal["sd15", "sdxl", "tiny", "tiny-sdxl", "fal", "replicate", "hf"] = Field(
         "sd15", description="Model family: sd15 (SD 1.5 + OpenPose ControlNet), sdxl, or tiny / tiny-sdxl "
-                            "(random-weight toy models built locally: tests and smoke runs, 64x64).")
+                            "(random-weight toy models built locally: tests and smoke runs, 64x64); or a hosted "
+                            "provider that renders remotely (engine/providers): fal, replicate, hf.")
+    engine_fallback: str = Field(
+        "", pattern=r"^\s*((sd15|sdxl|tiny|tiny-sdxl|fal|replicate|hf)\s*(,\s*(sd15|sdxl|tiny|tiny-sdxl|fal|replicate|hf)\s*)*)?$",
+        description="Engines tried in order when ENGINE fails a pose (provider down, timed out, key refused), "
+                    "e.g. fal,replicate; empty: none. Each fallback that rendered an image is recorded on it.")
+    # --- hosted providers (engine/providers; keys are never logged, never in manifests) --------------------
+    fal_key: str | None = Field(None, repr=False, description="fal.ai API key (FAL_KEY).")
+    fal_base_url: str = Field("https://queue.fal.run", description="fal's queue API (a proxy or a test server).")
+    fal_model: str = Field("fal-ai/sdxl-controlnet-union",
+                           description="fal endpoint rendering a prompt + OpenPose skeleton (openpose_image_url).")
+    fal_inpaint_model: str | None = Field(
+        "fal-ai/sdxl-controlnet-union/inpainting",
+        description="fal endpoint for product-first inpainting (image_url + mask_url + the skeleton); empty: the "
+                    "product is pasted instead, said before the user pays.")
+    replicate_api_token: str | None = Field(None, repr=False, description="Replicate API token (REPLICATE_API_TOKEN).")
+    replicate_base_url: str = Field("https://api.replicate.com", description="Replicate's HTTP API.")
+    replicate_model: str = Field(
+        "lucataco/sdxl-controlnet-openpose",
+        description="Replicate model owner/name[:version] taking a prompt and a pose image; without a version its "
+                    "latest version is looked up once and recorded.")
+    replicate_inputs: str = Field(
+        "{}", description="JSON object renaming the inputs sent to REPLICATE_MODEL (ours: prompt, negative_prompt, "
+                          "image, mask, seed, width, height, num_inference_steps, guidance_scale, condition_scale, "
+                          "prompt_strength), e.g. {\"image\": \"controlnet_1_image\"}; null drops one.")
+    replicate_inpaint: bool = Field(
+        False, description="REPLICATE_MODEL also inpaints (takes image + mask): product-first renders there.")
+    hf_token: str | None = Field(None, repr=False, description="Hugging Face token for Inference Providers (HF_TOKEN).")
+    hf_inference_base_url: str | None = Field(
+        None, description="An Inference Endpoint (or gateway) serving image-to-image with a pose ControlNet. Unset: "
+                          "Hugging Face's router for HF_INFERENCE_PROVIDER.")
+    hf_inference_provider: str = Field("hf-inference", description="Inference Provider behind the router.")
+    hf_model: str | None = Field(
+        None, description="Model id for image_to_image (the pose skeleton in, the photo out). Needed unless "
+                          "HF_INFERENCE_BASE_URL names an endpoint that serves one model.")
+    provider_timeout_seconds: float = Field(
+        300, ge=1, le=3600, description="Most seconds one hosted render may take (queue included); then it is "
+                                        "cancelled at the provider and the pose refunded.")
+    provider_concurrency: int = Field(4, ge=1, le=64, description="Hosted renders of one micro-batch in flight at once.")
+    provider_retries: int = Field(3, ge=0, le=10, description="Retries of a transient provider error (5xx, 429, network).")
+    provider_poll_seconds: float = Field(
+        1.0, gt=0, le=60, description="First wait between status polls; it grows 1.5x per poll up to 10 s.")
+    fal_price_idr: int = Field(400, ge=0, description="What one fal image costs (Rupiah), for analytics.")
+    replicate_price_idr: int = Field(600, ge=0, description="What one Replicate image costs (Rupiah), for analytics.")
+    hf_price_idr: int = Field(400, ge=0, description="What one Hugging Face Inference image costs (Rupiah).")
     sd15_base_model: str = Field("stable-diffusion-v1-5/stable-diffusion-v1-5",
                                  description="SD 1.5 base pipeline: Hub id or local folder.")
     sd15_base_revision: str | None = Field(None, description="Hub revision (branch, tag, commit) of the SD 1.5 base.")

@@ -289,6 +289,13 @@ class GeneratedPose(SQLModel, table=True):
     # Why a failed pose failed: "pose" (the render did not show the pose: held against its template) or
     # "infrastructure" (a model is missing or the engine broke: not the pose's fault, not counted as a failure).
     failure_kind: str | None = Field(default=None, max_length=16)
+    # Who rendered it (engine.providers): "local" or a hosted provider (fal, replicate, hf), the model id there and
+    # the provider's job id (the seed's provider / providerJobId); the engines of ENGINE_FALLBACK that failed it
+    # first: [{"provider", "error"}].
+    provider: str | None = Field(default=None, max_length=16)
+    provider_model: str | None = Field(default=None, max_length=255)
+    provider_job_id: str | None = Field(default=None, max_length=128)
+    provider_fallback: list | None = _json("objects", nullable=True)
 
 
 class Poster(SQLModel, table=True):

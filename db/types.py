@@ -31,6 +31,7 @@ SHAPES: dict[str, TypeAdapter] = {
     "keypoints": TypeAdapter(Annotated[list[Keypoint], Field(min_length=18, max_length=18)]),
     "counts": TypeAdapter(dict[str, Annotated[int, Field(ge=0)]]),
     "object": TypeAdapter(dict[str, Any]),
+    "objects": TypeAdapter(list[dict[str, Any]]),
     # A box in pixels: [x0, y0, x1, y1], x1/y1 exclusive.
     "box": TypeAdapter(Annotated[list[Annotated[int, Field(ge=0)]], Field(min_length=4, max_length=4)]),
 }

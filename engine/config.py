@@ -23,7 +23,9 @@ from pathlib import Path
 from core.errors import ModelUnavailable
 from engine.sources import ModelRef, Policy, policy_of
 
-FAMILY = {"sd15": "sd15", "sdxl": "sdxl", "tiny": "sd15", "tiny-sdxl": "sdxl"}
+FAMILY = {"sd15": "sd15", "sdxl": "sdxl", "tiny": "sd15", "tiny-sdxl": "sdxl",
+          # hosted providers (engine.providers) render SDXL-class models remotely: their sizes are SDXL's
+          "fal": "sdxl", "replicate": "sdxl", "hf": "sdxl"}
 # IP-Adapter "plus face" (likeness of a face from one photo); the SDXL ViT-H variant uses SD 1.5's image encoder.
 IP_DEFAULTS = {
     "sd15": ("models/ip-adapter-plus-face_sd15.safetensors", "image_encoder"),

@@ -97,6 +97,13 @@ class RenderResult:
     garment: bool = False                      # the garment IP-Adapter conditioned it on the garment image
     left_out: tuple[str, ...] = ()             # prompt phrases cut to fit the text encoder (engine.tokens)
     negative_left_out: tuple[str, ...] = ()
+    # who rendered it: "local" (this engine) or a hosted provider (engine.providers), its model and job ids
+    provider: str = "local"
+    model_id: str | None = None
+    provider_job_id: str | None = None
+    failure: Exception | None = None           # a provider job that failed (image is None): refunded by core
+    cancelled: bool = False                    # given up on because its pose was cancelled
+    fallback: tuple[dict, ...] = ()            # the engines that failed it first: ({"provider", "error"}, ...)
 
 
 class _Group(NamedTuple):
@@ -106,8 +113,20 @@ class _Group(NamedTuple):
     garment: Any
 
 
+def _off(msg) -> dict:
+    """A capability entry that is off, with its reason (engine.capabilities' shape)."""
+    return {"on": False, "reason": msg.english, "message": msg.to_dict()}
+
+
 def get_engine(settings) -> "Engine":
-    """The process's engine for these settings: built on first call (loading weights), then reused."""
+    """The process's engine for these settings: built on first call (loading weights), then reused. A hosted
+    provider (ENGINE=fal|replicate|hf) or an ENGINE_FALLBACK chain: engine.providers."""
+    from engine.providers import uses_providers
+
+    if uses_providers(settings):
+        from engine.providers.fallback import provider_engine
+
+        return provider_engine(settings)
     config = EngineConfig.from_settings(settings)
     engine = _engines.get(config)
     if engine is not None:
@@ -142,7 +161,13 @@ def capabilities(settings) -> dict:
     process already loaded the engine, its own state (what really loaded) replaces the probe."""
     from engine.capabilities import probe_capabilities
     from engine.detector import pose_check_state
+    from engine.providers import is_provider
 
+    if is_provider(settings.engine):
+        from engine.providers.fallback import remote_of
+        from engine.providers.base import remote_capabilities
+
+        return {**remote_capabilities(remote_of(settings, settings.engine)), "pose_check": pose_check_state(settings)}
     engine = _engines.get(EngineConfig.from_settings(settings))
     if engine is None:
         return probe_capabilities(settings)
@@ -152,8 +177,15 @@ def capabilities(settings) -> dict:
 def models_state(settings) -> dict:
     """Whether the base model and ControlNet can be loaded now (a loaded engine, the tiny engine that builds its
     own, or files that are here or may be downloaded), WITHOUT loading them: {"on": bool, "reason": str | None, "message": Message | None} (reason is message's English)."""
+    from engine.providers import is_provider
     from engine.sources import locate
 
+    if is_provider(settings.engine):
+        from engine.providers.fallback import remote_of
+
+        missing = remote_of(settings, settings.engine).missing()
+        return {"on": True, "reason": None} if missing is None else \
+            {"on": False, "reason": missing.english, "message": missing}
     config = EngineConfig.from_settings(settings)
     if config.is_tiny or _engines.get(config) is not None:
         return {"on": True, "reason": None}

@@ -62,8 +62,16 @@ def wanted(settings, *, resolve_fp16: bool = True) -> list[Wanted]:
     from engine.config import EngineConfig
     from engine.detector import _ref as detector_ref
 
+    from engine.providers import is_provider
+
     config = EngineConfig.from_settings(settings)
     out: list[Wanted] = []
+    if is_provider(settings.engine):   # rendered remotely: no diffusion weights here, no IP-Adapter either
+        out.append(Wanted("base", None, note=f"rendered by the hosted provider ENGINE={settings.engine}: "
+                                             "nothing to download"))
+        out.append(Wanted("pose-detector", detector_ref(settings)))
+        out.append(Wanted("background-removal", None))
+        return out
     if config.is_tiny:
         out.append(Wanted("base", None, note="the tiny engine's random-weight models, built locally on first use"))
     else:

@@ -92,8 +92,17 @@ def checks_html(checks: dict | None, request=None, *, elem_id: str) -> str:
         return "off", tr(request, f"generate.checks_{name}_off", reason=why.rstrip(". "))
 
     (lk, lt), (pk, pt) = part("likeness", "likeness"), part("poseCheck", "pose")
+    rows = [("likeness", lk, lt), ("pose-check", pk, pt)]
+    renderer = (checks or {}).get("renderer")
+    if renderer:   # a hosted provider renders: who, with which model (what it cannot do is said beside it)
+        rows.append(("renderer", "remote", tr(request, "generate.checks_renderer", provider=renderer.get("label"),
+                                              model=renderer.get("model"))))
+    inpaint = (checks or {}).get("inpaint")
+    if inpaint and not inpaint.get("on"):
+        why = message(request, inpaint.get("message") or inpaint.get("reason") or "")
+        rows.append(("inpaint", "off", tr(request, "generate.checks_inpaint_off", reason=why.rstrip(". "))))
     items = "".join(f"<li class='apg-check apg-check-{kind}' data-check='{name}'>{esc(text)}</li>"
-                    for name, kind, text in (("likeness", lk, lt), ("pose-check", pk, pt)))
+                    for name, kind, text in rows)
     return (f"<div class='apg-checks apg-meta' id='{esc(elem_id)}' data-likeness='{lk}' data-pose-check='{pk}'>"
             f"<b>{esc(tr(request, 'generate.checks_title'))}</b><ul>{items}</ul></div>")
 

@@ -81,6 +81,8 @@ def assumptions(settings: Settings) -> dict:
                 poster_minutes=settings.minutes_saved_per_poster),
         Message("analytics.note_net", subscription=settings.subscription_idr_per_month),
         Message("analytics.note_gpu", rate=settings.gpu_cost_per_hour_idr),
+        Message("analytics.note_provider", fal=settings.fal_price_idr, replicate=settings.replicate_price_idr,
+                hf=settings.hf_price_idr),
         Message("analytics.note_months", offset=f"{settings.analytics_utc_offset_hours:+g}"),
     ]
     return {
@@ -89,7 +91,9 @@ def assumptions(settings: Settings) -> dict:
         "minutesSavedPerImage": settings.minutes_saved_per_image,
         "minutesSavedPerPoster": settings.minutes_saved_per_poster,
         "subscriptionIdrPerMonth": settings.subscription_idr_per_month,
-        "gpuCostPerHourIdr": settings.gpu_cost_per_hour_idr, "utcOffsetHours": settings.analytics_utc_offset_hours,
+        "gpuCostPerHourIdr": settings.gpu_cost_per_hour_idr,
+        "providerPriceIdr": {p: getattr(settings, f) for p, f in PROVIDER_PRICES.items()},
+        "utcOffsetHours": settings.analytics_utc_offset_hours,
         "notes": [m.english for m in notes],
         "noteMessages": [m.to_dict() for m in notes],
     }
@@ -101,13 +105,18 @@ def _kit(session: Session, user: User, brand_kit_id: int | None) -> int | None:
     return get_owned(session, BrandKit, brand_kit_id, user_id=user.id, label="Brand kit").id
 
 
+# a hosted provider's price of one image (settings), instead of GPU hours (issue 18)
+PROVIDER_PRICES = {"fal": "fal_price_idr", "replicate": "replicate_price_idr", "hf": "hf_price_idr"}
+
+
 def _pose_rows(session: Session, *, user: User, kit: int | None, lo: str | None, hi: str | None,
                settings: Settings):
     """(category, status, gpu seconds, quality checked, failure kind) of the user's finished and failed poses in
     the range."""
     G, P, PT = GeneratedPose, PoseGeneration, PoseTemplate
     q = (select(sa.func.coalesce(PT.category, "other"), G.status,
-                sa.func.coalesce(G.pipeline_seconds, G.render_seconds, 0.0), G.quality_checked, G.failure_kind)
+                sa.func.coalesce(G.pipeline_seconds, G.render_seconds, 0.0), G.quality_checked, G.failure_kind,
+                G.provider, G.attempts)
          .join(P, P.id == G.generation_id).outerjoin(PT, PT.id == G.template_id)
          .where(G.user_id == user.id, G.status.in_(("done", "failed"))))
     if kit is not None:
@@ -191,19 +200,25 @@ def dashboard(session: Session, *, user: User, brand_kit_id: int | None = None, 
     # nobody could check and poses the server could not render (model missing, engine broke) are counted apart.
     by_cat = defaultdict(lambda: [0, 0, 0, 0])   # accepted, failed, not checked, infrastructure
     gpu_seconds = 0.0
-    for category, status, secs, checked, kind in _pose_rows(session, user=user, kit=kit, lo=lo, hi=hi,
-                                                           settings=settings):
+    hosted = Counter()    # images a hosted provider rendered (each attempt is one image it bills), per provider
+    for category, status, secs, checked, kind, provider, attempts in _pose_rows(
+            session, user=user, kit=kit, lo=lo, hi=hi, settings=settings):
         if status == "done":
             by_cat[category][0 if checked else 2] += 1
         else:
             by_cat[category][3 if kind == "infrastructure" else 1] += 1
-        gpu_seconds += float(secs or 0.0)
+        if provider in PROVIDER_PRICES:   # priced per image, not per GPU hour
+            hosted[provider] += attempts or 0
+        else:
+            gpu_seconds += float(secs or 0.0)
     success = [{"category": cat, "done": d, "failed": f, "notChecked": n, "infrastructureFailed": i,
                 "successRate": round(d / (d + f), 4) if d + f else None}
                for cat, (d, f, n, i) in sorted(by_cat.items())]
     accepted = sum(c[0] for c in by_cat.values())
     failed = sum(c[1] for c in by_cat.values())
     gpu_cost = gpu_seconds / 3600 * settings.gpu_cost_per_hour_idr
+    provider_cost = sum(n * getattr(settings, PROVIDER_PRICES[p]) for p, n in hosted.items())
+    gpu_cost += provider_cost
     all_formats = Counter()
     for t in DESIGN_TYPES:
         all_formats.update(totals[t]["formats"])
@@ -220,6 +235,7 @@ def dashboard(session: Session, *, user: User, brand_kit_id: int | None = None, 
         "infrastructureFailures": sum(c[3] for c in by_cat.values()),
         "successRate": round(accepted / (accepted + failed), 4) if accepted + failed else None,
         "gpuSeconds": round(gpu_seconds, 3), "gpuCostIdr": round(gpu_cost),
+        "providerImages": dict(sorted(hosted.items())), "providerCostIdr": round(provider_cost),
         "costPerAcceptedImageIdr": round(gpu_cost / accepted) if accepted else None,
     }
     return {"filters": {"brandKitId": kit, "from": start, "to": end, "months": months},

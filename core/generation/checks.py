@@ -66,8 +66,13 @@ def planned(settings: Settings) -> dict:
     except Exception as exc:  # noqa: BLE001 - a broken probe must not stop planning; it is said, not hidden
         log.warning("could not tell what the engine will run: %s", exc)
         caps = {}
-    return {"likeness": _entry(caps.get("likeness"), Message("checks.likeness_unknown")),
-            "poseCheck": _entry(caps.get("pose_check"), Message("checks.pose_check_unknown"))}
+    out = {"likeness": _entry(caps.get("likeness"), Message("checks.likeness_unknown")),
+           "poseCheck": _entry(caps.get("pose_check"), Message("checks.pose_check_unknown"))}
+    if caps.get("provider"):   # a hosted provider renders (engine.providers): who, and what it cannot do
+        out["renderer"] = dict(caps["provider"])
+        if not (caps.get("inpaint") or {}).get("on", True):
+            out["inpaint"] = _entry(caps["inpaint"], Message("checks.likeness_unknown"))
+    return out
 
 
 def models_missing(settings: Settings) -> Message | None:

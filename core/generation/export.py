@@ -57,6 +57,8 @@ def manifest_entry(pose: GeneratedPose, template: PoseTemplate | None, options: 
         "faceBox": (pose.identity or {}).get("box"),
         "productMode": pose.product_mode, "productFidelity": pose.product_fidelity,
         "productNote": fidelity_english(pose),
+        "provider": pose.provider, "modelId": pose.provider_model, "providerJobId": pose.provider_job_id,
+        "providerFallback": pose.provider_fallback,
         "rating": pose.rating, "renderSeconds": pose.render_seconds,
         "finishedAt": pose.finished_at.isoformat() if pose.finished_at else None,
     }

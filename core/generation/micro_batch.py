@@ -26,6 +26,16 @@ class Judged:
     quality: object = None
     face: object = None
     broken: tuple[Exception, Message] | None = None
+    rendered_by: dict | None = None      # provider, model id, provider job id, fallbacks (provider_fields)
+
+
+def provider_fields(result) -> dict:
+    """The row values saying who rendered an image (engine.pipeline.RenderResult): the local engine or a hosted
+    provider, its model id and job id, and the engines that failed it first."""
+    if result is None:
+        return {}
+    return {"provider": result.provider, "provider_model": result.model_id, "provider_job_id": result.provider_job_id,
+            "provider_fallback": list(result.fallback) or None}
 
 
 @dataclass
@@ -39,6 +49,27 @@ class Judge:
     ip_image: object
     settings: Settings
     steps: int | None = None
+    still_mine: object = None     # (pose ids) -> the ids still this worker's: a hosted job of a cancelled pose stops
+
+    def _cancelled(self, batch: list):
+        """cancelled(i) for a provider engine: asks the database at most once a second for the whole batch."""
+        if self.still_mine is None or not getattr(self.engine, "remote_engine", False):
+            return None
+        seen = {"at": 0.0, "gone": set()}
+
+        def cancelled(i: int) -> bool:
+            now = time.monotonic()
+            if now - seen["at"] >= 1.0:
+                ids = [w.pose.id for w in batch]
+                seen["gone"], seen["at"] = set(ids) - set(self.still_mine(ids)), now
+            return batch[i].pose.id in seen["gone"]
+        return cancelled
+
+    def _render(self, requests: list, batch: list):
+        cancelled = self._cancelled(batch)
+        if cancelled is None:
+            return self.engine.render(requests, steps=self.steps)
+        return self.engine.render(requests, steps=self.steps, cancelled=cancelled)
 
     def __call__(self, batch: list) -> list[Judged]:
         from core.generation.quality import check_image
@@ -56,13 +87,16 @@ class Judge:
 
         t0 = time.perf_counter()
         try:
-            results = engine.render([request(w, w.plan.first() if w.plan else {}) for w in batch], steps=self.steps)
+            results = self._render([request(w, w.plan.first() if w.plan else {}) for w in batch], batch)
             images = [r.image for r in results]
             worn = [(k, w.plan.second(images[k], settings.worn_strength)) for k, w in enumerate(batch)
-                    if w.plan is not None and w.plan.mode == "worn"]
+                    if w.plan is not None and w.plan.mode == "worn" and results[k].failure is None]
             if worn:   # the garment warped onto the first image, its region redrawn: one more call for them all
-                again = engine.render([request(batch[k], args) for k, args in worn], steps=self.steps)
+                again = self._render([request(batch[k], args) for k, args in worn], [batch[k] for k, _ in worn])
                 for (k, _), result in zip(worn, again):
+                    if result.failure is not None:
+                        results[k] = result
+                        continue
                     images[k] = result.image
                     batch[k].pipeline += float(result.timings.get("per_image_s", 0.0))
         except Exception as exc:  # noqa: BLE001 - the engine broke (out of memory, a bad weight...): not the poses' fault
@@ -71,6 +105,10 @@ class Judge:
         waited = (time.perf_counter() - t0) / len(batch)
         out: list[Judged] = []
         for w, result, image in zip(batch, results, images):
+            if result.failure is not None:   # a hosted job that failed (or was cancelled): this pose alone
+                out.append(Judged(w, broken=(result.failure, Message("render.engine_failed")),
+                                  rendered_by=provider_fields(result)))
+                continue
             # the engine's own per-image time (taken after its lock), not time spent waiting for another job
             w.pipeline += float(result.timings.get("per_image_s", waited))
             w.box = None
@@ -85,7 +123,7 @@ class Judge:
                 out.append(Judged(w, broken=(exc, Message("render.detector_failed"))))
                 continue
             w.attempt += 1
-            out.append(Judged(w, image, quality))
+            out.append(Judged(w, image, quality, rendered_by=provider_fields(result)))
         passed = [j for j in out if j.broken is None and j.quality.accepted]
         for j, face in zip(passed, identity_scores(
                 engine=engine, images=[j.image for j in passed], keypoints=[j.work.keypoints for j in passed],

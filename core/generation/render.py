@@ -150,6 +150,10 @@ def render_poses(session: Session, *, generation_id: int, positions: list[int] |
         session.add(generation)
         session.commit()
     templates = _templates(session, poses)
+    # an engine that cannot inpaint (a hosted provider without an inpainting model) pastes the product instead:
+    # the Generate page said so before the user paid (core.generation.checks.planned)
+    inpaints = (engine.capabilities().get("inpaint") or {}).get("on", True) if hasattr(engine, "capabilities") else True
+    product_mode = settings.product_mode if inpaints else "paste"
     queue = []
     for pose in poses:
         template = templates.get(pose.template_id)
@@ -160,14 +164,21 @@ def render_poses(session: Session, *, generation_id: int, positions: list[int] |
         fitted = fit_to_aspect(template.keypoints, width / height, source_aspect=template.aspect).to_json()
         control = Image.fromarray(render_skeleton(fitted, width, height))
         try:
-            plan = _plan(product, cutout, fitted, (width, height), settings)
+            plan = _plan(product, cutout, fitted, (width, height), product_mode)
         except DomainError as exc:   # e.g. a cut-out with no visible pixel: not the pose's fault
             _fail(session, generation, pose, short(exc.msg), worker=worker, kind=INFRASTRUCTURE)
             session.commit()
             continue
         queue.append(_Work(pose, fitted, control, started=time.perf_counter(), plan=plan))
+    bind = session.get_bind()
+
+    def still_mine(ids: list[int]) -> list[int]:   # on the render thread, in its own short session
+        with Session(bind) as own:
+            return list(own.exec(select(GeneratedPose.id).where(
+                GeneratedPose.id.in_(ids), GeneratedPose.status == "running", GeneratedPose.worker_id == worker)))
+
     job = Judge(engine=engine, detect=detect, cutout=cutout, ip_image=ip_image, settings=settings,
-                 steps=options.get("steps"))
+                 steps=options.get("steps"), still_mine=still_mine)
 
     def next_batch():
         nonlocal queue
@@ -236,7 +247,8 @@ def _store(session, generation, batch: list[_Work], judged: list[Judged], *, sto
     for j in judged:
         w = j.work
         if j.broken is not None:
-            failed.append((w, _broken_reason(generation, j.broken), dict(attempts=w.attempt, kind=INFRASTRUCTURE)))
+            failed.append((w, _broken_reason(generation, j.broken), dict(attempts=w.attempt, kind=INFRASTRUCTURE,
+                                                                         extra=j.rendered_by)))
             continue
         quality, face = j.quality, j.face
         why, kind = (quality.reason, POSE) if not quality.accepted else (below(face, settings.identity_threshold), IDENTITY)
@@ -276,14 +288,14 @@ def _broken_reason(generation, broken: tuple[Exception, Message]) -> Message:
     return Message("render.broken", what=what, error=type(exc).__name__)
 
 
-def _plan(product, cutout, keypoints, size, settings):
+def _plan(product, cutout, keypoints, size, mode: str):
     """How the product goes into this pose (core.generation.product), or None without a product."""
     from core.generation.product import plan_product
 
     if product is None:
         return None
     return plan_product(cutout=cutout, keypoints=keypoints, placement=product.placement,
-                        product_type=product.product_type, size=size, mode=settings.product_mode)
+                        product_type=product.product_type, size=size, mode=mode)
 
 
 def _mine(pose: GeneratedPose, worker: str | None):
@@ -322,7 +334,7 @@ def _accept(session, generation, j: Judged, staged, store, *, worker: str) -> fl
                   quality_checked=quality.checked, render_seconds=round(time.perf_counter() - w.started, 3),
                   pipeline_seconds=round(w.pipeline, 3), product_box=w.box, finished_at=utcnow(),
                   product_mode=w.plan.mode if w.plan is not None else None, product_fidelity=w.fidelity,
-                  **_identity_values(identity))
+                  **_identity_values(identity), **(j.rendered_by or {}))
     if session.execute(_mine(pose, worker).values(**values)).rowcount != 1:   # no longer ours: nothing changed
         log.info("pose %s of generation %s is no longer ours; result dropped", pose.position, generation.id)
         mine = staged.keys[mark:]
@@ -352,13 +364,13 @@ def _identity_values(identity) -> dict:
 
 
 def _fail(session, generation, pose: GeneratedPose, reason: Message, *, score=None, attempts=None,
-          worker: str | None = None, kind: str = POSE, identity=None) -> bool:
+          worker: str | None = None, kind: str = POSE, identity=None, extra: dict | None = None) -> bool:
     """Mark a running pose failed and refund what it held — only if it is still ours. Only a pose failure
     (kind POSE, after its attempts) counts against its template; an infrastructure failure does not. The caller
     commits (with the rest of its micro-batch). Returns whether the pose was still ours (and is now failed)."""
     values = dict(status="failed", error=reason.english, error_code=reason.code,
                   error_params=reason.to_dict()["params"], finished_at=utcnow(), quality_score=score,
-                  failure_kind=kind, **_identity_values(identity))
+                  failure_kind=kind, **_identity_values(identity), **(extra or {}))
     if attempts is not None:
         values["attempts"] = attempts
     if session.execute(_mine(pose, worker).values(**values)).rowcount != 1:   # no longer ours: nothing changed

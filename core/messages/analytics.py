@@ -15,6 +15,8 @@ EN = {
                               "counted, not valued.",
     "analytics.note_net": "Net saving = saving − the subscription ({subscription:rp} a month) for each month of the "
                           "period.",
+    "analytics.note_provider": "Images rendered by a hosted provider are priced per image instead: fal {fal:rp}, "
+                               "Replicate {replicate:rp}, Hugging Face {hf:rp} (one per attempt).",
     "analytics.note_gpu": "GPU time is priced at {rate:rp} an hour (an on-demand cloud H100); it is the engine time of "
                           "finished images (failed renders are not timed).",
     "analytics.note_months": "Months are counted in UTC{offset}.",

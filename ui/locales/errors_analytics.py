@@ -14,6 +14,8 @@ MESSAGES = {
                               "dihitung jumlahnya, tidak dinilai dengan uang.",
     "analytics.note_net": "Hemat bersih = penghematan − biaya langganan ({subscription:rp} per bulan) untuk setiap "
                           "bulan dalam periode.",
+    "analytics.note_provider": "Foto yang dibuat penyedia hosting dihargai per foto: fal {fal:rp}, "
+                               "Replicate {replicate:rp}, Hugging Face {hf:rp} (satu per percobaan).",
     "analytics.note_gpu": "Waktu GPU dihargai {rate:rp} per jam (H100 sewa di cloud); yang dihitung adalah waktu "
                           "mesin untuk foto yang sudah jadi (pembuatan yang gagal tidak dihitung).",
     "analytics.note_months": "Bulan dihitung dalam zona waktu UTC{offset}.",
