@@ -51,7 +51,7 @@ def model_downloads(settings) -> list[dict]:
 def _engine_part(session: Session, settings) -> dict:
     """ENGINE and the device/dtype asked for; those of an engine loaded in this process; and those the latest
     batch was rendered with (by whichever worker: its options keep the engine's describe())."""
-    from engine.pipeline import loaded_engines
+    from engine.engines import loaded_engines
 
     loaded = [e.describe() for e in loaded_engines().values()]
     last = None
@@ -114,7 +114,7 @@ def report(session: Session, *, user: User, settings, runner) -> dict:
     """The System page's data (module doc). Admins only: anyone else gets Forbidden."""
     if not user.is_admin:
         raise Forbidden("system.admin_only")
-    from engine.pipeline import capabilities
+    from engine.engines import capabilities
     from engine.prefetch import states
 
     models = states(settings)
@@ -132,7 +132,7 @@ def report(session: Session, *, user: User, settings, runner) -> dict:
 
 def notices(settings) -> list[Message]:
     """What a user should know before using the app: each thing that is off, as one short message."""
-    from engine.pipeline import capabilities
+    from engine.engines import capabilities
     from engine.prefetch import states
 
     out = []

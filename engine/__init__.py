@@ -8,8 +8,11 @@ fix in the message. rembg weights are never downloaded; diffusion and detector w
 the Hugging Face Hub only when MODEL_DOWNLOADS is on, HF_HUB_OFFLINE is unset and the Hub answers.
 
     engine.background   rembg sessions: one per (model setting, weights folder), masks for core.catalog.background
-    engine.pipeline     get_engine(settings) -> Engine: render(micro-batch of poses [+ inpaint] [+ likeness]),
+    engine.engines      get_engine / capabilities / models_state: the local engine or a hosted provider (core asks here)
+    engine.requests     RenderRequest, RenderResult: what every engine takes and gives back
+    engine.pipeline     the local Engine: render(micro-batch of poses [+ inpaint] [+ likeness]),
                         text_to_image, describe, capabilities, embed_images, fit_prompt; capabilities(settings)
+    engine.providers    hosted engines (fal, Replicate, Hugging Face Inference) and the ENGINE_FALLBACK chain
     engine.capabilities what a batch will run (likeness, garment, pose check, inpaint, embeddings), no loading
     engine.adapters     IP-Adapters (face likeness, garment): probe without torch, attach at load (auto / true)
     engine.inpaint      the ControlNet inpaint pipelines from the same modules; restore() of the kept pixels

@@ -2,7 +2,7 @@
 WITHOUT loading a pipeline (no torch import; file checks, and a 2-second Hub reachability check cached for a
 minute when downloads are allowed).
 
-    from engine.pipeline import capabilities
+    from engine.engines import capabilities
     caps = capabilities(settings)       # a loaded engine's own state when one is loaded, else this probe
     caps["likeness"]     {"on": False, "reason": "Avatar likeness (IP-Adapter) is off, ... file models/... is not
                           on this server ...", "setting": "auto", "model": "h94/IP-Adapter", "weight": "...",

@@ -36,7 +36,6 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, NamedTuple
 
 from core.errors import ModelUnavailable, ValidationFailed
@@ -44,6 +43,7 @@ from engine.checks import MAX_SEED, check_requests, check_size
 from engine.config import EngineConfig
 from engine.zerogpu import GpuJob, on_gpu   # before torch: on ZeroGPU, `spaces` patches it
 from engine import render_thread
+from engine.requests import RenderRequest, RenderResult
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -59,53 +59,6 @@ _engines: dict[EngineConfig, "Engine"] = {}
 _lock = threading.Lock()
 
 
-@dataclass(frozen=True)
-class RenderRequest:
-    """One pose to render. width/height default to the control image's size (they must match it).
-
-    ip_adapter_image: the avatar's face crop (likeness adapter); garment_image: the garment cut-out (second
-    adapter, when loaded). init_image + mask_image (both or neither, at the output size): inpaint, white =
-    paint, black = keep exactly; strength (0, 1]: how much of the init image inside the mask is replaced."""
-
-    prompt: str
-    control_image: "Image.Image"
-    seed: int
-    negative_prompt: str = ""
-    width: int | None = None
-    height: int | None = None
-    ip_adapter_image: "Image.Image | None" = None
-    init_image: "Image.Image | None" = None
-    mask_image: "Image.Image | None" = None
-    strength: float = 1.0
-    garment_image: "Image.Image | None" = None
-
-    @property
-    def size(self) -> tuple[int, int]:
-        w, h = self.control_image.size
-        return (self.width or w, self.height or h)
-
-
-@dataclass
-class RenderResult:
-    image: "Image.Image"
-    seed: int
-    width: int
-    height: int
-    timings: dict[str, float] = field(default_factory=dict)
-    mode: str = "controlnet"                   # "inpaint": rendered around a mask, kept pixels restored
-    likeness: bool = False                     # the face IP-Adapter conditioned this image on its face crop
-    garment: bool = False                      # the garment IP-Adapter conditioned it on the garment image
-    left_out: tuple[str, ...] = ()             # prompt phrases cut to fit the text encoder (engine.tokens)
-    negative_left_out: tuple[str, ...] = ()
-    # who rendered it: "local" (this engine) or a hosted provider (engine.providers), its model and job ids
-    provider: str = "local"
-    model_id: str | None = None
-    provider_job_id: str | None = None
-    failure: Exception | None = None           # a provider job that failed (image is None): refunded by core
-    cancelled: bool = False                    # given up on because its pose was cancelled
-    fallback: tuple[dict, ...] = ()            # the engines that failed it first: ({"provider", "error"}, ...)
-
-
 class _Group(NamedTuple):
     inpaint: bool
     strength: float
@@ -113,20 +66,9 @@ class _Group(NamedTuple):
     garment: Any
 
 
-def _off(msg) -> dict:
-    """A capability entry that is off, with its reason (engine.capabilities' shape)."""
-    return {"on": False, "reason": msg.english, "message": msg.to_dict()}
-
-
 def get_engine(settings) -> "Engine":
-    """The process's engine for these settings: built on first call (loading weights), then reused. A hosted
-    provider (ENGINE=fal|replicate|hf) or an ENGINE_FALLBACK chain: engine.providers."""
-    from engine.providers import uses_providers
-
-    if uses_providers(settings):
-        from engine.providers.fallback import provider_engine
-
-        return provider_engine(settings)
+    """The process's local diffusers engine for these settings: built on first call (loading weights), then
+    reused. engine.engines.get_engine chooses between it and a hosted provider."""
     config = EngineConfig.from_settings(settings)
     engine = _engines.get(config)
     if engine is not None:
@@ -161,13 +103,6 @@ def capabilities(settings) -> dict:
     process already loaded the engine, its own state (what really loaded) replaces the probe."""
     from engine.capabilities import probe_capabilities
     from engine.detector import pose_check_state
-    from engine.providers import is_provider
-
-    if is_provider(settings.engine):
-        from engine.providers.fallback import remote_of
-        from engine.providers.base import remote_capabilities
-
-        return {**remote_capabilities(remote_of(settings, settings.engine)), "pose_check": pose_check_state(settings)}
     engine = _engines.get(EngineConfig.from_settings(settings))
     if engine is None:
         return probe_capabilities(settings)
@@ -177,15 +112,8 @@ def capabilities(settings) -> dict:
 def models_state(settings) -> dict:
     """Whether the base model and ControlNet can be loaded now (a loaded engine, the tiny engine that builds its
     own, or files that are here or may be downloaded), WITHOUT loading them: {"on": bool, "reason": str | None, "message": Message | None} (reason is message's English)."""
-    from engine.providers import is_provider
     from engine.sources import locate
 
-    if is_provider(settings.engine):
-        from engine.providers.fallback import remote_of
-
-        missing = remote_of(settings, settings.engine).missing()
-        return {"on": True, "reason": None} if missing is None else \
-            {"on": False, "reason": missing.english, "message": missing}
     config = EngineConfig.from_settings(settings)
     if config.is_tiny or _engines.get(config) is not None:
         return {"on": True, "reason": None}

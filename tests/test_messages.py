@@ -18,7 +18,7 @@ from ui.locales import MESSAGES_ID, WORDS_ID
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE_ROOTS = ("core", "engine", "api", "ui", "jobs", "db")
-NOT_PARAMS = {"field", "status"}            # DomainError's own keywords
+NOT_PARAMS = {"field", "status", "transient", "job_id"}   # DomainError's own keywords, and ProviderError's
 BUILDERS = {"Message", "invalid"}
 CODE = re.compile(r"[a-z][a-z0-9_]*(\.[a-z0-9_]+)+")           # calls whose first argument is a code besides the error classes
 

@@ -125,7 +125,7 @@ def generate(session: Session, *, user: User, request: GenerateAvatar, store: Lo
     first = request.seed if request.seed is not None else secrets.randbelow(SEED_LIMIT)
     seeds = [(first + i) % (SEED_LIMIT + 1) for i in range(request.count)]
     if engine is None:
-        from engine.pipeline import get_engine
+        from engine.engines import get_engine
 
         engine = get_engine(settings)  # ModelUnavailable (503) when the weights are not here
     session.rollback()  # no transaction held open while rendering (SQLite would lock writers out)

@@ -59,7 +59,7 @@ def _entry(state: dict | None, default: Message) -> dict:
 
 def planned(settings: Settings) -> dict:
     """Likeness and pose check, on or off with the reason, for a render with these settings."""
-    from engine.pipeline import capabilities
+    from engine.engines import capabilities
 
     try:
         caps = capabilities(settings)
@@ -78,7 +78,7 @@ def planned(settings: Settings) -> dict:
 def models_missing(settings: Settings) -> Message | None:
     """Why the engine cannot be loaded now (its base model or ControlNet is not here and cannot be fetched, in
     short), else None."""
-    from engine.pipeline import models_state
+    from engine.engines import models_state
 
     state = models_state(settings)
     return None if state["on"] else short(state["message"])

@@ -30,7 +30,7 @@ class Judged:
 
 
 def provider_fields(result) -> dict:
-    """The row values saying who rendered an image (engine.pipeline.RenderResult): the local engine or a hosted
+    """The row values saying who rendered an image (engine.requests.RenderResult): the local engine or a hosted
     provider, its model id and job id, and the engines that failed it first."""
     if result is None:
         return {}
@@ -73,7 +73,7 @@ class Judge:
 
     def __call__(self, batch: list) -> list[Judged]:
         from core.generation.quality import check_image
-        from engine.pipeline import RenderRequest
+        from engine.requests import RenderRequest
 
         engine, settings, ip_image = self.engine, self.settings, self.ip_image
         garment = _garment_image(self.cutout) if any(w.plan is not None and w.plan.mode == "worn" for w in batch) \

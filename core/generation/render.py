@@ -114,7 +114,7 @@ def render_poses(session: Session, *, generation_id: int, positions: list[int] |
     session.commit()  # end the read: loading the engine can take minutes, and SQLite writers would wait on us
     try:
         if engine is None:
-            from engine.pipeline import get_engine
+            from engine.engines import get_engine
 
             engine = get_engine(settings)
         detect = _detector(settings) if detector == "auto" else detector

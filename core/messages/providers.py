@@ -5,9 +5,9 @@ parameter."""
 EN = {
     "provider.no_key": "{provider} is not configured: set {setting} to your API key (ENGINE={engine}).",
     "provider.no_model": "{provider} is not configured: {detail}.",
-    "provider.auth": "{provider} refused the API key in {setting} (HTTP {status}: {answer}). Check {setting}.",
-    "provider.rejected": "{provider} rejected the request (HTTP {status}: {answer}).",
-    "provider.unavailable": "{provider} is unavailable (HTTP {status}: {answer}) after {tries} tries.",
+    "provider.auth": "{provider} refused the API key in {setting} (HTTP {http_status}: {answer}). Check {setting}.",
+    "provider.rejected": "{provider} rejected the request (HTTP {http_status}: {answer}).",
+    "provider.unavailable": "{provider} is unavailable (HTTP {http_status}: {answer}) after {tries} tries.",
     "provider.unreachable": "{provider} could not be reached at {host} ({error}) after {tries} tries.",
     "provider.failed": "{provider} could not render this image: {answer}.",
     "provider.timeout": "{provider} did not finish within {seconds} s (PROVIDER_TIMEOUT_SECONDS); the request was "

@@ -11,7 +11,7 @@ treat them alike.
     engine.providers.fallback  ENGINE_FALLBACK: the poses one engine could not render go to the next
 
     from engine.providers import PROVIDERS, is_provider
-    get_engine(settings)          # engine.pipeline dispatches here for ENGINE=fal|replicate|hf or ENGINE_FALLBACK
+    engine.engines.get_engine(settings)   # chooses this package for ENGINE=fal|replicate|hf or ENGINE_FALLBACK
 
 Nothing here imports a client library at module top: importing costs nothing, and the web process imports
 fal_client / replicate only when it renders (it never does with a render process or workers).

@@ -173,12 +173,12 @@ class Remote:
     def http_error(self, status: int, answer, job_id: str | None = None) -> ProviderError:
         answer = answer_of(answer) or f"HTTP {status}"
         if status in (401, 403):
-            return ProviderError("provider.auth", provider=self.label, setting=self.key_setting, status=status,
+            return ProviderError("provider.auth", provider=self.label, setting=self.key_setting, http_status=status,
                                  answer=answer, job_id=job_id)
         if status == 429 or status >= 500:
-            return ProviderError("provider.unavailable", transient=True, provider=self.label, status=status,
+            return ProviderError("provider.unavailable", transient=True, provider=self.label, http_status=status,
                                  answer=answer, tries=1, job_id=job_id)
-        return ProviderError("provider.rejected", provider=self.label, status=status, answer=answer, job_id=job_id)
+        return ProviderError("provider.rejected", provider=self.label, http_status=status, answer=answer, job_id=job_id)
 
     def network_error(self, exc: Exception, job_id: str | None = None) -> ProviderError:
         return ProviderError("provider.unreachable", transient=True, provider=self.label, host=self.host,
@@ -202,7 +202,7 @@ class Remote:
 
 
 class ProviderEngine:
-    """The engine API (engine.pipeline.Engine's) over one Remote."""
+    """The engine API (engine.pipeline.Engine's; engine.requests' types) over one Remote."""
 
     remote_engine = True
 
@@ -218,7 +218,7 @@ class ProviderEngine:
                cancelled: Callable[[int], bool] | None = None) -> list:
         """One remote job per request, PROVIDER_CONCURRENCY at a time; a RenderResult per request, in order (a
         failed one has image None and `failure` set). `cancelled(i)`: whether request i's pose was cancelled."""
-        from engine.pipeline import RenderRequest
+        from engine.requests import RenderRequest
 
         steps, guidance, scale = check_requests(requests, self.config, steps, guidance, controlnet_scale,
                                                 RenderRequest)
@@ -270,7 +270,7 @@ class ProviderEngine:
                    height, steps, guidance, scale, init, mask, float(r.strength))
 
     def _one(self, i: int, request, job: Job, cancelled):
-        from engine.pipeline import RenderResult
+        from engine.requests import RenderResult
 
         t0 = time.perf_counter()
         deadline = time.monotonic() + self.config.timeout
@@ -301,7 +301,7 @@ class ProviderEngine:
                             provider=self.name, model_id=model, provider_job_id=job_id)
 
     def _failed(self, request, error: ProviderError, *, model: str | None = None, cancelled: bool = False):
-        from engine.pipeline import RenderResult
+        from engine.requests import RenderResult
 
         width, height = request.size
         return RenderResult(None, int(request.seed), width, height, {}, provider=self.name,
@@ -379,7 +379,7 @@ class ProviderEngine:
 
 def remote_capabilities(remote: Remote) -> dict:
     """engine.capabilities' shape for a provider, without a network call."""
-    from engine.pipeline import _off
+    from engine.requests import off_entry as _off
 
     label, model = remote.label, remote.model(False)
     out = {"likeness": _off(Message("provider.no_likeness", provider=label, model=model)),

@@ -74,7 +74,7 @@ class FallbackEngine:
         return self.engine(self.names[0])
 
     def render(self, requests: list, *, cancelled=None, **kwargs) -> list:
-        from engine.pipeline import RenderResult
+        from engine.requests import RenderResult
 
         results: list = [None] * len(requests)
         tried: list[list[dict]] = [[] for _ in requests]

@@ -3,9 +3,9 @@
 MESSAGES = {
     "provider.no_key": "{provider} belum diatur: isi {setting} dengan API key Anda (ENGINE={engine}).",
     "provider.no_model": "{provider} belum diatur: {detail}.",
-    "provider.auth": "{provider} menolak API key di {setting} (HTTP {status}: {answer}). Periksa {setting}.",
-    "provider.rejected": "{provider} menolak permintaan ini (HTTP {status}: {answer}).",
-    "provider.unavailable": "{provider} sedang tidak tersedia (HTTP {status}: {answer}) setelah {tries} kali coba.",
+    "provider.auth": "{provider} menolak API key di {setting} (HTTP {http_status}: {answer}). Periksa {setting}.",
+    "provider.rejected": "{provider} menolak permintaan ini (HTTP {http_status}: {answer}).",
+    "provider.unavailable": "{provider} sedang tidak tersedia (HTTP {http_status}: {answer}) setelah {tries} kali coba.",
     "provider.unreachable": "{provider} tidak bisa dihubungi di {host} ({error}) setelah {tries} kali coba.",
     "provider.failed": "{provider} tidak bisa membuat gambar ini: {answer}.",
     "provider.timeout": "{provider} tidak selesai dalam {seconds} detik (PROVIDER_TIMEOUT_SECONDS); permintaan "
