@@ -20,8 +20,8 @@ def services_factory(make_settings, db_url, tiny_engine_values, *, runner_defaul
     built = []
 
     def make(*, runner: bool = runner_default, **over) -> Services:
-        values = dict(database_url=db_url, **tiny_engine_values, engine_steps=2, engine_batch_size=2,
-                      max_attempts=2, job_chunk_size=2, **base)
+        values = {"database_url": db_url, **tiny_engine_values, "engine_steps": 2, "engine_batch_size": 2,
+                  "max_attempts": 2, "job_chunk_size": 2, **base}
         values.update(over)
         s = Services.build(make_settings(**values), migrate=False, runner=None if runner else False)
         if not built:

@@ -5,6 +5,9 @@ parameter."""
 EN = {
     "provider.no_key": "{provider} is not configured: set {setting} to your API key (ENGINE={engine}).",
     "provider.no_model": "{provider} is not configured: {detail}.",
+    "provider.hf_offline": "{provider} is off: HF_HUB_OFFLINE is set on this server, and huggingface_hub then sends "
+                           "no request at all. Unset it to render there (MODEL_DOWNLOADS=false still keeps model "
+                           "downloads off).",
     "provider.auth": "{provider} refused the API key in {setting} (HTTP {http_status}: {answer}). Check {setting}.",
     "provider.rejected": "{provider} rejected the request (HTTP {http_status}: {answer}).",
     "provider.unavailable": "{provider} is unavailable (HTTP {http_status}: {answer}) after {tries} tries.",

@@ -294,6 +294,7 @@ class ProviderEngine:
             log.warning("%s job %s failed: %s", self.name, exc.job_id, exc.message)
             return self._failed(request, exc, model=model)
         seconds = time.perf_counter() - t0
+        model = self.remote.model(job.inpaint)        # now with what submitting learnt (Replicate's version)
         width, height = request.size
         mode = "inpaint" if job.inpaint else "controlnet"
         return RenderResult(image, job.seed, width, height, {"per_image_s": seconds, "batch_size": 1,

@@ -25,6 +25,12 @@ _clients: dict[tuple, object] = {}
 _lock = threading.Lock()
 
 
+class Unreachable(OSError):
+    """fal could not be reached. Raised instead of httpx's own error so that fal-client's retry loop (up to ten
+    tries, ~50 s of backoff, blind to PROVIDER_TIMEOUT_SECONDS) lets it through: ProviderEngine retries it
+    within PROVIDER_RETRIES and the deadline, like every provider's."""
+
+
 class _Rebase(httpx.BaseTransport):
     """An httpx transport that sends requests for fal's queue host to FAL_BASE_URL."""
 
@@ -37,7 +43,10 @@ class _Rebase(httpx.BaseTransport):
         if url.startswith(self.prefix) and self.base != self.prefix:
             request.url = httpx.URL(self.base + url[len(self.prefix):])
             request.headers["Host"] = request.url.netloc.decode("ascii")
-        return self._inner.handle_request(request)
+        try:
+            return self._inner.handle_request(request)
+        except httpx.TransportError as exc:
+            raise Unreachable(str(exc)) from exc
 
     def close(self):
         self._inner.close()
@@ -137,8 +146,8 @@ class FalRemote(Remote):
         handle = self._handle(job_id)
         try:
             response = handle.client.get(handle.response_url)
-        except httpx.HTTPError as exc:
-            raise self.network_error(exc, job_id) from exc
+        except (httpx.HTTPError, Unreachable) as exc:
+            raise self.classify(exc, job_id) from exc
         if response.status_code >= 400:
             raise self.http_error(response.status_code, _detail(response), job_id)
         body = response.json()
@@ -174,7 +183,7 @@ class FalRemote(Remote):
             return exc
         if isinstance(exc, FalClientHTTPError):
             return self.http_error(exc.status_code, exc.message, job_id)
-        return self.network_error(exc, job_id)
+        return self.network_error(exc.__cause__ if isinstance(exc, Unreachable) and exc.__cause__ else exc, job_id)
 
 
 def _detail(response) -> str:

@@ -39,7 +39,11 @@ class HfRemote(Remote):
         return self.settings.hf_model or self.settings.hf_inference_base_url or "?"
 
     def missing(self) -> Message | None:
+        from engine.sources import hub_offline
+
         why = super().missing()
+        if why is None and hub_offline():
+            return Message("provider.hf_offline", provider=self.label)
         if why is None and not (self.settings.hf_model or self.settings.hf_inference_base_url):
             why = Message("provider.no_model", provider=self.label,
                           detail="set HF_MODEL to an image-to-image model with a pose ControlNet that "
@@ -68,10 +72,12 @@ class HfRemote(Remote):
         return out.getvalue()
 
     def classify(self, exc: Exception, job_id: str | None = None) -> ProviderError:
-        from huggingface_hub.errors import HfHubHTTPError, InferenceTimeoutError
+        from huggingface_hub.errors import HfHubHTTPError, InferenceTimeoutError, OfflineModeIsEnabled
 
         if isinstance(exc, ProviderError):
             return exc
+        if isinstance(exc, OfflineModeIsEnabled):
+            return ProviderError("provider.hf_offline", provider=self.label)
         if isinstance(exc, InferenceTimeoutError):
             return ProviderError("provider.timeout", provider=self.label,
                                  seconds=round(self.settings.provider_timeout_seconds))

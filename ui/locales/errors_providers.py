@@ -3,6 +3,9 @@
 MESSAGES = {
     "provider.no_key": "{provider} belum diatur: isi {setting} dengan API key Anda (ENGINE={engine}).",
     "provider.no_model": "{provider} belum diatur: {detail}.",
+    "provider.hf_offline": "{provider} mati: HF_HUB_OFFLINE diset di server ini, sehingga huggingface_hub tidak "
+                           "mengirim permintaan apa pun. Hapus setelan itu untuk membuat gambar di sana "
+                           "(MODEL_DOWNLOADS=false tetap mencegah unduhan model).",
     "provider.auth": "{provider} menolak API key di {setting} (HTTP {http_status}: {answer}). Periksa {setting}.",
     "provider.rejected": "{provider} menolak permintaan ini (HTTP {http_status}: {answer}).",
     "provider.unavailable": "{provider} sedang tidak tersedia (HTTP {http_status}: {answer}) setelah {tries} kali coba.",
