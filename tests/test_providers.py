@@ -382,6 +382,11 @@ def test_a_fallback_that_rendered_is_recorded_on_the_row_and_in_rest(make_svc, s
     assert all(i["providerFallback"][0]["provider"] == "fal" and "could not be reached" in
                i["providerFallback"][0]["error"] for i in items)
     assert all(not p.quality_checked for p in rows)                        # no detector here: not checked, said
+    # analytics bill the two images at Replicate's price per image (fal rendered nothing), not as GPU hours
+    headline = client.get("/api/analytics/dashboard").json()["headline"]
+    price = svc.settings.replicate_price_idr
+    assert headline["providerImages"] == {"replicate": 2} and headline["providerCostIdr"] == 2 * price
+    assert headline["gpuSeconds"] == 0 and headline["gpuCostIdr"] == 2 * price
 
 
 def test_a_user_cancel_cancels_the_jobs_at_fal_and_refunds(make_svc, server):
