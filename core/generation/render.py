@@ -298,14 +298,23 @@ def _plan(product, cutout, keypoints, size, mode: str):
                         product_type=product.product_type, size=size, mode=mode)
 
 
-def _mine(pose: GeneratedPose, worker: str | None):
-    """The conditional UPDATE of one pose that is still this worker's. The ORM does not mirror it into loaded
-    objects (synchronize_session=False: its evaluator cost more than the statement); _store expires the poses."""
-    G = GeneratedPose
-    where = [G.id == pose.id, G.status == "running"]
-    if worker is not None:
-        where.append(G.worker_id == worker)
-    return sa.update(G).where(*where).execution_options(synchronize_session=False)
+_SET_IF_MINE: dict[bool, sa.Update] = {}
+
+
+def _set_if_mine(session, pose: GeneratedPose, worker: str | None, values: dict) -> bool:
+    """UPDATE one pose's row with `values` only while it is running and this worker's; True if it was. A Core
+    statement built once per process (the SET clause comes from the keys of `values`, compiled once per set of
+    keys by SQLAlchemy's cache) on the session's connection: the ORM's update path cost more than the statement
+    and nothing loaded mirrors it; _store expires the poses."""
+    stmt = _SET_IF_MINE.get(worker is not None)
+    if stmt is None:
+        G = GeneratedPose.__table__
+        where = [G.c.id == sa.bindparam("where_id"), G.c.status == "running"]
+        if worker is not None:
+            where.append(G.c.worker_id == sa.bindparam("where_worker"))
+        stmt = _SET_IF_MINE[worker is not None] = sa.update(G).where(*where)
+    params = {**values, "where_id": pose.id, **({"where_worker": worker} if worker is not None else {})}
+    return session.connection().execute(stmt, params).rowcount == 1
 
 
 def _accept(session, generation, j: Judged, staged, store, *, worker: str) -> float | None:
@@ -335,7 +344,7 @@ def _accept(session, generation, j: Judged, staged, store, *, worker: str) -> fl
                   pipeline_seconds=round(w.pipeline, 3), product_box=w.box, finished_at=utcnow(),
                   product_mode=w.plan.mode if w.plan is not None else None, product_fidelity=w.fidelity,
                   **_identity_values(identity), **(j.rendered_by or {}))
-    if session.execute(_mine(pose, worker).values(**values)).rowcount != 1:   # no longer ours: nothing changed
+    if not _set_if_mine(session, pose, worker, values):   # no longer ours: nothing changed
         log.info("pose %s of generation %s is no longer ours; result dropped", pose.position, generation.id)
         mine = staged.keys[mark:]
         del staged.keys[mark:]
@@ -373,7 +382,7 @@ def _fail(session, generation, pose: GeneratedPose, reason: Message, *, score=No
                   failure_kind=kind, **_identity_values(identity), **(extra or {}))
     if attempts is not None:
         values["attempts"] = attempts
-    if session.execute(_mine(pose, worker).values(**values)).rowcount != 1:   # no longer ours: nothing changed
+    if not _set_if_mine(session, pose, worker, values):   # no longer ours: nothing changed
         return False
     if pose.template_id is not None and attempts is not None and kind == POSE:
         lib.record_result(session, template_id=pose.template_id, accepted=False, quality_score=score)
