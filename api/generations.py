@@ -60,6 +60,10 @@ class GeneratedPosePublic(CamelModel):
     model_id: str | None = Field(None, description="the model that rendered it at the provider")
     provider_fallback: list[dict] | None = Field(None, description="engines that failed it first (ENGINE_FALLBACK): "
                                                                    "[{provider, error}]")
+    exported: bool = Field(False, description="whether it was ever exported (a ZIP or a download)")
+    export_count: int = Field(0, description="how many exports it was part of")
+    used_in_posters: bool = Field(False, description="whether a poster of yours is made from it")
+    poster_count: int = Field(0, description="how many of your posters are made from it")
     image_url: str | None
     output_url: str | None = Field(None, description="the seed's name for image_url (the same URL)")
     thumbnail_url: str | None
@@ -79,6 +83,8 @@ class GeneratedPosePublic(CamelModel):
                    round=p.round, error=p.error, error_code=p.error_code, error_params=p.error_params,
                    failure_kind=p.failure_kind, provider=p.provider, provider_job_id=p.provider_job_id,
                    model_id=p.provider_model, provider_fallback=p.provider_fallback,
+                   exported=p.exported, export_count=p.export_count, used_in_posters=p.poster_count > 0,
+                   poster_count=p.poster_count,
                    image_url=file_url(p.image_path), output_url=file_url(p.image_path), thumbnail_url=file_url(p.thumbnail_path),
                    control_url=file_url(p.control_path), render_seconds=p.render_seconds,
                    finished_at=p.finished_at)
@@ -105,6 +111,9 @@ class GenerationSummary(CamelModel):
     brand_kit_id: int | None
     avatar_id: int | None
     product_id: int | None
+    provider: str | None = Field(None, description="who renders it: local (this server) or fal, replicate, hf")
+    model_id: str | None = Field(None, description="the base model that rendered it (set when rendering starts)")
+    base_prompt: str | None = Field(None, description="the prompt its poses share, before each pose's own words")
     created_at: datetime
     completed_at: datetime | None
 

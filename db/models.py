@@ -212,7 +212,8 @@ class PoseGeneration(SQLModel, table=True):
     """One batch. Its poses are GeneratedPose rows; the database is the source of truth for progress."""
 
     __tablename__ = "pose_generations"
-    __table_args__ = (sa.Index("ix_pose_generations_user_status", "user_id", "status"),)
+    __table_args__ = (sa.Index("ix_pose_generations_user_status", "user_id", "status"),
+                      sa.Index("ix_pose_generations_user_created", "user_id", "created_at"))
 
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = _owner()
@@ -230,6 +231,11 @@ class PoseGeneration(SQLModel, table=True):
     credits_used: int = Field(default=0)
     credits_refunded: int = Field(default=0)
     options: dict | None = _json("object", nullable=True)
+    # the seed's provider / modelId / basePrompt: who renders the batch ("local" or a hosted provider), the base
+    # model there, and the prompt its poses share before each pose's own words (set when rendering starts)
+    provider: str | None = Field(default=None, max_length=16)
+    model_id: str | None = Field(default=None, max_length=255)
+    base_prompt: str | None = _text()
     error: str | None = _text()
     started_at: datetime | None = None
     completed_at: datetime | None = None
@@ -242,6 +248,8 @@ class GeneratedPose(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("generation_id", "position", name="uq_generated_poses_generation_position"),
         sa.Index("ix_generated_poses_generation_status", "generation_id", "status"),
+        sa.Index("ix_generated_poses_user_created", "user_id", "created_at"),
+        sa.Index("ix_generated_poses_template_status", "template_id", "status"),   # the seed's [templateId, success]
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -296,6 +304,11 @@ class GeneratedPose(SQLModel, table=True):
     provider_model: str | None = Field(default=None, max_length=255)
     provider_job_id: str | None = Field(default=None, max_length=128)
     provider_fallback: list | None = _json("objects", nullable=True)
+    # the seed's exported / exportCount / usedInPosters: how often it left the app (a ZIP or a download; analytics
+    # counts the same in design_exports) and how many posters were made from it
+    exported: bool = Field(default=False, sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.false()))
+    export_count: int = Field(default=0, sa_column=sa.Column(sa.Integer, nullable=False, server_default="0"))
+    poster_count: int = Field(default=0, sa_column=sa.Column(sa.Integer, nullable=False, server_default="0"))
 
 
 class Poster(SQLModel, table=True):

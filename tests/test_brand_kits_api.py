@@ -15,7 +15,7 @@ from core.accounts import users
 from services import Services
 
 KITS = "/api/apps/brand-kit/kits"
-PUBLIC_FIELDS = {"id", "brandName", "category", "colors", "fonts", "logoUrl", "tone", "tagline", "isDefault",
+PUBLIC_FIELDS = {"id", "brandName", "category", "colors", "fonts", "fontFaces", "logoUrl", "tone", "tagline", "isDefault",
                  "usageCount", "createdAt", "updatedAt"}
 
 

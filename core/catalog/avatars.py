@@ -8,7 +8,7 @@ from __future__ import annotations
 import io
 from collections import Counter
 from datetime import datetime
-from typing import BinaryIO, Literal
+from typing import Annotated, BinaryIO, Literal
 
 from PIL import Image
 from pydantic import Field
@@ -20,6 +20,7 @@ from core.accounts import credits
 from core.errors import ValidationFailed
 from core.records import changes_of, get_owned, list_owned
 from core.schemas import CamelModel, file_url
+from core.seed_vocabulary import alias_of
 from core.settings import Settings
 from core.storage import LocalFileStore
 from db.models import Avatar, User, utcnow
@@ -31,9 +32,9 @@ STYLES = ("casual", "formal", "modest-hijab", "sporty", "streetwear", "tradition
 ETHNICITIES = ("southeast-asian", "east-asian", "south-asian", "black", "white", "middle-eastern", "latino",
                "mixed", "unspecified")
 Gender = Literal[GENDERS]  # type: ignore[valid-type]
-AgeRange = Literal[AGE_RANGES]  # type: ignore[valid-type]
+AgeRange = Annotated[Literal[AGE_RANGES], alias_of("avatar.ageRange")]  # type: ignore[valid-type]  # + the seed's words
 Style = Literal[STYLES]  # type: ignore[valid-type]
-Ethnicity = Literal[ETHNICITIES]  # type: ignore[valid-type]
+Ethnicity = Annotated[Literal[ETHNICITIES], alias_of("avatar.ethnicity")]  # type: ignore[valid-type]
 
 
 class AvatarTraits(CamelModel):

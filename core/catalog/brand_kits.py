@@ -11,7 +11,7 @@ from typing import Annotated, BinaryIO, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field
 from sqlmodel import Session, select
 
 from core.accounts import credits
@@ -45,6 +45,37 @@ def _check_colors(v: list[str]) -> list[str]:
     return out
 
 
+DEFAULT_FONT = "Poppins"   # a kit created without fonts (the seed's fonts are optional): geometric, legible, bold
+FONT_WEIGHTS = range(100, 1000, 100)
+
+
+def _font_names(v):
+    """The family names of a fonts list: ours (["Poppins"]) or the seed's [{"family": "Poppins", "weights": [400,
+    700]}]. A weight is checked (100-900 in hundreds) and otherwise not stored: every shipped family has a Regular
+    (400) and most a Bold (700), which posters use; the kit's `fontFaces` answer says which each has."""
+    if not isinstance(v, list):
+        return v
+    out = []
+    for item in v:
+        if isinstance(item, dict):
+            family, weights = item.get("family"), item.get("weights", [])
+            if not isinstance(family, str) or set(item) - {"family", "weights"}:
+                raise invalid("brand_kits.font_object")
+            if not isinstance(weights, list) or any(isinstance(w, bool) or w not in FONT_WEIGHTS for w in weights):
+                raise invalid("brand_kits.font_weights", font=family)
+            item = family
+        out.append(item)
+    return out
+
+
+def font_faces(fonts: list[str]) -> list[dict]:
+    """The seed's {"family", "weights"} form of a kit's fonts: the weights each shipped family really has."""
+    from core.catalog.fonts import font_info, is_known_family
+
+    return [{"family": name, "weights": [400, 700] if is_known_family(name) and font_info(name).has_bold else [400]}
+            for name in fonts]
+
+
 def _check_fonts(v: list[str]) -> list[str]:
     from core.catalog.fonts import is_known_family, list_font_families
 
@@ -59,14 +90,14 @@ def _check_fonts(v: list[str]) -> list[str]:
 
 
 Colors = Annotated[list[str], AfterValidator(_check_colors)]
-Fonts = Annotated[list[str], AfterValidator(_check_fonts)]
+Fonts = Annotated[list[str], BeforeValidator(_font_names), AfterValidator(_check_fonts)]
 
 
 class BrandKitFields(CamelModel):
     brand_name: str = Field(min_length=1, max_length=100)
     category: Category = "other"
     colors: Colors
-    fonts: Fonts
+    fonts: Fonts = Field(default_factory=lambda: [DEFAULT_FONT])
     tone: Tone = "friendly"
     tagline: str | None = Field(default=None, max_length=140)
 
@@ -91,6 +122,8 @@ class BrandKitPublic(CamelModel):
     category: str | None
     colors: list[str]
     fonts: list[str]
+    font_faces: list[dict] = Field(default_factory=list, description="the seed's form of `fonts`: "
+                                   "[{family, weights}], the weights each family ships (400 Regular, 700 Bold)")
     logo_url: str | None
     tone: str
     tagline: str | None
@@ -102,7 +135,7 @@ class BrandKitPublic(CamelModel):
     @classmethod
     def of(cls, kit: BrandKit) -> "BrandKitPublic":
         return cls(id=kit.id, brand_name=kit.brand_name, category=kit.category, colors=kit.colors,
-                   fonts=kit.fonts, logo_url=file_url(kit.logo_path), tone=kit.tone, tagline=kit.tagline,
+                   fonts=kit.fonts, font_faces=font_faces(kit.fonts), logo_url=file_url(kit.logo_path), tone=kit.tone, tagline=kit.tagline,
                    is_default=kit.is_default, usage_count=kit.usage_count, created_at=kit.created_at,
                    updated_at=kit.updated_at)
 

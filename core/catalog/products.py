@@ -16,7 +16,7 @@ import logging
 from collections import Counter
 from datetime import datetime
 from collections.abc import Callable
-from typing import BinaryIO, Literal
+from typing import Annotated, BinaryIO, Literal
 
 from PIL import Image
 from pydantic import Field
@@ -28,6 +28,7 @@ from core.errors import DomainError, ValidationFailed
 from core.messages import Message
 from core.records import changes_of, get_owned, list_owned
 from core.schemas import CamelModel, file_url
+from core.seed_vocabulary import alias_of
 from core.settings import Settings
 from core.storage import LocalFileStore
 from db.models import Product, User, utcnow
@@ -39,7 +40,7 @@ PRODUCT_TYPES = ("bottle", "tube", "jar", "box", "pouch", "sachet", "clothing", 
 PLACEMENTS = ("hand-left", "hand-right", "both-hands", "worn", "table", "displayed")
 BG_STATUSES = ("pending", "processing", "done", "flagged", "failed")
 ProductType = Literal[PRODUCT_TYPES]  # type: ignore[valid-type]
-Placement = Literal[PLACEMENTS]  # type: ignore[valid-type]
+Placement = Annotated[Literal[PLACEMENTS], alias_of("product.placement")]  # type: ignore[valid-type]  # + "hand-held"
 MAX_BULK_FILES = 50
 
 

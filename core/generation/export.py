@@ -16,6 +16,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from core.generation import state, batches
@@ -62,6 +63,14 @@ def manifest_entry(pose: GeneratedPose, template: PoseTemplate | None, options: 
         "rating": pose.rating, "renderSeconds": pose.render_seconds,
         "finishedAt": pose.finished_at.isoformat() if pose.finished_at else None,
     }
+
+
+def _mark_exported(session: Session, ids: list[int]) -> None:
+    """The seed's exported / exportCount of each result: one more export, in the caller's transaction (with the
+    analytics record of the same export)."""
+    G = GeneratedPose
+    session.execute(sa.update(G).where(G.id.in_(ids)).values(exported=True, export_count=G.export_count + 1)
+                    .execution_options(synchronize_session=False))
 
 
 def export_zip(session: Session, *, user: User, generation_id: int, store: LocalFileStore,
@@ -128,6 +137,7 @@ def export_zip(session: Session, *, user: User, generation_id: int, store: Local
 
     metrics.record_export(session, user_id=user.id, brand_kit_id=g.brand_kit_id, design_type="pose", format="zip",
                             count=len(poses))
+    _mark_exported(session, [p.id for p in poses])
     session.commit()
     label = _slug(product.name if product else None, "batch")
     return Path(tmp.name), f"generation-{g.id}_{label}.zip"
@@ -147,5 +157,6 @@ def download_one(session: Session, *, user: User, pose_id: int, store: LocalFile
     generation = session.get(PoseGeneration, pose.generation_id)
     metrics.record_export(session, user_id=user.id, brand_kit_id=generation.brand_kit_id, design_type="pose",
                             format=pose.image_path.rsplit(".", 1)[-1], count=1)
+    _mark_exported(session, [pose.id])
     session.commit()
     return path, media_type, image_name(pose, template)

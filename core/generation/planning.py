@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import random
 import secrets
-from typing import Literal
+from typing import Annotated, Literal
 
 import sqlalchemy as sa
-from pydantic import Field, model_validator
+from pydantic import BeforeValidator, Field, model_validator
 from sqlmodel import Session, select
 
 from core.accounts import credits
@@ -24,6 +24,7 @@ from core.generation.batches import get_pose
 from core.generation.state import ACTIVE, APP, SEED_LIMIT, inputs, locked, refresh
 from core.library import templates as lib
 from core.messages import Message, invalid
+from core import seed_vocabulary
 from core.schemas import CamelModel
 from core.settings import Settings
 from core.sizes import output_size
@@ -54,7 +55,8 @@ class BatchRequest(CamelModel):
     product_id: int
     project_id: int | None = None
     total_poses: int | None = Field(default=None, ge=1)
-    pose_distribution: dict[str, int] | None = None
+    # the library's categories; the seed's pose kinds (standing, walking, sitting...) are mapped to them
+    pose_distribution: Annotated[dict[str, int], BeforeValidator(seed_vocabulary.distribution)] | None = None
     template_ids: list[int] | None = Field(default=None, min_length=1)
     allow_repeats: bool = False
     size: str = "portrait"
@@ -174,20 +176,31 @@ def choose_templates(session: Session, *, distribution: dict[str, int], rng: ran
     return picked
 
 
+def planned_engine(settings: Settings) -> dict:
+    """The seed's provider / modelId of a batch as planned: ENGINE's provider ("local" for this server's own
+    engine) and, for a provider, its model id setting. Rendering replaces them with what really rendered
+    (core.generation.render: the loaded base model, or the provider the fallback chain ended at)."""
+    from engine.providers import is_provider
+
+    return {"provider": settings.engine if is_provider(settings.engine) else "local", "model_id": None}
+
+
 def start_single(session: Session, *, user: User, request: TryOne, settings: Settings, runner) -> PoseGeneration:
     """Plan and charge one pose, then hand it to the runner. Nothing is planned when a check fails."""
-    from core.prompts import PromptOverrides, build_prompt
+    from core.prompts import PromptBuilder, PromptOverrides
 
     kit, avatar, product = inputs(session, user=user, kit_id=request.brand_kit_id, avatar_id=request.avatar_id,
                                    product_id=request.product_id)
     template = lib.get(session, user=user, template_id=request.template_id)
     width, height = output_size(settings, request.size)
     seed = request.seed if request.seed is not None else secrets.randbelow(SEED_LIMIT)
-    prompt = build_prompt(brand_kit=kit, avatar=avatar, product=product, template=template,
-                          overrides=PromptOverrides(extra=request.extra_prompt) if request.extra_prompt else None)
+    builder = PromptBuilder(brand_kit=kit, avatar=avatar, product=product,
+                            overrides=PromptOverrides(extra=request.extra_prompt) if request.extra_prompt else None)
+    prompt = builder.for_template(template)
     cost = credits.cost(APP, "generatePose")
     generation = PoseGeneration(user_id=user.id, brand_kit_id=kit.id, avatar_id=avatar.id, product_id=product.id,
                                 total_poses=1, status="pending", credits_reserved=cost,
+                                base_prompt=builder.for_template(None).positive, **planned_engine(settings),
                                 options={"mode": "single", "size": request.size, "width": width, "height": height,
                                          "extraPrompt": request.extra_prompt, "unitCost": cost,
                                          "checks": checks.planned(settings)})
@@ -226,9 +239,11 @@ def start_batch(session: Session, *, user: User, request: BatchRequest, settings
     action, price = unit_price(total)
     steps = max(1, round(settings.engine_steps * QUALITY_STEPS[request.quality]))
     overrides = PromptOverrides(extra=request.extra_prompt) if request.extra_prompt else None
+    builder = PromptBuilder(brand_kit=kit, avatar=avatar, product=product, overrides=overrides)
     generation = PoseGeneration(
         user_id=user.id, project_id=project.id if project else None, brand_kit_id=kit.id, avatar_id=avatar.id,
         product_id=product.id, total_poses=total, status="pending", pose_distribution=request.pose_distribution,
+        base_prompt=builder.for_template(None).positive, **planned_engine(settings),
         options={"mode": "batch", "size": request.size, "width": width, "height": height, "quality": request.quality,
                  "steps": steps, "seed": batch_seed, "extraPrompt": request.extra_prompt,
                  "allowRepeats": request.allow_repeats, "unitCost": price, "priceAction": action,
@@ -241,9 +256,8 @@ def start_batch(session: Session, *, user: User, request: BatchRequest, settings
     positions = list(range(len(templates)))
     jobs = work.plan_jobs(generation_id=generation.id, positions=positions, settings=settings)
     job_of = {position: job_id for job_id, chunk in jobs for position in chunk}
-    # What the prompts share (kit, avatar, product, overrides, the negative prompt) is worked out once; a
+    # What the prompts share (kit, avatar, product, overrides, the negative prompt) is worked out once (builder); a
     # prompt reads one thing of a template, its description, so one is built per distinct description.
-    builder = PromptBuilder(brand_kit=kit, avatar=avatar, product=product, overrides=overrides)
     prompts: dict[str | None, object] = {}
     rows = []
     for position, template in enumerate(templates):

@@ -129,7 +129,9 @@ def render_poses(session: Session, *, generation_id: int, positions: list[int] |
     if generation.status == "pending":
         generation.status = "running"
     ran = _checks_ran(options, settings, detect)
-    generation.options = {**options, "engine": engine.describe(), **({"checks": ran} if ran else {})}
+    described = engine.describe()
+    generation.options = {**options, "engine": described, **({"checks": ran} if ran else {})}
+    generation.provider, generation.model_id = _who(described)
     session.add(generation)
     session.commit()
     avatar = session.get(Avatar, generation.avatar_id) if generation.avatar_id else None
@@ -198,6 +200,13 @@ def render_poses(session: Session, *, generation_id: int, positions: list[int] |
             following = next_batch()
         running = following
     return refresh(session, generation)
+
+
+def _who(described: dict) -> tuple[str, str | None]:
+    """(provider, model id) of an engine's describe(): a hosted one's, or "local" and the loaded base model."""
+    if described.get("remote"):
+        return described.get("provider") or described.get("engine"), described.get("model")
+    return "local", (described.get("base_model") or {}).get("id")
 
 
 def _templates(session, poses: list[GeneratedPose]) -> dict[int, PoseTemplate]:

@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 from core.errors import DomainError, ValidationFailed
 from core.messages import Message
 from core.library import templates as lib
+from core.seed_vocabulary import ours
 from core.library.templates import CATEGORIES, PLACEMENTS, _require_admin
 from core.settings import Settings
 from db.models import PoseTemplate, User
@@ -100,6 +101,8 @@ def import_files(session: Session, *, user: User, files: list[tuple[bytes, str |
     from core.library.poses.similarity import dedupe
 
     _require_admin(user)
+    category, difficulty = ours("template.category", category), ours("template.difficulty", difficulty)
+    placement = ours("template.productPlacement", placement)
     if category not in CATEGORIES:
         raise ValidationFailed("importing.category_unknown", field="category", categories=list(CATEGORIES))
     if placement is not None and placement not in PLACEMENTS:

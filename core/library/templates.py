@@ -18,6 +18,7 @@ from pydantic import Field
 from sqlmodel import Session, func, select
 
 from core.errors import Forbidden, NotFound, ValidationFailed
+from core.seed_vocabulary import alias_of, ours
 from core.schemas import CamelModel
 from core.settings import ASSETS_DIR, Settings
 from db.models import PoseTemplate, User, utcnow
@@ -35,12 +36,12 @@ Sort = Literal[SORTS]  # type: ignore[valid-type]
 
 class TemplateFields(CamelModel):
     name: str | None = Field(default=None, min_length=1, max_length=200)
-    category: str | None = Field(default=None, min_length=1, max_length=64)
+    category: Annotated[str, alias_of("template.category")] | None = Field(default=None, min_length=1, max_length=64)
     subcategory: str | None = Field(default=None, max_length=64)
-    difficulty: Literal[DIFFICULTIES] | None = None  # type: ignore[valid-type]
+    difficulty: Annotated[Literal[DIFFICULTIES], alias_of("template.difficulty")] | None = None  # type: ignore[valid-type]
     tags: list[str] | None = Field(default=None, max_length=30)
     gender: Literal[GENDERS] | None = None  # type: ignore[valid-type]
-    product_placement: Literal[PLACEMENTS] | None = None  # type: ignore[valid-type]
+    product_placement: Annotated[Literal[PLACEMENTS], alias_of("template.productPlacement")] | None = None  # type: ignore[valid-type]
     description: str | None = Field(default=None, max_length=500)
     is_active: bool | None = None
 
@@ -186,6 +187,8 @@ def search(session: Session, *, user: User, settings: Settings, category: str | 
         raise ValidationFailed("templates.sort_unknown", field="sort", sorts=list(SORTS))
     if not 1 <= limit <= 200 or offset < 0:
         raise ValidationFailed("records.page_out_of_range", field="limit", most=200)
+    category, difficulty = ours("template.category", category), ours("template.difficulty", difficulty)
+    placement = ours("template.productPlacement", placement)
     T = PoseTemplate
     where = []
     if not user.is_admin:

@@ -10,6 +10,8 @@ EN = {
     "brand_kits.fonts_count": "pick 1 to 3 fonts (got {got})",
     "brand_kits.font_unknown": "{font!r} is not one of our fonts: {fonts}",
     "brand_kits.font_twice": "the same font is listed twice",
+    "brand_kits.font_object": "a font is a family name, or an object with \"family\" (the name) and \"weights\" (e.g. [400, 700]) and nothing else",
+    "brand_kits.font_weights": "the weights of {font!r} are numbers from 100 to 900 in hundreds, e.g. [400, 700]",
     "brand_kits.default_required": "Pick another kit as the default instead; you always have one default kit.",
     # core/catalog/avatars.py
     "avatars.brand_kit_required": "An avatar always belongs to one of your brand kits.",

@@ -13,8 +13,10 @@ import dataclasses
 import functools
 import io
 import time
+from collections import Counter
 from collections.abc import Callable
 
+import sqlalchemy as sa
 from PIL import Image
 from pydantic import Field, field_validator
 from sqlmodel import Session
@@ -171,6 +173,10 @@ def create_posters(session: Session, *, user: User, request: PosterRequest, stor
         for row in drawn:
             metrics.record_created(session, user_id=user.id, brand_kit_id=row.brand_kit_id, design_type="poster",
                                      seconds=row.render_seconds, format=row.format, at=row.created_at)
+        for pose_id, n in Counter(row.generated_pose_id for row in drawn).items():   # the seed's usedInPosters
+            session.execute(sa.update(GeneratedPose).where(GeneratedPose.id == pose_id)
+                            .values(poster_count=GeneratedPose.poster_count + n)
+                            .execution_options(synchronize_session=False))
         session.commit()
     for row in drawn:
         session.refresh(row)
@@ -292,6 +298,10 @@ def list_posters(session: Session, *, user: User, limit: int = 50, offset: int =
 def delete_poster(session: Session, *, user: User, poster_id: int, store: LocalFileStore) -> None:
     row = get_poster(session, user=user, poster_id=poster_id)
     keys = (row.image_path, row.thumbnail_path)
+    if row.generated_pose_id is not None:   # usedInPosters counts the posters that are there
+        G = GeneratedPose
+        session.execute(sa.update(G).where(G.id == row.generated_pose_id, G.poster_count > 0)
+                        .values(poster_count=G.poster_count - 1).execution_options(synchronize_session=False))
     session.delete(row)
     session.commit()
     for key in keys:

@@ -8,6 +8,8 @@ MESSAGES = {
     "brand_kits.fonts_count": "pilih 1 sampai 3 font (sekarang {got})",
     "brand_kits.font_unknown": "{font!r} tidak ada di daftar font kami: {fonts}",
     "brand_kits.font_twice": "font yang sama dipilih dua kali",
+    "brand_kits.font_object": "font berupa nama keluarga font, atau objek berisi \"family\" (nama) dan \"weights\" (mis. [400, 700]) saja",
+    "brand_kits.font_weights": "ketebalan font {font!r} berupa angka 100 sampai 900 kelipatan seratus, mis. [400, 700]",
     "brand_kits.default_required": "Jadikan kit lain sebagai kit utama; Anda selalu punya satu kit utama.",
     "avatars.brand_kit_required": "Setiap avatar harus masuk ke salah satu kit merek Anda.",
     "avatars.crop_incomplete": "Potongan perlu x, y, lebar, dan tinggi sekaligus.",
